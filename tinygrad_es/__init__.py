@@ -1,0 +1,25 @@
+"""tinygrad_es: a small, readable reverse-mode autograd framework on NumPy."""
+import numpy as np
+
+from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
+from .gradcheck import GradcheckError, gradcheck
+from .ops import concatenate, maximum, minimum, stack, where
+from .random import default_generator, manual_seed, rand, randn
+
+cat = concatenate
+float32, float64 = np.float32, np.float64
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*shape, requires_grad=False, dtype=np.float32):
+    return Tensor(np.zeros(shape, dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, requires_grad=False, dtype=np.float32):
+    return Tensor(np.ones(shape, dtype), requires_grad=requires_grad)
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,446 @@
+"""The engine: Tensor, Function and reverse-mode backward.
+
+A Tensor wraps a NumPy array. Every differentiable op is a Function: `forward` computes the
+result from plain arrays, `backward` turns the gradient of the result into gradients of the
+inputs. When an op runs on tensors that require gradients, its Function instance is kept on the
+result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.backward` walks
+it from the output to the leaves in reverse topological order.
+"""
+import numpy as np
+
+_grad_enabled = True  # switched off by `no_grad`
+
+
+class no_grad:
+    """Context manager and decorator: ops run inside it record no graph.
+
+        with no_grad():
+            y = model(x)          # no graph, nothing kept for backward
+
+        @no_grad()
+        def evaluate(model, x): ...
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+        return wrapper
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+class Function:
+    """Base of every differentiable op. Subclass it to write your own:
+
+        class Cube(Function):
+            @staticmethod
+            def forward(ctx, x):                 # x is a NumPy array
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):             # grad has the output's shape
+                (x,) = ctx.saved_tensors
+                return 3 * x ** 2 * grad         # one gradient per input
+
+        y = Cube.apply(t)
+
+    `forward` receives tensors as arrays and everything else (scalars, axes) as given.
+    `backward` returns one gradient per positional input (None for inputs without one); a
+    gradient may have the broadcast shape, the engine sums it back to the input's shape.
+    `ctx.needs_input_grad[i]` says whether input i wants a gradient, so work can be skipped.
+    The instance is the context: anything set on it in forward is there in backward.
+    """
+
+    inputs = None  # the positional inputs of the call; None once the graph is released
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        ctx = cls()
+        out = cls.forward(ctx, *[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
+        if _grad_enabled:
+            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            if True in needs:
+                ctx.inputs, ctx.needs_input_grad = inputs, needs
+                return Tensor._make(out, True, ctx)
+        return Tensor._make(out, False, None)
+
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes along which an input of `shape` was broadcast."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _as_array(data, dtype):
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    array = np.asarray(data)
+    # Python numbers become float32, as PyTorch's default dtype; bools stay bools.
+    return array.astype(np.float32) if array.dtype.kind in "iuf" else array
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and differentiate them.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: Python numbers and lists become float32;
+    a NumPy array keeps its dtype (float64 stays float64). Only floating tensors can require
+    gradients.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # `ndarray * tensor` must call Tensor.__rmul__, not loop in NumPy
+    __hash__ = object.__hash__  # == is elementwise, identity stays the hash
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self.grad = self.grad_fn = self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @staticmethod
+    def _make(data, requires_grad, grad_fn):
+        # Ops create their results here: no conversion, no checks.
+        t = Tensor.__new__(Tensor)
+        t.data, t.requires_grad, t.grad_fn = data, requires_grad, grad_fn
+        t.grad = t._hooks = None
+        return t
+
+    # ---- plain array access -------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self.grad_fn is None)
+
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        if self.grad_fn is not None:
+            return f"Tensor({values}, grad_fn=<{type(self.grad_fn).__name__}Backward>)"
+        return f"Tensor({values}{', requires_grad=True' if self.requires_grad else ''})"
+
+    # ---- graph ----------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "pass float data or dtype=np.float32"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose `.remove()` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        A scalar output needs no `gradient`; any other output needs one of its shape. Unless
+        `retain_graph=True`, the graph's saved arrays are released on the way back.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar output, got shape {self.shape}; "
+                    "pass gradient= with that shape"
+                )
+            gradient = np.ones_like(self.data)
+        else:
+            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
+
+        grads = {id(self): gradient}
+        for node in _reverse_topological_order(self):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
+            ctx = node.grad_fn
+            if ctx is None:  # a leaf: accumulate, as PyTorch does, until zeroed
+                if node.grad is None:
+                    node.grad = Tensor._make(np.array(grad, node.data.dtype), False, None)
+                else:
+                    node.grad.data += grad
+                continue
+            if ctx.inputs is None:
+                raise RuntimeError(
+                    "backward through a graph that was already released: call backward(retain_graph=True) "
+                    "the first time to go through it twice"
+                )
+            input_grads = type(ctx).backward(ctx, grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+                if needs and g is not None:
+                    if g.shape != x.data.shape:
+                        g = unbroadcast(g, x.data.shape)
+                    key = id(x)
+                    grads[key] = grads[key] + g if key in grads else g
+            if not retain_graph:
+                ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
+
+    # ---- ops: defined in ops.py, one Function each ----------------------------------------
+    def __add__(self, other):
+        return ops.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return ops.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return ops.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return ops.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return ops.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return ops.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.Div.apply(other, self)
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __pow__(self, exponent):
+        return ops.Pow.apply(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.Pow.apply(base, self)
+
+    def __matmul__(self, other):
+        return ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.MatMul.apply(other, self)
+
+    # Comparisons give plain boolean tensors: no graph, no gradient.
+    def __lt__(self, other):
+        return Tensor._make(self.data < _data(other), False, None)
+
+    def __le__(self, other):
+        return Tensor._make(self.data <= _data(other), False, None)
+
+    def __gt__(self, other):
+        return Tensor._make(self.data > _data(other), False, None)
+
+    def __ge__(self, other):
+        return Tensor._make(self.data >= _data(other), False, None)
+
+    def __eq__(self, other):
+        return Tensor._make(self.data == _data(other), False, None)
+
+    def __ne__(self, other):
+        return Tensor._make(self.data != _data(other), False, None)
+
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    def clip(self, min=None, max=None):
+        return ops.Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return ops.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return ops.Minimum.apply(self, other)
+
+    def sum(self, axis=None, keepdims=False):
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        """Variance; `correction=1` (Bessel's, PyTorch's default) divides by n - 1."""
+        return ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
+
+    def std(self, axis=None, keepdims=False, correction=1):
+        return self.var(axis, keepdims, correction).sqrt()
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_axis=0):
+        return self.reshape(self.shape[:start_axis] + (-1,))
+
+    def squeeze(self, axis=None):
+        return self.reshape(np.squeeze(self.data, axis).shape)
+
+    def unsqueeze(self, axis):
+        return self.reshape(np.expand_dims(self.data, axis).shape)
+
+    def transpose(self, *axes):
+        """No axes reverses them (NumPy); two axes swap them (PyTorch); else a permutation."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if len(axes) == 2 and self.ndim != 2:
+            order = list(range(self.ndim))
+            order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+            axes = order
+        return ops.Transpose.apply(self, axes=tuple(axes) or None)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    T = property(lambda self: ops.Transpose.apply(self, axes=None))
+
+    def expand(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Expand.apply(self, shape=tuple(shape))
+
+    broadcast_to = expand
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, index=_data(index))
+
+    def astype(self, dtype):
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+
+def _data(x):
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in x)
+    return x
+
+
+def _reverse_topological_order(root):
+    """Nodes that lead to `root` through inputs needing grad, each after all its consumers.
+
+    An explicit stack instead of recursion, so a chain of any depth works."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node.grad_fn
+        if ctx is not None and ctx.inputs is not None:
+            for x, needs in zip(ctx.inputs, ctx.needs_input_grad):
+                if needs and id(x) not in visited:
+                    stack.append((x, False))
+    order.reverse()
+    return order
+
+
+class RemovableHandle:
+    """Returned by every register_*_hook: `.remove()` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        hooks[self._id] = hook
+
+    def remove(self):
+        self._hooks.pop(self._id, None)
+
+
+def _run_hooks(hooks, grad):
+    for hook in list(hooks.values()):
+        replaced = hook(Tensor._make(grad, False, None))
+        if replaced is not None:
+            grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
+    return grad
+
+
+from . import ops  # noqa: E402  (ops subclass Function, so they come after it)

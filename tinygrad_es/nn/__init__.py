@@ -1,0 +1,2 @@
+"""Layers, activations, losses and initializers for building models, PyTorch-style."""
+from .module import Module, Parameter

@@ -1,0 +1,141 @@
+"""Module and Parameter: how models hold their weights, as in PyTorch."""
+import numpy as np
+
+from ..engine import RemovableHandle, Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that requires grad and that a Module registers when assigned as an attribute."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base of every layer and model. Assign Parameters and Modules as attributes; they are
+    found by `parameters()`, `state_dict()`, `train()`/`eval()` and `zero_grad()`."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            replaced = hook(self, args, out)
+            if replaced is not None:
+                out = replaced
+        return out
+
+    def register_forward_hook(self, hook):
+        """`hook(module, inputs, output)` runs after every forward; a returned value replaces
+        the output. Returns a handle whose `.remove()` unregisters it."""
+        return RemovableHandle(self._forward_hooks, hook)
+
+    # ---- traversal ----------------------------------------------------------------------------
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, parameter) pairs; a parameter shared by two modules comes once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{module_name}.{name}" if module_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    # ---- modes and gradients -------------------------------------------------------------------
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    # ---- state ---------------------------------------------------------------------------------
+    def state_dict(self):
+        """Name -> copy of each parameter's array, in registration order."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into the parameters. Every problem is found before anything changes:
+        a missing or unexpected key (with strict=True) or a shape mismatch raises an error
+        that lists them all, and the model is left as it was."""
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        for name, value in state_dict.items():
+            if name in own and np.shape(value) != own[name].shape:
+                problems.append(f"shape mismatch for {name}: checkpoint {np.shape(value)}, model {own[name].shape}")
+        if problems:
+            raise RuntimeError(f"cannot load state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for name, value in state_dict.items():
+            if name in own:
+                p = own[name]
+                p.data = np.array(value.data if isinstance(value, Tensor) else value, p.dtype)
+        return {"missing_keys": missing, "unexpected_keys": unexpected}
+
+    # ---- printing ------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"

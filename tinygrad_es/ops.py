@@ -1,0 +1,430 @@
+"""The primitive ops: arithmetic, reductions and shape changes, each forward beside its backward.
+
+Forward and backward work on NumPy arrays. Backward may return a gradient in the broadcast
+shape of the output; the engine sums it back to each input's shape (`engine.unbroadcast`).
+"""
+import numpy as np
+
+from .engine import Function, Tensor
+
+
+# ---- elementwise arithmetic -------------------------------------------------------------------
+class Add(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        needs_x, needs_y = ctx.needs_input_grad
+        return grad * y if needs_x else None, grad * x if needs_y else None
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        out = x / y
+        ctx.save_for_backward(y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, out = ctx.saved_tensors
+        gx = grad / y
+        return gx, -gx * out if ctx.needs_input_grad[1] else None  # d(x/y)/dy = -(x/y)/y
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """x ** p, for a tensor or a number on either side."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        out = np.power(x, p)
+        ctx.save_for_backward(x, p, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, out = ctx.saved_tensors
+        needs_x, needs_p = ctx.needs_input_grad
+        gx = grad * p * np.power(x, p - 1) if needs_x else None
+        # d(x^p)/dp = x^p log x; taken as 0 where x^p is 0 so that 0 ** p stays finite.
+        gp = grad * np.where(out == 0, 0, out * np.log(np.where(out == 0, 1, x))) if needs_p else None
+        return gx, gp
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.out = np.exp(x)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.out = np.sqrt(x)
+        return ctx.out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (2 * ctx.out)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * np.sign(ctx.x)  # 0 at 0, as PyTorch
+
+
+class Clip(Function):
+    """Gradient passes where min <= x <= max (bounds included, as PyTorch's clamp)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.inside = (x >= (-np.inf if low is None else low)) & (x <= (np.inf if high is None else high))
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside, None, None
+
+
+def _tie_share(wins, ties, dtype):
+    share = np.array(wins, dtype)
+    share[ties] = 0.5
+    return share
+
+
+class Maximum(Function):
+    """Elementwise max; where x == y the gradient is shared half and half, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.x_share = _tie_share(x > y, x == y, np.result_type(x, y))
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = grad * ctx.x_share
+        return gx, grad - gx if ctx.needs_input_grad[1] else None
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.x_share = _tie_share(x < y, x == y, np.result_type(x, y))
+        return np.minimum(x, y)
+
+    backward = Maximum.backward
+
+
+class Where(Function):
+    """`condition ? x : y`; the condition gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), grad.dtype)
+        return None, np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype)
+
+
+# ---- matrix product -----------------------------------------------------------------------------
+class MatMul(Function):
+    """np.matmul: 2-D, 1-D (a vector, promoted and then dropped) and batched."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x @ y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.ndim == 1:  # a row vector whose row axis was dropped from the output
+            x, grad = x[None, :], np.expand_dims(grad, -2)
+        if y.ndim == 1:  # a column vector whose column axis was dropped
+            y, grad = y[:, None], grad[..., None]
+        needs_x, needs_y = ctx.needs_input_grad
+        gx = grad @ np.swapaxes(y, -1, -2) if needs_x else None
+        gy = np.swapaxes(x, -1, -2) @ grad if needs_y else None
+        if gx is not None and ctx.saved_tensors[0].ndim == 1:
+            gx = gx[..., 0, :]
+        if gy is not None and ctx.saved_tensors[1].ndim == 1:
+            gy = gy[..., 0]
+        return gx, gy
+
+
+# ---- reductions -------------------------------------------------------------------------------
+def _spread(grad, shape, axis, keepdims):
+    """Broadcast the gradient of a reduction back over the reduced axes."""
+    if axis is not None and not keepdims:
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad, shape)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axis, ctx.keepdims)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return np.mean(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad / _count(ctx.shape, ctx.axis), ctx.shape, ctx.axis, ctx.keepdims)
+
+
+class Max(Function):
+    """Where several elements tie for the max, they share its gradient equally."""
+
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdims):
+        out = cls.reduce(x, axis=axis, keepdims=True)
+        share = (x == out).astype(x.dtype)
+        share /= share.sum(axis=axis, keepdims=True)
+        ctx.share = share
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return out if keepdims else np.squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.share.shape, ctx.axis, ctx.keepdims) * ctx.share
+
+
+class Min(Max):
+    reduce = staticmethod(np.min)
+
+
+class Var(Function):
+    """sum((x - mean)^2) / (n - correction); d/dx = 2 (x - mean) / (n - correction)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims, correction):
+        ctx.centered = x - x.mean(axis=axis, keepdims=True)
+        ctx.divisor = _count(x.shape, axis) - correction
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.sum(ctx.centered**2, axis=axis, keepdims=keepdims) / ctx.divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _spread(grad, ctx.centered.shape, ctx.axis, ctx.keepdims)
+        return grad * ctx.centered * (2 / ctx.divisor)
+
+
+# ---- shape changes ------------------------------------------------------------------------------
+class Reshape(Function):
+    """Also squeeze, unsqueeze, flatten and view: each is a reshape."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.transpose(grad, None if ctx.axes is None else np.argsort(ctx.axes))
+
+
+class Expand(Function):
+    """broadcast_to; backward is the engine's unbroadcast, so the gradient passes as is."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _is_basic_index(index):
+    """Slices, ints, None and ... select each element at most once: no repeats to add up."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in parts)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, ctx.dtype)
+        if _is_basic_index(ctx.index):
+            out[ctx.index] = grad
+        else:  # integer arrays may repeat an element: each repeat adds its gradient
+            np.add.at(out, ctx.index, grad)
+        return out
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+def where(condition, x, y):
+    """`x` where `condition` holds, else `y`; differentiable in x and y."""
+    condition = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(np.asarray(condition, bool), x, y)
+
+
+def maximum(x, y):
+    return Maximum.apply(x, y)
+
+
+def minimum(x, y):
+    return Minimum.apply(x, y)
+
+
+def concatenate(tensors, axis=0):
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    return Stack.apply(*tensors, axis=axis)
+
+
+# ---- fused layers ---------------------------------------------------------------------------------
+class Linear(Function):
+    """x @ weight.T + bias in one node, the whole of a dense layer (weight is (out, in), as in
+    PyTorch). Any leading axes of x are batch axes."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        grad2d = grad.reshape(-1, grad.shape[-1])
+        gx = grad @ weight if needs_x else None
+        gw = grad2d.T @ x.reshape(-1, x.shape[-1]) if needs_weight else None
+        gb = grad2d.sum(axis=0) if needs_bias else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    return Linear.apply(x, weight, bias)
