@@ -380,6 +380,22 @@ class Tensor:
     def __getitem__(self, index):
         return ops.GetItem.apply(self, index=_data(index))
 
+    # The common activations, as methods (each is its own op in activations.py).
+    def sigmoid(self):
+        return activations.sigmoid(self)
+
+    def tanh(self):
+        return activations.tanh(self)
+
+    def relu(self):
+        return activations.relu(self)
+
+    def softmax(self, axis=-1):
+        return activations.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return activations.log_softmax(self, axis)
+
     def astype(self, dtype):
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
@@ -443,4 +459,4 @@ def _run_hooks(hooks, grad):
     return grad
 
 
-from . import ops  # noqa: E402  (ops subclass Function, so they come after it)
+from . import activations, ops  # noqa: E402  (they subclass Function, so they come after it)

@@ -1,0 +1,1 @@
+"""Activation functions: each its own op, formula and derivative side by side."""
