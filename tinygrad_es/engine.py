@@ -74,7 +74,12 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         ctx = cls()
-        out = cls.forward(ctx, *[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            out = cls.forward(ctx, *arrays, **options)
+        except ValueError as error:  # e.g. shapes that do not broadcast: say which op and which shapes
+            shapes = ", ".join(str(np.shape(a)) for a in arrays if a is not None)
+            raise ValueError(f"{cls.__name__}: {error} (input shapes {shapes})") from None
         if _grad_enabled:
             needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             if True in needs:

@@ -208,10 +208,10 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        if x.ndim == 1:  # a row vector whose row axis was dropped from the output
-            x, grad = x[None, :], np.expand_dims(grad, -2)
-        if y.ndim == 1:  # a column vector whose column axis was dropped
+        if y.ndim == 1:  # a column vector whose column axis was dropped from the output
             y, grad = y[:, None], grad[..., None]
+        if x.ndim == 1:  # a row vector whose row axis was dropped
+            x, grad = x[None, :], np.expand_dims(grad, -2)
         needs_x, needs_y = ctx.needs_input_grad
         gx = grad @ np.swapaxes(y, -1, -2) if needs_x else None
         gy = np.swapaxes(x, -1, -2) @ grad if needs_y else None

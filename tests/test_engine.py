@@ -1,0 +1,300 @@
+"""The engine: tensors, the graph, backward, no_grad, and gradcheck itself."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_es as tg
+from tinygrad_es import Function, GradcheckError, Tensor, gradcheck, no_grad
+
+
+# ---- creation and dtypes ----------------------------------------------------------------------
+@pytest.mark.parametrize("data", [1.5, 3, [1, 2, 3], [[1.0, 2.0]], ((0.5,),)])
+def test_python_data_becomes_float32(data):
+    assert Tensor(data).dtype == np.float32
+
+
+def test_arrays_keep_their_dtype():
+    assert Tensor(np.zeros(3)).dtype == np.float64
+    assert Tensor(np.zeros(3, np.float32)).dtype == np.float32
+    assert Tensor(np.arange(3)).dtype == np.int64
+    assert Tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert Tensor([True, False]).dtype == bool
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients.*int64"):
+        Tensor(np.arange(3), requires_grad=True)
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor(np.arange(3)).requires_grad_()
+
+
+def test_array_access():
+    t = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.T.shape == (3, 2)
+    assert t.numpy() is t.data
+    np.testing.assert_array_equal(np.asarray(t), t.data)
+    assert Tensor(2.5).item() == 2.5
+    assert t.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_repr_shows_values_and_grad_fn():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "Tensor([1., 2.], requires_grad=True)"
+    assert repr(x * 2) == "Tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(Tensor([3.0])) == "Tensor([3.])"
+
+
+# ---- backward ----------------------------------------------------------------------------------
+def test_linear_model_gradients_match_hand_derivation(rng):
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    b = Tensor(rng.standard_normal(2), requires_grad=True)
+    y = (x @ w + b).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, np.ones((4, 2)) @ w.data.T)
+    np.testing.assert_allclose(w.grad.data, x.data.T @ np.ones((4, 2)))
+    np.testing.assert_allclose(b.grad.data, [4.0, 4.0])
+
+
+def test_linear_model_gradients_match_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    xs, ws, bs = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    x, w, b = (Tensor(a.astype(np.float32), requires_grad=True) for a in (xs, ws, bs))
+    tx, tw, tb = (torch.tensor(a, dtype=torch.float32, requires_grad=True) for a in (xs, ws, bs))
+    ((x @ w + b).exp().sum() / 3).backward()
+    ((tx @ tw + tb).exp().sum() / 3).backward()
+    for ours, theirs in [(x, tx), (w, tw), (b, tb)]:
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-5)
+
+
+def test_a_node_used_twice_gets_both_contributions():
+    a = Tensor(3.0, requires_grad=True)
+    (a * a).backward()
+    assert a.grad.item() == 6.0  # not 3: both uses add up
+    a, b = Tensor(1.0, requires_grad=True), Tensor(3.0, requires_grad=True)
+    s = a + b
+    (s * s).backward()
+    assert a.grad.item() == 8.0  # d(a+b)^2/da = 2(a+b), each node visited once
+
+
+def test_diamond_graph():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    z = y.exp() + y * y + x
+    z.backward()
+    assert np.isclose(x.grad.item(), 3 * np.exp(6.0) + 2 * 6 * 3 + 1)
+
+
+def test_gradients_accumulate_until_zeroed():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_grad_has_the_leaf_shape_and_dtype_and_is_its_own_array():
+    a = Tensor(np.ones((2, 1), np.float32), requires_grad=True)
+    b = Tensor(np.ones(3, np.float32), requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad.shape == (2, 1) and b.grad.shape == (3,)
+    assert a.grad.dtype == np.float32
+    np.testing.assert_array_equal(a.grad.data, [[3.0], [3.0]])
+    c, d = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    (c + d).sum().backward()
+    c.grad.data += 1  # must not change d's gradient
+    assert d.grad.item() == 1.0
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"needs a scalar output, got shape \(2,\)"):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\), output has shape \(2,\)"):
+        y.backward(np.ones(3))
+
+
+def test_non_scalar_backward_with_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward(Tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+
+
+def test_backward_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).sum().backward()
+
+
+def test_graph_is_released_after_backward():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    assert y.grad_fn.inputs is None and not vars(y.grad_fn)  # saved arrays dropped
+    with pytest.raises(RuntimeError, match="already released.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_backward_through_a_chain_100000_deep():
+    x = Tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_graph_dies_with_its_output():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).exp()
+    node = weakref.ref(y.grad_fn)
+    del y
+    gc.collect()
+    assert node() is None
+
+
+# ---- no_grad, detach, requires_grad_ -------------------------------------------------------------
+def test_no_grad_records_no_graph():
+    x = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = x * 2 + 1
+    assert y.grad_fn is None and not y.requires_grad
+    assert (x * 2).requires_grad  # switched back on afterwards
+
+
+def test_no_grad_as_decorator_and_nested():
+    @no_grad()
+    def f(t):
+        return t * 2
+
+    x = Tensor([1.0], requires_grad=True)
+    assert f(x).grad_fn is None
+    with no_grad():
+        with no_grad():
+            pass
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_only_tensors_that_need_grad_record_nodes():
+    a, b = Tensor([1.0]), Tensor([2.0])
+    assert (a * b).grad_fn is None
+    c = Tensor([3.0], requires_grad=True)
+    assert (a * c).grad_fn.needs_input_grad == (False, True)
+
+
+def test_detach_cuts_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert y.grad_fn is None and not y.requires_grad
+    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+    (x * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_requires_grad_in_place():
+    x = Tensor([1.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    (x * 5).sum().backward()
+    assert x.grad.item() == 5.0
+
+
+# ---- user-defined ops -----------------------------------------------------------------------------
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * grad
+
+
+class WrongCube(Cube):
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x**2 * grad  # deliberately wrong
+
+
+def test_user_function_is_differentiable(rng):
+    x = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    np.testing.assert_allclose(Cube.apply(x).data, x.data**3)
+    assert gradcheck(Cube.apply, x)
+
+
+def test_user_function_with_options_and_broadcast_gradient(rng):
+    class ScaledAdd(Function):
+        @staticmethod
+        def forward(ctx, x, y, scale):
+            ctx.scale = scale
+            return (x + y) * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.scale, grad * ctx.scale  # broadcast shape: the engine reduces it
+
+    x, y = Tensor(rng.standard_normal((3, 4)), requires_grad=True), Tensor(rng.standard_normal(4), requires_grad=True)
+    assert gradcheck(lambda a, b: ScaledAdd.apply(a, b, scale=2.5), (x, y))
+
+
+# ---- gradcheck itself -----------------------------------------------------------------------------
+def test_gradcheck_catches_a_wrong_backward():
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"output 0 with respect to input 0: d out\[0\] / d in\[0\] is 2 by backward, 3"):
+        gradcheck(WrongCube.apply, x)
+    assert gradcheck(WrongCube.apply, x, raise_exception=False) is False
+
+
+def test_gradcheck_names_the_input_and_element():
+    # At 0 the wrong derivative 2x^2 agrees with 3x^2, so the first mismatch is y[1, 0], inside out[0].
+    x, y = Tensor(np.ones(2), requires_grad=True), Tensor(np.array([[0.0, 0.0], [3.0, 4.0]]), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"input 1: d out\[0\] / d in\[1, 0\] is 18 by backward, 27"):
+        gradcheck(lambda a, b: a * WrongCube.apply(b).sum(axis=0), (x, y))
+
+
+def test_gradcheck_refuses_float32_and_inputs_without_grad():
+    with pytest.raises(TypeError, match="input 0 is float32.*float64"):
+        gradcheck(Cube.apply, Tensor([1.0], requires_grad=True))
+    with pytest.raises(ValueError, match="no input requires grad"):
+        gradcheck(Cube.apply, Tensor(np.ones(2)))
+
+
+def test_gradcheck_leaves_the_callers_tensors_alone():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.grad = Tensor(np.array([7.0, 7.0]))
+    assert gradcheck(lambda t: (t * t).sum(), x)
+    np.testing.assert_array_equal(x.grad.data, [7.0, 7.0])
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+
+
+def test_gradcheck_handles_tuple_outputs(rng):
+    x = Tensor(rng.standard_normal(3), requires_grad=True)
+    assert gradcheck(lambda t: (t.exp(), t * 2), x)
+
+
+@pytest.mark.parametrize(
+    "op, message",
+    [
+        (lambda: Tensor(np.ones(3)) + Tensor(np.ones(4)), r"Add: .* \(input shapes \(3,\), \(4,\)\)"),
+        (lambda: Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5))), r"MatMul: .* \(input shapes \(2, 3\), \(4, 5\)\)"),
+        (lambda: Tensor(np.ones(6)).reshape(4, 2), r"Reshape: .* \(input shapes \(6,\)\)"),
+    ],
+)
+def test_shape_errors_name_the_op_and_the_shapes(op, message):
+    with pytest.raises(ValueError, match=message):
+        op()
