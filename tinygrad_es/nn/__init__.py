@@ -1,5 +1,7 @@
 """Layers, activations, losses and initializers for building models, PyTorch-style."""
 from .module import Module, Parameter
+from . import init
+from .layers import Dense, Flatten, Linear, Sequential
 from .activation import (
     Identity,
     LogSoftmax,

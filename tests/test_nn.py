@@ -1,0 +1,199 @@
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_es as tg
+from tinygrad_es import nn
+from tinygrad_es.nn import init
+
+
+# ---- Dense ------------------------------------------------------------------------------------------
+def test_dense_computes_x_wT_plus_b_in_one_node(rng):
+    layer = nn.Dense(4, 3, generator=rng)
+    x = tg.Tensor(rng.standard_normal((5, 4)).astype(np.float32))
+    out = layer(x)
+    np.testing.assert_allclose(out.data, x.data @ layer.weight.data.T + layer.bias.data, rtol=1e-6)
+    assert type(out.grad_fn).__name__ == "Linear"
+
+
+def test_dense_parameters_have_pytorch_shapes_and_float32_by_default():
+    layer = nn.Dense(64, 32)
+    assert layer.weight.shape == (32, 64) and layer.bias.shape == (32,)
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert nn.Dense(3, 2, dtype=np.float64).weight.dtype == np.float64
+
+
+def test_dense_without_bias_has_one_parameter():
+    layer = nn.Dense(3, 2, bias=False)
+    assert layer.bias is None and len(list(layer.parameters())) == 1
+    x = tg.Tensor(np.ones((1, 3), np.float32))
+    np.testing.assert_allclose(layer(x).data, layer.weight.data.sum(axis=1, keepdims=True).T, rtol=1e-6)
+
+
+def test_linear_is_dense():
+    assert nn.Linear is nn.Dense
+
+
+def test_dense_gradients_match_finite_differences(rng):
+    layer = nn.Dense(3, 2, dtype=np.float64, generator=rng)
+    x = tg.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    assert tg.gradcheck(lambda x, w, b: tg.ops.linear(x, w, b).tanh(), (x, layer.weight, layer.bias))
+
+
+def test_dense_default_init_is_pytorch_uniform_for_weight_and_bias():
+    layer = nn.Dense(100, 200, generator=np.random.default_rng(0))
+    bound = 1 / math.sqrt(100)
+    for p in (layer.weight, layer.bias):
+        assert np.abs(p.data).max() <= bound
+        assert np.abs(p.data).max() > 0.95 * bound  # uses the whole interval
+    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.01 * bound
+
+
+def test_named_init_zeroes_the_bias_and_bias_init_overrides():
+    layer = nn.Dense(50, 40, init="he_normal", generator=np.random.default_rng(0))
+    assert np.all(layer.bias.data == 0)
+    assert abs(layer.weight.data.std() - math.sqrt(2 / 50)) < 0.1 * math.sqrt(2 / 50)
+    layer = nn.Dense(50, 40, init="xavier_paper", bias_init="gaussian", generator=np.random.default_rng(0))
+    assert abs(layer.bias.data.std() - 1) < 0.3
+
+
+def test_paper_xavier_reproduces_standard_normal_over_sqrt_fan_in():
+    layer = nn.Dense(64, 32, init="xavier_paper", bias_init="gaussian", generator=np.random.default_rng(1))
+    rng = np.random.default_rng(1)
+    weight = rng.standard_normal((32, 64)) / math.sqrt(64)
+    bias = rng.standard_normal(32)
+    np.testing.assert_allclose(layer.weight.data, weight.astype(np.float32))
+    np.testing.assert_allclose(layer.bias.data, bias.astype(np.float32))
+
+
+def test_dense_accepts_a_callable_init():
+    def halves(weight, generator=None):
+        weight.data[...] = 0.5
+        return weight
+
+    assert np.all(nn.Dense(3, 2, init=halves).weight.data == 0.5)
+
+
+def test_dense_same_generator_seed_gives_same_weights():
+    a = nn.Dense(8, 4, generator=np.random.default_rng(7))
+    b = nn.Dense(8, 4, generator=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    tg.manual_seed(3)
+    c = nn.Dense(8, 4)
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(c.weight.data, nn.Dense(8, 4).weight.data)
+
+
+def test_dense_wrong_input_width_names_layer_and_shape():
+    with pytest.raises(ValueError, match=r"Dense: expected input with 4 features.*\(2, 3\)"):
+        nn.Dense(4, 2)(tg.Tensor(np.ones((2, 3), np.float32)))
+
+
+def test_unknown_init_name_is_an_error():
+    with pytest.raises(ValueError, match="unknown initializer 'glorious'"):
+        nn.Dense(3, 2, init="glorious")
+
+
+def test_dense_repr():
+    assert repr(nn.Dense(64, 32)) == "Dense(in_features=64, out_features=32, bias=True)"
+
+
+def test_dense_weights_move_to_and_from_torch(rng):
+    torch = pytest.importorskip("torch")
+    ours = nn.Dense(5, 3, generator=rng)
+    theirs = torch.nn.Linear(5, 3)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x = rng.standard_normal((2, 5)).astype(np.float32)
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5)
+
+
+# ---- Sequential, Flatten --------------------------------------------------------------------------------
+def test_sequential_chains_and_names_children_by_position(rng):
+    model = nn.Sequential(nn.Dense(4, 3, generator=rng), nn.Dense(3, 2, generator=rng))
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert len(model) == 2 and model[1] is list(model)[1]
+    assert isinstance(model[:1], nn.Sequential) and len(model[:1]) == 1
+    x = tg.Tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    np.testing.assert_allclose(model(x).data, model[1](model[0](x)).data)
+
+
+def test_sequential_rejects_non_modules():
+    with pytest.raises(TypeError, match="Sequential: argument 1 is a function"):
+        nn.Sequential(nn.Dense(2, 2), lambda x: x)
+
+
+def test_flatten_merges_trailing_axes_and_passes_gradient():
+    x = tg.Tensor(np.arange(24, dtype=np.float64).reshape(2, 3, 4), requires_grad=True)
+    out = nn.Flatten()(x)
+    assert out.shape == (2, 12)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3, 4)))
+
+
+# ---- init ---------------------------------------------------------------------------------------------
+def _weight(shape):
+    return nn.Parameter(np.empty(shape, np.float32))
+
+
+@pytest.mark.parametrize(
+    "fn, expected_std",
+    [
+        (init.gaussian, 1.0),
+        (init.xavier_paper, 1 / math.sqrt(400)),
+        (init.lecun_normal, 1 / math.sqrt(400)),
+        (init.xavier_normal, math.sqrt(2 / (400 + 300))),
+        (init.glorot_uniform, math.sqrt(6 / (400 + 300)) / math.sqrt(3)),
+        (init.kaiming_normal, math.sqrt(2 / 400)),
+        (init.he_uniform, math.sqrt(2) * math.sqrt(3 / 400) / math.sqrt(3)),
+    ],
+)
+def test_initializer_standard_deviation_follows_its_formula(fn, expected_std):
+    w = _weight((300, 400))  # fan_out = 300, fan_in = 400
+    assert fn(w, generator=np.random.default_rng(0)) is w
+    assert abs(w.data.std() - expected_std) < 0.02 * expected_std
+    assert abs(w.data.mean()) < 0.02 * expected_std
+
+
+def test_uniform_initializers_stay_inside_their_bound():
+    w = _weight((30, 40))
+    init.xavier_uniform(w, gain=2.0, generator=np.random.default_rng(0))
+    assert np.abs(w.data).max() <= 2.0 * math.sqrt(6 / 70)
+    init.kaiming_uniform(w, nonlinearity="relu", generator=np.random.default_rng(0))
+    assert np.abs(w.data).max() <= math.sqrt(2) * math.sqrt(3 / 40)
+
+
+def test_initializers_work_in_place():
+    w = _weight((3, 4))
+    view = w.data
+    init.ones(w)
+    assert np.all(view == 1)
+    init.constant(w, 2.5)
+    assert np.all(view == 2.5)
+    init.zeros(w)
+    assert np.all(view == 0)
+
+
+def test_fans_need_two_dimensions():
+    with pytest.raises(ValueError, match=r"at least 2 dimensions.*\(5,\)"):
+        init.xavier_normal(_weight((5,)))
+
+
+def test_gain_values():
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    with pytest.raises(ValueError, match="unknown nonlinearity 'swoosh'"):
+        init.calculate_gain("swoosh")
+
+
+def test_dense_activation_is_a_child_module_given_by_name_or_module(rng):
+    layer = nn.Dense(4, 3, activation="sigmoid", generator=rng)
+    assert isinstance(layer.activation, nn.Module) and list(layer.children()) == [layer.activation]
+    x = tg.Tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    z = x.data @ layer.weight.data.T + layer.bias.data
+    np.testing.assert_allclose(layer(x).data, 1 / (1 + np.exp(-z)), rtol=1e-5)
+    relu = nn.get_activation("relu")
+    assert nn.Dense(4, 3, activation=relu).activation is relu
+    assert "(activation): " in repr(layer)

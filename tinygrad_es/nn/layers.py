@@ -1,0 +1,112 @@
+"""Layers: Dense (= Linear), Sequential, Flatten."""
+import math
+
+import numpy as np
+
+from ..ops import linear
+from . import init as nn_init
+from .activation import get_activation
+from .module import Module, Parameter
+
+
+class Dense(Module):
+    """A fully connected layer: y = activation(x @ weight.T + bias).
+
+    `weight` has shape (out_features, in_features) and `bias` (out_features,), as PyTorch's
+    nn.Linear, so state dicts move between the two. `activation` is a name ("sigmoid", "relu",
+    ...) or a Module, kept as a child module; None means no activation.
+
+    Initialization:
+    - `init=None` (default) is PyTorch's nn.Linear default: weight AND bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    - `init=<name or callable>` initializes the weight with an nn.init function (for example "xavier_paper",
+      "he_normal", or `init(weight, generator=...)`); the bias is then zeros unless `bias_init` says otherwise.
+    - `bias_init=<name or callable>` initializes the bias (it has no fans, so "gaussian", "zeros", "ones" or
+      a callable). The student paper draws weights and biases from N(0, 1) ("Gaussiana"), and divides the
+      weights only by sqrt(fan_in) ("Xavier"): `init="gaussian", bias_init="gaussian"` and
+      `init="xavier_paper", bias_init="gaussian"` reproduce them.
+    Parameters are float32 unless `dtype=np.float64`.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, activation=None, init=None, bias_init=None,
+                 dtype=np.float32, generator=None):  # fmt: skip
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        self.bias = Parameter(np.empty(out_features, dtype)) if bias else None
+        self.activation = None if activation is None else get_activation(activation)
+        self.reset_parameters(init, bias_init, generator)
+
+    def reset_parameters(self, init=None, bias_init=None, generator=None):
+        """Draw the parameters again, with the same choices as the constructor."""
+        if init is None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+            nn_init.uniform(self.weight, -bound, bound, generator=generator)
+            if self.bias is not None and bias_init is None:
+                nn_init.uniform(self.bias, -bound, bound, generator=generator)
+        else:
+            nn_init.get_initializer(init)(self.weight, generator=generator)
+            if self.bias is not None and bias_init is None:
+                nn_init.zeros(self.bias)
+        if self.bias is not None and bias_init is not None:
+            nn_init.get_initializer(bias_init)(self.bias, generator=generator)
+
+    def forward(self, x):
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Dense: expected input with {self.in_features} features in its last axis, "
+                             f"got shape {x.shape}")  # fmt: skip
+        out = linear(x, self.weight, self.bias)
+        return out if self.activation is None else self.activation(out)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+Linear = Dense
+
+
+class Sequential(Module):
+    """Modules applied one after the other; children are named "0", "1", ..."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, not a Module")
+            setattr(self, str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        return modules[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
+        setattr(self, str(len(self)), module)
+        return self
+
+
+class Flatten(Module):
+    """Merge the axes from `start_axis` on into one: (N, 8, 8) -> (N, 64)."""
+
+    def __init__(self, start_axis=1):
+        super().__init__()
+        self.start_axis = start_axis
+
+    def forward(self, x):
+        return x.flatten(self.start_axis)
+
+    def extra_repr(self):
+        return f"start_axis={self.start_axis}"
