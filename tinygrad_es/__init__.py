@@ -1,6 +1,7 @@
 """tinygrad_es: a small, readable reverse-mode autograd framework on NumPy."""
 import numpy as np
 
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, maximum, minimum, stack, where

@@ -9,6 +9,7 @@ it from the output to the leaves in reverse topological order.
 import numpy as np
 
 _grad_enabled = True  # switched off by `no_grad`
+_anomaly_mode = False  # switched on by `detect_anomaly` (anomaly.py)
 
 
 class no_grad:
@@ -80,6 +81,8 @@ class Function:
         except ValueError as error:  # e.g. shapes that do not broadcast: say which op and which shapes
             shapes = ", ".join(str(np.shape(a)) for a in arrays if a is not None)
             raise ValueError(f"{cls.__name__}: {error} (input shapes {shapes})") from None
+        if _anomaly_mode:
+            anomaly.check_forward(ctx, inputs, out)
         if _grad_enabled:
             needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             if True in needs:
@@ -237,6 +240,8 @@ class Tensor:
             input_grads = type(ctx).backward(ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            if _anomaly_mode:
+                anomaly.check_backward(ctx, grad, input_grads)
             for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
                 if needs and g is not None:
                     if g.shape != x.data.shape:
@@ -464,4 +469,4 @@ def _run_hooks(hooks, grad):
     return grad
 
 
-from . import activations, ops  # noqa: E402  (they subclass Function, so they come after it)
+from . import activations, anomaly, ops  # noqa: E402  (they subclass Function, so they come after it)
