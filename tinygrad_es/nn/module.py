@@ -1,7 +1,7 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
 import numpy as np
 
-from ..engine import RemovableHandle, Tensor
+from ..engine import Function, RemovableHandle, Tensor
 
 
 class Parameter(Tensor):
@@ -24,6 +24,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -46,6 +47,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._backward_hooks:
+            return _call_with_backward_hooks(self, args, kwargs)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, out)
@@ -57,6 +60,13 @@ class Module:
         """`hook(module, inputs, output)` runs after every forward; a returned value replaces
         the output. Returns a handle whose `.remove()` unregisters it."""
         return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """`hook(module, grad_input, grad_output)` runs when backward has computed the gradients
+        of the module's positional inputs (`grad_input`, None for non-tensors and inputs that need
+        no grad) from the gradient of its output (`grad_output`, a 1-tuple). Only gradients that
+        flow through this module count. A returned tuple replaces `grad_input`. Returns a handle."""
+        return RemovableHandle(self._backward_hooks, hook)
 
     # ---- traversal ----------------------------------------------------------------------------
     def named_children(self):
@@ -139,3 +149,77 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+# ---- full backward hooks ---------------------------------------------------------------------------
+# Each input that needs grad passes through a _Tap node, and every tap also feeds one shared _Gate
+# node. Backward reaches the gate only after all taps (its consumers), so when the gate runs, the
+# gradient of every input is known and none has moved on yet: the hooks see them all and may
+# replace them. A _Tap on the output records grad_output. Nothing of this runs without hooks.
+class _BackwardHookCall:
+    def __init__(self, module, n_inputs, tracked):
+        self.module, self.tracked = module, tracked  # tracked: positions of the inputs that need grad
+        self.grad_input, self.grad_output = [None] * n_inputs, None
+
+    def run_hooks(self):
+        grad_input = tuple(None if g is None else Tensor._make(g, False, None) for g in self.grad_input)
+        grad_output = (Tensor._make(self.grad_output, False, None),)
+        for hook in list(self.module._backward_hooks.values()):
+            replaced = hook(self.module, grad_input, grad_output)
+            if replaced is not None:
+                if len(replaced) != len(grad_input):
+                    raise RuntimeError(
+                        f"backward hook of {type(self.module).__name__} returned {len(replaced)} gradients, "
+                        f"expected {len(grad_input)} (one per positional input)"
+                    )
+                grad_input = tuple(None if g is None else Tensor(g) for g in replaced)
+        return tuple(None if grad_input[i] is None else grad_input[i].data for i in self.tracked)
+
+
+class _Gate(Function):
+    @staticmethod
+    def forward(ctx, *arrays, call):
+        ctx.call = call
+        return np.zeros((), arrays[0].dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.call.run_hooks()
+
+
+class _Tap(Function):
+    """Identity on x; backward records the gradient at position `index` (None: the output)."""
+
+    @staticmethod
+    def forward(ctx, x, gate, call, index):
+        ctx.call, ctx.index = call, index
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        call = ctx.call
+        if ctx.index is not None:
+            call.grad_input[ctx.index] = grad
+            return None, np.zeros((), grad.dtype)  # the gradient moves on through the gate
+        call.grad_output = grad
+        if not call.tracked:  # no input needs grad, so there is no gate: fire here
+            call.run_hooks()
+        return grad
+
+
+def _call_with_backward_hooks(module, args, kwargs):
+    tracked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    call = _BackwardHookCall(module, len(args), tracked)
+    tapped = list(args)
+    if tracked:
+        gate = _Gate.apply(*[args[i] for i in tracked], call=call)
+        for i in tracked:
+            tapped[i] = _Tap.apply(args[i], gate, call, i)
+    out = module.forward(*tapped, **kwargs)
+    for hook in list(module._forward_hooks.values()):
+        replaced = hook(module, args, out)
+        if replaced is not None:
+            out = replaced
+    if not (isinstance(out, Tensor) and out.requires_grad):
+        return out
+    return _Tap.apply(out, None, call, None)
