@@ -2,6 +2,7 @@
 from .module import Module, Parameter
 from . import init
 from .layers import Dense, Flatten, Linear, Sequential
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HuberLoss, MSELoss, NLLLoss
 from .activation import (
     Identity,
     LogSoftmax,
