@@ -6,10 +6,14 @@ inputs. When an op runs on tensors that require gradients, its Function instance
 result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.backward` walks
 it from the output to the leaves in reverse topological order.
 """
+from heapq import heappop, heappush
+from itertools import count
+
 import numpy as np
 
 _grad_enabled = True  # switched off by `no_grad`
 _anomaly_mode = False  # switched on by `detect_anomaly` (anomaly.py)
+_creation_count = count()  # numbers the graph's nodes in the order they are made
 
 
 class no_grad:
@@ -84,9 +88,9 @@ class Function:
         if _anomaly_mode:
             anomaly.check_forward(ctx, inputs, out)
         if _grad_enabled:
-            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
             if True in needs:
-                ctx.inputs, ctx.needs_input_grad = inputs, needs
+                ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, needs, next(_creation_count)
                 return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 
@@ -218,25 +222,16 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
 
-        grads = {id(self): gradient}
-        for node in _reverse_topological_order(self):
-            grad = grads.pop(id(node), None)
-            if grad is None:
-                continue
+        # A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
+        # reaches each one after all its consumers, with its gradient complete. Leaves come last.
+        grads, queue, leaves = {id(self): gradient}, [], []
+        _enqueue(self, queue, leaves)
+        while queue:
+            node = heappop(queue)[1]
+            grad = grads.pop(id(node))
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
             ctx = node.grad_fn
-            if ctx is None:  # a leaf: accumulate, as PyTorch does, until zeroed
-                if node.grad is None:
-                    node.grad = Tensor._make(np.array(grad, node.data.dtype), False, None)
-                else:
-                    node.grad.data += grad
-                continue
-            if ctx.inputs is None:
-                raise RuntimeError(
-                    "backward through a graph that was already released: call backward(retain_graph=True) "
-                    "the first time to go through it twice"
-                )
             input_grads = type(ctx).backward(ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
@@ -247,9 +242,21 @@ class Tensor:
                     if g.shape != x.data.shape:
                         g = unbroadcast(g, x.data.shape)
                     key = id(x)
-                    grads[key] = grads[key] + g if key in grads else g
+                    if key in grads:
+                        grads[key] = grads[key] + g
+                    else:
+                        grads[key] = g
+                        _enqueue(x, queue, leaves)
             if not retain_graph:
                 ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
+        for leaf in leaves:  # accumulate, as PyTorch does, until zeroed
+            grad = grads.pop(id(leaf))
+            if leaf._hooks:
+                grad = _run_hooks(leaf._hooks, grad)
+            if leaf.grad is None:
+                leaf.grad = Tensor._make(np.array(grad, leaf.data.dtype), False, None)
+            else:
+                leaf.grad.data += grad
 
     # ---- ops: defined in ops.py, one Function each ----------------------------------------
     def __add__(self, other):
@@ -424,27 +431,18 @@ def _data(x):
     return x
 
 
-def _reverse_topological_order(root):
-    """Nodes that lead to `root` through inputs needing grad, each after all its consumers.
-
-    An explicit stack instead of recursion, so a chain of any depth works."""
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node.grad_fn
-        if ctx is not None and ctx.inputs is not None:
-            for x, needs in zip(ctx.inputs, ctx.needs_input_grad):
-                if needs and id(x) not in visited:
-                    stack.append((x, False))
-    order.reverse()
-    return order
+def _enqueue(node, queue, leaves):
+    """Put a node that has received its first gradient in line for backward."""
+    ctx = node.grad_fn
+    if ctx is None:
+        leaves.append(node)
+    elif ctx.inputs is None:
+        raise RuntimeError(
+            "backward through a graph that was already released: call backward(retain_graph=True) "
+            "the first time to go through it twice"
+        )
+    else:
+        heappush(queue, (-ctx.creation, node))
 
 
 class RemovableHandle:
