@@ -201,7 +201,9 @@ def _class_target(name, logits, target, weight, reduction):
         if target.dtype != logits.dtype:
             raise TypeError(f"{name}: probability target is {target.dtype} but input is {logits.dtype}; cast one")
         return target, False
-    wanted = f"({n},) integer class indices" + (f" or {logits.shape} class probabilities" if name == "cross_entropy" else "")
+    wanted = f"({n},) integer class indices"
+    if name == "cross_entropy":
+        wanted += f" or {logits.shape} class probabilities"
     raise ValueError(f"{name}: input has shape {logits.shape}, so target must be {wanted}; got {target.shape}")
 
 
@@ -287,7 +289,8 @@ class NLLLoss(Function):
         sample_weight = np.ones(n, log_p.dtype) if weight is None else weight[target]
         loss = -log_p[rows, target] * sample_weight
         ctx.norm = sample_weight.sum() if reduction == "mean" else 1
-        ctx.shape, ctx.dtype, ctx.rows, ctx.target, ctx.sample_weight = log_p.shape, log_p.dtype, rows, target, sample_weight
+        ctx.shape, ctx.dtype, ctx.rows, ctx.target = log_p.shape, log_p.dtype, rows, target
+        ctx.sample_weight = sample_weight
         ctx.reduction = reduction
         return loss.sum() / ctx.norm if reduction != "none" else loss
 

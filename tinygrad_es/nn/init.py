@@ -133,4 +133,5 @@ def get_initializer(init):
     try:
         return _BY_NAME[init]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown initializer {init!r}; choose one of {', '.join(sorted(_BY_NAME))} or pass a callable")
+        names = ", ".join(sorted(_BY_NAME))
+        raise ValueError(f"unknown initializer {init!r}; choose one of {names} or pass a callable") from None

@@ -1,0 +1,181 @@
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_es import nn, optim
+
+# Gradients fed to the optimizers, one per step: fixed numbers, so the expected values can be written out.
+GRADS = [np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.3, -0.2]), np.array([-0.4, 0.0, 1.0])]
+P0 = np.array([1.0, -2.0, 0.5])
+
+
+def run(make, steps=3):
+    p = nn.Parameter(P0.copy())
+    opt = make([p])
+    for g in GRADS[:steps]:
+        p.grad = nn.Parameter(g.copy(), requires_grad=False)
+        opt.step()
+    return p.data
+
+
+def test_plain_sgd_steps_against_the_gradient():
+    np.testing.assert_allclose(run(lambda ps: optim.SGD(ps, lr=0.1)), P0 - 0.1 * sum(GRADS))
+
+
+def test_sgd_momentum_dampening_weight_decay_follow_pytorch_rule():
+    lr, m, damp, wd = 0.1, 0.9, 0.2, 0.01
+    p, buf = P0.copy(), None
+    for g in GRADS:
+        g = g + wd * p
+        buf = g.copy() if buf is None else m * buf + (1 - damp) * g
+        p = p - lr * buf
+    got = run(lambda ps: optim.SGD(ps, lr=lr, momentum=m, dampening=damp, weight_decay=wd))
+    np.testing.assert_allclose(got, p)
+
+
+def test_sgd_nesterov():
+    lr, m = 0.1, 0.9
+    p, buf = P0.copy(), None
+    for g in GRADS:
+        buf = g.copy() if buf is None else m * buf + g
+        p = p - lr * (g + m * buf)
+    np.testing.assert_allclose(run(lambda ps: optim.SGD(ps, lr=lr, momentum=m, nesterov=True)), p)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_and_adamw(decoupled):
+    lr, b1, b2, eps, wd = 0.01, 0.8, 0.9, 1e-8, 0.1
+    p, m, v = P0.copy(), 0.0, 0.0
+    for t, g in enumerate(GRADS, 1):
+        if decoupled:
+            p = p * (1 - lr * wd)
+        else:
+            g = g + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    cls = optim.AdamW if decoupled else optim.Adam
+    np.testing.assert_allclose(run(lambda ps: cls(ps, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)), p)
+
+
+def test_rmsprop_and_adagrad():
+    lr, alpha, eps = 0.01, 0.9, 1e-8
+    p, v = P0.copy(), 0.0
+    for g in GRADS:
+        v = alpha * v + (1 - alpha) * g * g
+        p = p - lr * g / (np.sqrt(v) + eps)
+    np.testing.assert_allclose(run(lambda ps: optim.RMSprop(ps, lr=lr, alpha=alpha, eps=eps)), p)
+    p, s = P0.copy(), 0.0
+    for g in GRADS:
+        s = s + g * g
+        p = p - 0.1 * g / (np.sqrt(s) + 1e-10)
+    np.testing.assert_allclose(run(lambda ps: optim.Adagrad(ps, lr=0.1)), p)
+
+
+def test_update_is_in_place_skips_missing_grads_and_never_touches_grads():
+    a, b = nn.Parameter(np.ones(3, np.float32)), nn.Parameter(np.ones(2, np.float32))
+    shared = np.full(3, 2.0, np.float32)
+    a.grad = nn.Parameter(shared, requires_grad=False)
+    before = a.data
+    opt = optim.SGD([a, b], lr=0.5, momentum=0.9, weight_decay=0.1)
+    opt.step()
+    opt.step()
+    assert a.data is before and a.data.dtype == np.float32
+    np.testing.assert_array_equal(b.data, np.ones(2))  # no grad: untouched
+    np.testing.assert_array_equal(shared, np.full(3, 2.0))
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_parameter_groups_take_their_own_options():
+    a, b = nn.Parameter(np.zeros(1)), nn.Parameter(np.zeros(1))
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    for p in (a, b):
+        p.grad = nn.Parameter(np.ones(1), requires_grad=False)
+    opt.step()
+    assert a.data[0] == pytest.approx(-0.1) and b.data[0] == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="more than one group"):
+        optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
+
+
+def test_bad_options_are_errors():
+    with pytest.raises(ValueError, match="SGD: lr must be >= 0, got -1"):
+        optim.SGD([nn.Parameter(np.zeros(1))], lr=-1)
+    with pytest.raises(ValueError, match="SGD got an empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov momentum needs momentum > 0"):
+        optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1, nesterov=True)
+
+
+def test_state_dict_round_trip_continues_identically():
+    def make(p):
+        return optim.Adam([p], lr=0.05)
+
+    p = nn.Parameter(P0.copy())
+    opt = make(p)
+    for g in GRADS[:2]:
+        p.grad = nn.Parameter(g, requires_grad=False)
+        opt.step()
+    saved_p, saved = p.data.copy(), opt.state_dict()
+    p.grad = nn.Parameter(GRADS[2], requires_grad=False)
+    opt.step()
+    q = nn.Parameter(saved_p)
+    restored = make(q)
+    restored.load_state_dict(saved)
+    q.grad = nn.Parameter(GRADS[2], requires_grad=False)
+    restored.step()
+    np.testing.assert_array_equal(q.data, p.data)
+    with pytest.raises(ValueError, match=r"saved groups hold \[1\] parameters, this optimizer's \[2\]"):
+        optim.Adam([nn.Parameter(P0.copy()), q]).load_state_dict(saved)
+
+
+def test_schedulers_follow_their_formulas():
+    def lrs(make, epochs=7):
+        opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.5)
+        sched = make(opt)
+        out = []
+        for _ in range(epochs):
+            out.append(sched.get_last_lr()[0])
+            opt.step()
+            sched.step()
+        return out
+
+    assert lrs(lambda o: optim.StepLR(o, step_size=3, gamma=0.1)) == pytest.approx([0.5] * 3 + [0.05] * 3 + [0.005])
+    assert lrs(lambda o: optim.ExponentialLR(o, gamma=0.9)) == pytest.approx([0.5 * 0.9**e for e in range(7)])
+    cosine = [0.1 + 0.4 * (1 + math.cos(math.pi * e / 5)) / 2 for e in range(7)]
+    assert lrs(lambda o: optim.CosineAnnealingLR(o, T_max=5, eta_min=0.1)) == pytest.approx(cosine)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+        ("AdamW", {"lr": 0.01}),
+        ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
+        ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ],
+)
+def test_optimizers_match_torch(name, options):
+    torch = pytest.importorskip("torch")
+    ours = run(lambda ps: getattr(optim, name)(ps, **options))
+    p = torch.tensor(P0.copy(), requires_grad=True)
+    opt = getattr(torch.optim, name)([p], **options)
+    for g in GRADS:
+        p.grad = torch.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(ours, p.detach().numpy(), rtol=1e-12)
+
+
+def test_cosine_schedule_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = optim.CosineAnnealingLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=0.5), T_max=4, eta_min=0.01)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingLR(theirs_opt, T_max=4, eta_min=0.01)
+    for _ in range(6):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+        theirs_opt.step()
+        ours.step()
+        theirs.step()

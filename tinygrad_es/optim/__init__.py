@@ -1,0 +1,216 @@
+"""Optimizers with PyTorch's update rules: SGD, Adam, AdamW, RMSprop, Adagrad.
+
+Each takes the parameters (or a list of parameter groups: dicts with "params" and per-group
+options), updates `p.data` in place in `step()` and skips parameters whose grad is None.
+Gradients are read, never written: two parameters' gradients may share memory.
+"""
+import math
+
+import numpy as np
+
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
+
+
+def _copy(state):
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = {}  # parameter -> its buffers (momentum, moments, step count)
+        self.param_groups = []
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        group = {**self.defaults, **group, "params": list(group["params"])}
+        for name in ("lr", "weight_decay", "momentum", "eps"):
+            if group.get(name, 0) < 0:
+                raise ValueError(f"{type(self).__name__}: {name} must be >= 0, got {group[name]}")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+        self.param_groups.append(group)
+
+    def zero_grad(self):
+        """Set every gradient to None (PyTorch's default): the next backward allocates fresh ones."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """{"state": {index: {name: array or number}}, "param_groups": [options with "params" as indices]},
+        indices counting the parameters through the groups in order (as PyTorch)."""
+        index, groups = {}, []
+        for group in self.param_groups:
+            ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**group, "params": ids})
+        state = {index[id(p)]: _copy(s) for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict["param_groups"]
+        if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the saved groups hold "
+                f"{[len(g['params']) for g in groups]} parameters, this optimizer's "
+                f"{[len(g['params']) for g in self.param_groups]}"
+            )
+        params = [p for g in self.param_groups for p in g["params"]]
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {params[int(i)]: _copy(s) for i, s in state_dict["state"].items()}
+
+    def _with_grads(self, group):
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, p.grad.data
+
+
+class SGD(Optimizer):
+    """p -= lr * g, with optional weight decay (g += wd p), momentum (b = m b + (1 - dampening) g; the
+    first step b = g) and Nesterov (g + m b instead of b)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
+                    "weight_decay": weight_decay}  # fmt: skip
+        super().__init__(params, defaults)
+
+    def step(self):
+        for group in self.param_groups:
+            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            for p, g in self._with_grads(group):
+                if weight_decay:
+                    g = g + weight_decay * p.data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.array(g, p.dtype)
+                    else:
+                        buf *= momentum
+                        buf += (1 - group["dampening"]) * g
+                    g = g + momentum * buf if group["nesterov"] else buf
+                p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps).
+    weight_decay adds wd p to g (L2); AdamW decays the weights directly instead."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    def _decay(self, p, g, group):
+        return g + group["weight_decay"] * p.data if group["weight_decay"] else g
+
+    def step(self):
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            for p, g in self._with_grads(group):
+                g = self._decay(p, g, group)
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
+                                             "exp_avg_sq": np.zeros_like(p.data)}  # fmt: skip
+                state["step"] += 1
+                m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * g * g
+                denom = np.sqrt(v)
+                denom /= math.sqrt(1 - beta2**t)
+                denom += eps
+                p.data -= (lr / (1 - beta1**t)) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr wd before the Adam step (default wd = 0.01)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _decay(self, p, g, group):
+        if group["weight_decay"]:
+            p.data *= 1 - group["lr"] * group["weight_decay"]
+        return g
+
+
+class RMSprop(Optimizer):
+    """v = alpha v + (1-alpha) g^2; p -= lr g / (sqrt(v) + eps). `centered` subtracts the square of the
+    running mean of g from v; `momentum` keeps b = m b + g / (sqrt(v) + eps) and steps by lr b."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
+                    "centered": centered}  # fmt: skip
+        super().__init__(params, defaults)
+
+    def step(self):
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            for p, g in self._with_grads(group):
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p.data
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
+                    if momentum:
+                        state["momentum_buffer"] = np.zeros_like(p.data)
+                    if group["centered"]:
+                        state["grad_avg"] = np.zeros_like(p.data)
+                state["step"] += 1
+                v = state["square_avg"]
+                v *= alpha
+                v += (1 - alpha) * g * g
+                if group["centered"]:
+                    mean = state["grad_avg"]
+                    mean *= alpha
+                    mean += (1 - alpha) * g
+                    avg = np.sqrt(v - mean * mean)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps
+                if momentum:
+                    buf = state["momentum_buffer"]
+                    buf *= momentum
+                    buf += g / avg
+                    p.data -= lr * buf
+                else:
+                    p.data -= lr * g / avg
+
+
+class Adagrad(Optimizer):
+    """s += g^2; p -= lr_t g / (sqrt(s) + eps), lr_t = lr / (1 + (t-1) lr_decay)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                        "initial_accumulator_value": initial_accumulator_value, "eps": eps}  # fmt: skip
+        super().__init__(params, defaults)
+
+    def step(self):
+        for group in self.param_groups:
+            for p, g in self._with_grads(group):
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p.data
+                state = self.state.get(p)
+                if state is None:
+                    accumulator = np.full_like(p.data, group["initial_accumulator_value"])
+                    state = self.state[p] = {"step": 0, "sum": accumulator}
+                state["step"] += 1
+                s = state["sum"]
+                s += g * g
+                lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+                denom = np.sqrt(s)
+                denom += group["eps"]
+                p.data -= lr * g / denom
+
