@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+import tinygrad_es as tg
+from tinygrad_es import data
+
+
+def test_load_digits_shapes_dtypes_and_range():
+    X, y = data.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float32
+    assert y.shape == (1797,) and y.dtype == np.int64
+    assert X.min() == 0 and X.max() == 1
+    assert np.array_equal(np.unique(X * 16), np.arange(17))  # the 17 pixel levels 0..16
+    assert np.array_equal(np.bincount(y), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+
+
+def test_load_digits_equals_scikit_learn_copy():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = data.load_digits()
+    reference = datasets.load_digits()
+    np.testing.assert_array_equal(X * 16, reference.data)
+    np.testing.assert_array_equal(y, reference.target)
+
+
+def test_split_sizes_disjoint_and_complete():
+    X, y = np.arange(100)[:, None] * 1.0, np.arange(100) % 4
+    X_tr, y_tr, X_va, y_va, X_te, y_te = data.train_val_test_split(X, y, (0.6, 0.2, 0.2), seed=1)
+    assert (len(X_tr), len(X_va), len(X_te)) == (60, 20, 20)
+    ids = np.concatenate([X_tr[:, 0], X_va[:, 0], X_te[:, 0]]).astype(int)
+    assert sorted(ids) == list(range(100))
+    np.testing.assert_array_equal(np.concatenate([y_tr, y_va, y_te]), ids % 4)  # rows stay paired with their labels
+    again = data.train_val_test_split(X, y, (0.6, 0.2, 0.2), seed=1)
+    np.testing.assert_array_equal(again[0], X_tr)
+    assert not np.array_equal(data.train_val_test_split(X, y, seed=2)[0], X_tr)
+
+
+def test_stratified_split_keeps_class_proportions():
+    X, y = data.load_digits()
+    parts = data.train_val_test_split(X, y, (0.5, 0.5), seed=0, stratify=True)
+    counts_train, counts_test = np.bincount(parts[1], minlength=10), np.bincount(parts[3], minlength=10)
+    assert np.all(np.abs(counts_train - counts_test) <= 1)
+    assert len(parts[0]) + len(parts[2]) == 1797
+
+
+def test_split_fractions_must_sum_to_one():
+    with pytest.raises(ValueError, match=r"fractions must be .* summing to 1, got \(0.6, 0.3, 0.3\)"):
+        data.train_val_test_split(np.zeros((10, 2)), np.zeros(10), (0.6, 0.3, 0.3))
+    with pytest.raises(ValueError, match="X has 10 samples but y has 9"):
+        data.train_val_test_split(np.zeros((10, 2)), np.zeros(9))
+
+
+def test_dataloader_batches_cover_the_data_in_order():
+    X, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
+    loader = data.DataLoader(X, y, batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and [len(b[0]) for b in batches] == [4, 4, 2]
+    assert isinstance(batches[0][0], tg.Tensor) and not batches[0][0].requires_grad
+    np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
+    dropped = data.DataLoader(X, y, batch_size=4, drop_last=True)
+    assert len(dropped) == 2 and [len(b[0]) for b in dropped] == [4, 4]
+
+
+def test_dataloader_shuffles_anew_each_epoch_and_repeatably_with_a_seed():
+    X, y = np.arange(50, dtype=np.float32)[:, None], np.arange(50)
+    loader = data.DataLoader(X, y, batch_size=8, shuffle=True, seed=3)
+    first, second = (np.concatenate([b.data for _, b in loader]) for _ in range(2))
+    assert sorted(first) == list(range(50)) and not np.array_equal(first, second)
+    again = np.concatenate([b.data for _, b in data.DataLoader(X, y, batch_size=8, shuffle=True, seed=3)])
+    np.testing.assert_array_equal(again, first)
+    for xb, yb in loader:
+        np.testing.assert_array_equal(xb.data[:, 0], yb.data)  # pairs stay together
+
+
+def test_one_hot_and_its_errors():
+    out = data.one_hot(np.array([2, 0, 1]), 4)
+    np.testing.assert_array_equal(out.data, [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
+    assert out.dtype == np.float32 and data.one_hot(np.array([0, 3])).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"one_hot: labels must be in \[0, 3\), got values in \[0, 3\]"):
+        data.one_hot(np.array([0, 3]), 3)
+    with pytest.raises(TypeError, match="one_hot: labels must be integers, got float64"):
+        data.one_hot(np.array([0.0, 1.0]))
+
+
+def test_accuracy_from_logits_or_one_hot_labels():
+    logits = tg.Tensor(np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [4.0, 0.0, 0.0]]))
+    y = np.array([0, 1, 1, 0])
+    assert data.accuracy(logits, y) == 0.75
+    assert data.accuracy(logits, data.one_hot(y, 3)) == 0.75
+    with pytest.raises(ValueError, match=r"accuracy: output must be \(N, C\)"):
+        data.accuracy(logits, y[:3])
