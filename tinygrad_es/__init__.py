@@ -6,6 +6,7 @@ from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, maximum, minimum, stack, where
 from .random import default_generator, manual_seed, rand, randn
+from .serialization import load, save
 
 cat = concatenate
 float32, float64 = np.float32, np.float64
