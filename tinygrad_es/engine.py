@@ -6,6 +6,7 @@ inputs. When an op runs on tensors that require gradients, its Function instance
 result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.backward` walks
 it from the output to the leaves in reverse topological order.
 """
+import sys
 from heapq import heappop, heappush
 from itertools import count
 
@@ -222,41 +223,12 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
 
-        # A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
-        # reaches each one after all its consumers, with its gradient complete. Leaves come last.
-        grads, queue, leaves = {id(self): gradient}, [], []
-        _enqueue(self, queue, leaves)
-        while queue:
-            node = heappop(queue)[1]
-            grad = grads.pop(id(node))
-            if node._hooks:
-                grad = _run_hooks(node._hooks, grad)
-            ctx = node.grad_fn
-            input_grads = type(ctx).backward(ctx, grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if _anomaly_mode:
-                anomaly.check_backward(ctx, grad, input_grads)
-            for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-                if needs and g is not None:
-                    if g.shape != x.data.shape:
-                        g = unbroadcast(g, x.data.shape)
-                    key = id(x)
-                    if key in grads:
-                        grads[key] = grads[key] + g
-                    else:
-                        grads[key] = g
-                        _enqueue(x, queue, leaves)
-            if not retain_graph:
-                ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
-        for leaf in leaves:  # accumulate, as PyTorch does, until zeroed
+        grads, leaves = _propagate(self, gradient, retain_graph)
+        for leaf in leaves:
             grad = grads.pop(id(leaf))
             if leaf._hooks:
                 grad = _run_hooks(leaf._hooks, grad)
-            if leaf.grad is None:
-                leaf.grad = Tensor._make(np.array(grad, leaf.data.dtype), False, None)
-            else:
-                leaf.grad.data += grad
+            _accumulate(leaf, grad)
 
     # ---- ops: defined in ops.py, one Function each ----------------------------------------
     def __add__(self, other):
@@ -429,6 +401,64 @@ def _data(x):
     if isinstance(x, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in x)
     return x
+
+
+def _propagate(root, gradient, retain_graph):
+    """Carry `gradient` from `root` back through the graph; returns the leaves reached and
+    {id(leaf): its gradient}.
+
+    A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
+    reaches each one after all its consumers, with its gradient complete."""
+    grads, queue, leaves = {id(root): gradient}, [], []
+    _enqueue(root, queue, leaves)
+    while queue:
+        node = heappop(queue)[1]
+        grad = grads.pop(id(node))
+        if node._hooks:
+            grad = _run_hooks(node._hooks, grad)
+        ctx = node.grad_fn
+        input_grads = type(ctx).backward(ctx, grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if _anomaly_mode:
+            anomaly.check_backward(ctx, grad, input_grads)
+        for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+            if needs and g is not None:
+                if g.shape != x.data.shape:
+                    g = unbroadcast(g, x.data.shape)
+                key = id(x)
+                if key in grads:
+                    grads[key] = grads[key] + g
+                else:
+                    grads[key] = g
+                    _enqueue(x, queue, leaves)
+        if not retain_graph:
+            ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
+    return grads, leaves
+
+
+def _accumulate(leaf, grad):
+    """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first gradient becomes
+    `.grad` without a copy when nothing else can see it: it owns its memory (not a view) and no
+    one else holds it (its reference count is that of a local and an argument, measured below). Anything
+    else (a view, the caller's array, one array handed to two inputs) is copied first."""
+    if leaf.grad is not None:
+        leaf.grad.data += grad
+    elif (type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
+          and sys.getrefcount(grad) <= _UNSHARED_REFCOUNT):  # fmt: skip
+        leaf.grad = Tensor._make(grad, False, None)
+    else:
+        leaf.grad = Tensor._make(np.array(grad, leaf.data.dtype), False, None)
+
+
+def _unshared_refcount():
+    """What sys.getrefcount reports inside `_accumulate` for an array held only by the caller's
+    local variable and the argument (measured: the count differs between Python versions)."""
+    array = np.empty(0)
+    return (lambda grad: sys.getrefcount(grad))(array)
+
+
+_UNSHARED_REFCOUNT = _unshared_refcount()
 
 
 def _enqueue(node, queue, leaves):

@@ -1,0 +1,169 @@
+"""One MLP training loop written three ways, for mlp_digits and large_mlp.
+
+Dense layers with a hidden activation ("sigmoid" or "relu"), the last layer linear, softmax
+cross-entropy on its logits (mean over the batch), plain SGD. Each `*Run` starts from the same
+weights (a list [w1, b1, w2, b2, ...], w of shape (out, in)), trains on the same arrays in the
+same batch order, and reports the epoch's mean loss, so the three can be checked to agree.
+"""
+from itertools import pairwise
+
+import harness  # first: pins BLAS threads before NumPy loads
+import numpy as np
+
+import tinygrad_es as tg
+from tinygrad_es import nn, optim
+
+
+def initial_weights(sizes, rng, dtype=np.float32):
+    """PyTorch's nn.Linear default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    weights = []
+    for fan_in, fan_out in pairwise(sizes):
+        bound = 1 / np.sqrt(fan_in)
+        weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(dtype))
+        weights.append(rng.uniform(-bound, bound, fan_out).astype(dtype))
+    return weights
+
+
+def batches(n, batch_size):
+    return [slice(start, start + batch_size) for start in range(0, n, batch_size)]
+
+
+class TinygradRun:
+    """tinygrad_es as a user writes it: nn.Sequential of nn.Dense, nn.CrossEntropyLoss, optim.SGD."""
+
+    def __init__(self, sizes, activation, weights, x, y, batch_size, lr):
+        last = len(sizes) - 2
+        self.model = nn.Sequential(*[
+            nn.Dense(fan_in, fan_out, activation=None if i == last else activation)
+            for i, (fan_in, fan_out) in enumerate(pairwise(sizes))
+        ])  # fmt: skip
+        names = [name for name, _ in self.model.named_parameters()]
+        self.model.load_state_dict({name: w.copy() for name, w in zip(names, weights)})
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.optimizer = optim.SGD(self.model.parameters(), lr=lr)
+        self.x, self.y, self.parts = x, y, batches(len(x), batch_size)
+
+    def epoch(self):
+        total = 0.0
+        for part in self.parts:
+            loss = self.loss_fn(self.model(tg.Tensor(self.x[part])), self.y[part])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item()
+        return total / len(self.parts)
+
+    def predict(self, x):
+        with tg.no_grad():
+            return self.model(tg.Tensor(x)).data.argmax(axis=1)
+
+
+NUMPY_ACTIVATIONS = {  # f(z) (may overwrite z), and f'(z) from f's output
+    "sigmoid": (harness.sigmoid, lambda out: out * (1 - out)),
+    "relu": (lambda z: np.maximum(z, 0, out=z), lambda out: out > 0),
+}
+
+
+class NumpyRun:
+    """The floor: the same network with forward and backward derived by hand, nothing spent on a graph."""
+
+    def __init__(self, sizes, activation, weights, x, y, batch_size, lr):
+        self.f, self.slope = NUMPY_ACTIVATIONS[activation]
+        self.params = [w.copy() for w in weights]
+        self.x, self.y, self.parts, self.lr = x, y, batches(len(x), batch_size), lr
+
+    def forward(self, x):
+        """The input of every layer, then the logits."""
+        outputs = [x]
+        weights, biases = self.params[0::2], self.params[1::2]
+        for w, b in zip(weights[:-1], biases[:-1]):
+            z = outputs[-1] @ w.T
+            z += b
+            outputs.append(self.f(z))
+        logits = outputs[-1] @ weights[-1].T
+        logits += biases[-1]
+        return outputs, logits
+
+    def step(self, x, y):
+        outputs, logits = self.forward(x)
+        # softmax cross-entropy with the max subtracted; d loss / d logits = (softmax - onehot) / n
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        total = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        loss = np.log(total[:, 0]).mean() - logits[rows, y].mean()
+        grad = e / total
+        grad[rows, y] -= 1
+        grad /= len(y)
+        grads = []
+        for layer in range(len(outputs) - 1, -1, -1):
+            w = self.params[2 * layer]
+            grads += [grad.sum(axis=0), grad.T @ outputs[layer]]
+            if layer:
+                grad = grad @ w
+                grad *= self.slope(outputs[layer])
+        for p, g in zip(self.params, reversed(grads)):
+            p -= self.lr * g
+        return loss
+
+    def epoch(self):
+        return float(np.mean([self.step(self.x[part], self.y[part]) for part in self.parts]))
+
+    def predict(self, x):
+        return self.forward(x)[1].argmax(axis=1)
+
+
+class TorchRun:
+    def __init__(self, torch, sizes, activation, weights, x, y, batch_size, lr):
+        self.torch = torch
+        layers = []
+        for fan_in, fan_out in pairwise(sizes):
+            layers += [torch.nn.Linear(fan_in, fan_out), {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[activation]()]
+        self.model = torch.nn.Sequential(*layers[:-1])
+        with torch.no_grad():
+            for p, w in zip(self.model.parameters(), weights):
+                p.copy_(torch.from_numpy(w))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+        self.parts = batches(len(x), batch_size)
+
+    def epoch(self):
+        total = 0.0
+        for part in self.parts:
+            loss = self.torch.nn.functional.cross_entropy(self.model(self.x[part]), self.y[part])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item()
+        return total / len(self.parts)
+
+    def predict(self, x):
+        with self.torch.no_grad():
+            return self.model(self.torch.from_numpy(x)).argmax(dim=1).numpy()
+
+
+def make_runs(sizes, activation, x, y, batch_size, lr, seed=0):
+    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed)}, all from the same weights."""
+    weights = initial_weights(sizes, np.random.default_rng(seed))
+    runs = {
+        "tinygrad_es": TinygradRun(sizes, activation, weights, x, y, batch_size, lr),
+        "numpy": NumpyRun(sizes, activation, weights, x, y, batch_size, lr),
+    }
+    torch = harness.import_torch()
+    if torch is not None:
+        runs["torch"] = TorchRun(torch, sizes, activation, weights, x, y, batch_size, lr)
+    return runs
+
+
+def time_and_check(runs, repeats, x_test, y_test, loss_rtol=1e-3):
+    """Median seconds per epoch of each run (taking turns), then one more epoch each from the
+    same state: the losses must agree within `loss_rtol` and the test predictions almost all."""
+    seconds = harness.interleaved_medians({name: run.epoch for name, run in runs.items()}, repeats)
+    losses = {name: run.epoch() for name, run in runs.items()}
+    accuracies = {name: float((run.predict(x_test) == y_test).mean()) for name, run in runs.items()}
+    print("last epoch's mean loss:", losses)
+    print("test accuracy:", accuracies)
+    for name in runs:
+        assert abs(losses[name] - losses["numpy"]) <= loss_rtol * abs(losses["numpy"]), f"losses differ: {losses}"
+        assert abs(accuracies[name] - accuracies["numpy"]) <= 0.01, f"accuracies differ: {accuracies}"
+    return seconds, losses, accuracies
