@@ -19,7 +19,7 @@ And for each parameter: the norm of its gradient and the update-to-weight ratio 
 Without an optimizer, call `diag.step()` after each `optimizer.step()` (before the gradients are zeroed).
 `every=k` records one step in k, for long runs. Forward passes under `no_grad` are not recorded.
 Cost on the paper's 64-32-16-10 digits model, batch 32: about +45% per training step recording every
-step, +9% with every=10 (benchmarks/diagnostics_overhead.py).
+step, +8% with every=10 (benchmarks/diagnostics_overhead.py).
 """
 import argparse
 import math
@@ -70,16 +70,6 @@ class Diagnostics:
 
     # ---- attaching ------------------------------------------------------------------------------
     def attach(self):
-        outputs = self.outputs
-
-        def keeper(name):
-            def hook(module, inputs, out):
-                if engine._grad_enabled:
-                    outputs[name] = out.data
-
-            return hook
-
-        self._handles = [module.register_forward_hook(keeper(name)) for name, module in self.layers.items()]
         if self.optimizer is not None:
             optimizer_step = type(self.optimizer).step.__get__(self.optimizer)
 
@@ -89,13 +79,11 @@ class Diagnostics:
                 return result
 
             self.optimizer.step = step_and_record
-        self._before = self._snapshot()
+        self._prepare()
         return self
 
     def detach(self):
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        self._watch(False)
         if self.optimizer is not None:
             self.optimizer.__dict__.pop("step", None)
 
@@ -105,14 +93,38 @@ class Diagnostics:
     def __exit__(self, *exc_info):
         self.detach()
 
+    def _watch(self, on):
+        """Forward hooks on the layers only while a step to record runs: the others pay nothing."""
+        if on and not self._handles:
+            outputs = self.outputs
+
+            def keeper(name):
+                def hook(module, inputs, out):
+                    if engine._grad_enabled:
+                        outputs[name] = out.data
+
+                return hook
+
+            self._handles = [module.register_forward_hook(keeper(name)) for name, module in self.layers.items()]
+        elif not on:
+            for handle in self._handles:
+                handle.remove()
+            self._handles = []
+
+    def _prepare(self):
+        """Get ready for the coming step: if it is one to record, keep the weights and watch the layers."""
+        recorded = self._step % self.every == 0
+        if recorded:
+            self._before = self._snapshot()
+        self._watch(recorded)
+
     # ---- recording ------------------------------------------------------------------------------
     def step(self):
         """Record this step (if it is one in `every`); call it after optimizer.step()."""
         if self._step % self.every == 0:
             self._record()
         self._step += 1
-        if self._step % self.every == 0:
-            self._before = self._snapshot()
+        self._prepare()
 
     def _snapshot(self):
         return {name: p.data.copy() for name, p in self.parameters.items()}
@@ -137,6 +149,7 @@ class Diagnostics:
             flat = np.count_nonzero(derivative(y) < SATURATION_THRESHOLD) / size if derivative else math.nan
             stats["saturated"].append(flat)
         self.recorded_outputs = dict(self.outputs)
+        self.outputs.clear()
         before = self._before or {}
         for name, p in self.parameters.items():
             stats = self.gradients[name]
