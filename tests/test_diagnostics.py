@@ -90,10 +90,13 @@ def test_detach_restores_the_optimizer_and_removes_the_hooks():
 
 def test_every_k_records_one_step_in_k_with_the_update_of_that_step():
     layer = set_dense(nn.Dense(1, 1), [[2.0]], [1.0])
+    hooked = []
     with Diagnostics(layer, every=3) as diag:
         for step in range(7):
+            hooked.append(bool(layer._forward_hooks))
             layer.weight.data = layer.weight.data + step  # an "optimizer" that moves w by `step`
             diag.step()
+    assert hooked == [True, False, False, True, False, False, True]  # the layers are watched only when recorded
     assert diag.steps == [0, 3, 6]
     weight_before_step_3 = 2.0 + 0 + 1 + 2
     assert diag.gradients["weight"]["update_ratio"][1] == pytest.approx(3 / weight_before_step_3)
