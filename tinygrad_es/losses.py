@@ -13,7 +13,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return loss.mean()
+        return loss.sum() / loss.size  # np.mean costs more for small arrays
     return loss.sum() if reduction == "sum" else loss
 
 
@@ -207,11 +207,13 @@ def _class_target(name, logits, target, weight, reduction):
     raise ValueError(f"{name}: input has shape {logits.shape}, so target must be {wanted}; got {target.shape}")
 
 
-def _log_softmax(z):
+def _softmax_parts(z):
+    """(shifted logits, log of the softmax denominator, softmax): log_softmax = shifted - log_total."""
     shifted = z - z.max(axis=1, keepdims=True)  # largest logit 0: exp cannot overflow
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    return shifted - np.log(total), exp / total
+    softmax = np.exp(shifted)
+    total = softmax.sum(axis=1, keepdims=True)
+    softmax /= total
+    return shifted, np.log(total), softmax
 
 
 class CrossEntropy(Function):
@@ -224,12 +226,13 @@ class CrossEntropy(Function):
     def forward(ctx, z, target, is_index, weight, label_smoothing, reduction):
         n, c = z.shape
         rows = np.arange(n)
-        log_p, ctx.softmax = _log_softmax(z)
-        if is_index and weight is None and not label_smoothing:  # the common case: no (N, C) target built
+        shifted, log_total, ctx.softmax = _softmax_parts(z)
+        if is_index and weight is None and not label_smoothing:  # the common case: no (N, C) arrays beyond softmax
             ctx.rows, ctx.target, ctx.dist = rows, target, None
-            loss = -log_p[rows, target]
+            loss = log_total[:, 0] - shifted[rows, target]
             ctx.norm = n if reduction == "mean" else 1
         else:
+            log_p = shifted - log_total
             dist = np.zeros_like(z)
             if is_index:
                 dist[rows, target] = 1
