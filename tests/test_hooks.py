@@ -135,6 +135,22 @@ def test_full_backward_hook_returning_the_wrong_count_is_an_error():
         m(leaf([1.0])).sum().backward()
 
 
+def test_full_backward_hook_on_a_dense_layer_gives_grad_output_times_weight():
+    from tinygrad_es import nn
+
+    layer = nn.Dense(3, 2, dtype=np.float64)
+    layer.weight.data = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    seen = []
+    layer.register_full_backward_hook(lambda mod, gin, gout: seen.append((gin[0].data, gout[0].data)))
+    x = leaf([[1.0, 1.0, 1.0], [2.0, 0.0, -1.0]])
+    out = layer(x)
+    (out * out).sum().backward()
+    grad_input, grad_output = seen[0]
+    np.testing.assert_allclose(grad_output, 2 * out.data)
+    np.testing.assert_allclose(grad_input, 2 * out.data @ layer.weight.data)
+    np.testing.assert_allclose(x.grad.data, grad_input)
+
+
 def test_full_backward_hooks_in_a_chain_fire_from_the_output_back():
     first, second = Scale([2.0]), Scale([5.0])
     order = []
@@ -181,8 +197,10 @@ def test_anomaly_names_sqrt_backward_at_zero():
     with tg.detect_anomaly(), np.errstate(divide="ignore"):
         y = x.sqrt()  # finite forward: sqrt(0) = 0
         loss = y.sum()
-        with pytest.raises(tg.AnomalyError, match=r"Sqrt backward produced inf in the gradient of input 0 \(shape \(2,\)\)"):
+        with pytest.raises(tg.AnomalyError, match=r"Sqrt backward produced inf in the gradient of input 0 \(shape \(2,\)\)") as info:
             loss.backward()
+    line = test_anomaly_names_sqrt_backward_at_zero.__code__.co_firstlineno + 3
+    assert str(info.value).endswith(f"the op was called at {__file__}:{line}")
 
 
 def test_anomaly_names_division_zero_by_zero():

@@ -28,6 +28,7 @@ from itertools import pairwise
 import numpy as np
 
 from . import engine
+from .nn.activation import Activation
 
 SATURATION_THRESHOLD = 0.01
 DEAD_FAMILY = ("ReLU", "ReLU6")  # output 0 and slope 0 for x < 0: a unit off for every sample learns nothing
@@ -47,8 +48,6 @@ def _norm(a):
 
 def _watched(module):
     """Activation layers, and leaf layers with their own parameters (a Dense without activation)."""
-    from .nn.activation import Activation
-
     return isinstance(module, Activation) or (module._parameters and not module._modules)
 
 
