@@ -192,6 +192,7 @@ def test_diagnose_claims_are_each_confirmed_with_numbers(capsys):
         (["--activation", "nope"], "--activation: unknown name 'nope'"),
         (["--init", "nope"], "--init: unknown initializer 'nope'"),
         (["--steps", "x"], "invalid int value"),
+        (["--out", "/no/such/dir/d.png"], "--out /no/such/dir/d.png: its directory does not exist"),
     ],
 )
 def test_diagnose_bad_arguments_exit_2_with_one_error_line(capsys, argv, message):

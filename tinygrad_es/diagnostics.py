@@ -23,6 +23,7 @@ step, +8% with every=10 (benchmarks/diagnostics_overhead.py).
 """
 import argparse
 import math
+import os
 from itertools import pairwise
 
 import numpy as np
@@ -269,6 +270,8 @@ def run_diagnose(args):
             nn_init.get_initializer(getattr(args, option))
         except ValueError as error:
             parser.error(f"--{option.replace('_', '-')}: {error}")
+    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+        parser.error(f"--out {args.out}: its directory does not exist")
     X, y = _digits()
     if args.claims:
         print(run_claims(X, y, args.depth, args.width, args.steps, args.lr, args.seed))
