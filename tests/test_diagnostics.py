@@ -201,3 +201,10 @@ def test_diagnose_bad_arguments_exit_2_with_one_error_line(capsys, argv, message
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert message in err.strip().splitlines()[-1]
+
+
+def test_diagnose_is_a_subcommand_of_the_main_command(capsys):
+    from tinygrad_es.cli import main
+
+    assert main(["diagnose", "--depth", "1", "--width", "4", "--steps", "1"]) == 0
+    assert "0.activation (Sigmoid)" in capsys.readouterr().out
