@@ -7,6 +7,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, maximum, minimum, stack, where
 from .random import default_generator, manual_seed, rand, randn
 from .serialization import load, save
+from . import functional
 
 cat = concatenate
 float32, float64 = np.float32, np.float64
