@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_es as tg
+from tinygrad_es import functional as F
 from tinygrad_es import nn
 from tinygrad_es.nn import init
 
@@ -197,3 +198,45 @@ def test_dense_activation_is_a_child_module_given_by_name_or_module(rng):
     relu = nn.get_activation("relu")
     assert nn.Dense(4, 3, activation=relu).activation is relu
     assert "(activation): " in repr(layer)
+
+
+# ---- Dropout ------------------------------------------------------------------------------------------
+def test_dropout_zeroes_about_p_and_scales_the_rest_in_training():
+    layer = nn.Dropout(0.25, generator=np.random.default_rng(0))
+    x = tg.Tensor(np.ones((200, 100), np.float32), requires_grad=True)
+    out = layer(x)
+    kept = out.data != 0
+    assert abs(kept.mean() - 0.75) < 0.01 and out.dtype == np.float32
+    np.testing.assert_allclose(out.data[kept], 1 / 0.75, rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, out.data)  # the gradient goes through the same mask
+
+
+def test_dropout_is_the_identity_in_eval_mode_and_for_p_zero():
+    x = tg.Tensor(np.ones((3, 4), np.float32))
+    model = nn.Sequential(nn.Dropout(0.5)).eval()
+    assert model(x) is x and nn.Dropout(0.0)(x) is x
+    assert np.all(nn.Dropout(1.0)(x).data == 0)
+
+
+def test_dropout_same_generator_seed_same_mask_and_gradcheck():
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((4, 5)), requires_grad=True)
+    a = nn.Dropout(0.5, generator=np.random.default_rng(1))(x)
+    b = nn.Dropout(0.5, generator=np.random.default_rng(1))(x)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert tg.gradcheck(lambda x: F.dropout(x, 0.3, generator=np.random.default_rng(2)), (x,))
+
+
+def test_dropout_probability_must_be_in_0_1():
+    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
+    with pytest.raises(ValueError, match=r"dropout: p must be in \[0, 1\], got -0.1"):
+        F.dropout(tg.Tensor([1.0]), -0.1)
+
+
+def test_functional_namespace_has_linear_and_the_losses(rng):
+    x, w, b = (tg.Tensor(rng.standard_normal(s)) for s in [(2, 3), (4, 3), (4,)])
+    np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + b.data)
+    for name in ("cross_entropy", "nll_loss", "mse_loss", "half_mse_loss", "binary_cross_entropy",
+                 "binary_cross_entropy_with_logits", "huber_loss"):  # fmt: skip
+        assert callable(getattr(F, name))

@@ -1,7 +1,7 @@
 """Layers, activations, losses and initializers for building models, PyTorch-style."""
 from .module import Module, Parameter
 from . import init
-from .layers import Dense, Flatten, Linear, Sequential
+from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HuberLoss, MSELoss, NLLLoss
 from .activation import (
     CELU,

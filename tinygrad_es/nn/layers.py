@@ -1,8 +1,9 @@
-"""Layers: Dense (= Linear), Sequential, Flatten."""
+"""Layers: Dense (= Linear), Sequential, Dropout, Flatten."""
 import math
 
 import numpy as np
 
+from ..functional import dropout
 from ..ops import linear
 from . import init as nn_init
 from .activation import get_activation
@@ -96,6 +97,23 @@ class Sequential(Module):
             raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
         setattr(self, str(len(self)), module)
         return self
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability p and scale the rest by
+    1/(1-p); in eval mode, the identity. `generator=` makes the masks repeatable."""
+
+    def __init__(self, p=0.5, generator=None):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p, self.generator = p, generator
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self):
+        return f"p={self.p}"
 
 
 class Flatten(Module):
