@@ -104,13 +104,17 @@ def modern_init(activation):
     return "he_normal"
 
 
+def weight_init_name(study, activation, init):
+    """The nn.init function a cell's init stands for."""
+    if init == "auto" and study.protocol == "modern":
+        return modern_init(activation)
+    return PAPER_INIT_NAMES.get(init, init)
+
+
 def build_model(study, activation, init, generator):
     """64 -> hidden... -> 10 Dense layers, initialized as the protocol says."""
-    if study.protocol == "paper":
-        weight_init, bias_init = PAPER_INIT_NAMES[init], "gaussian"
-    else:
-        weight_init = modern_init(activation) if init == "auto" else PAPER_INIT_NAMES.get(init, init)
-        bias_init = "zeros"
+    weight_init = weight_init_name(study, activation, init)
+    bias_init = "gaussian" if study.protocol == "paper" else "zeros"
     sizes = (64, *study.hidden, 10)
     layers = []
     for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
@@ -245,7 +249,8 @@ def summarize(study, records):
         report = [r["report_accuracy"] for r in chosen]
         cost, activation, init = key
         cells.append({
-            "cost": cost, "activation": activation, "init": init, "lr": best_lr,
+            "cost": cost, "activation": activation, "init": init,
+            "weight_init": weight_init_name(study, activation, init), "lr": best_lr,
             "accuracy": round(float(np.mean(report)), 2), "std": round(float(np.std(report)), 2),
             "select_accuracy": round(float(np.mean([r["select_accuracy"] for r in chosen])), 2),
             "paper": PAPER_ACCURACY.get((cost, init, activation)) if study.protocol == "paper" else None,
@@ -294,14 +299,15 @@ def _entry(cell, seeds):
 
 def format_reasons(cells):
     """The measurements behind each cell (see `measure`), one line each, at the chosen lr."""
-    header = ("cell                             lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  "
+    header = ("cell                                  lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  "
               "top-class%  diverged lrs")
     lines = [header]
     for c in cells:
-        name = f"{c['cost']}/{c['activation']}/{c['init']}"
+        init = f"auto={c['weight_init']}" if c["init"] == "auto" else c["init"]
+        name = f"{c['cost']}/{c['activation']}/{init}"
         diverged = ",".join(f"{lr:g}" for lr in c["diverged_lrs"]) or "-"
         lines.append(
-            f"{name:<32} {c['lr']:<7g} {_number(c['outside_01_end']):>10} {_number(c['stuck_end']):>11}"
+            f"{name:<37} {c['lr']:<7g} {_number(c['outside_01_end']):>10} {_number(c['stuck_end']):>11}"
             f" {c['flat_init']:>10.1f} → {c['flat_end']:<5.1f} {c['dead_end']:>6.1f} {c['top_class_end']:>11.1f}"
             f"  {diverged}"
         )

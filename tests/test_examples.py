@@ -1,0 +1,56 @@
+"""Each example runs on its own, in seconds, and prints what it promises."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_example(name, timeout=60):
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True, text=True,
+                            env=env, timeout=timeout, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def test_quickstart_learns_the_digits():
+    out = run_example("quickstart.py")
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert accuracy > 90
+
+
+def test_universal_approximator_reproduces_the_notes_table_and_improves_with_units():
+    out = run_example("universal_approximator.py")
+    rows = [list(map(int, line.split())) for line in out.splitlines() if re.fullmatch(r"\s*-?\d+(\s+\d+){8}", line)]
+    expected_out = {-2: 0, 0: 7, 2: 7, 4: 3, 6: 3, 8: 1, 10: 1, 12: 0, 14: 0}
+    assert {row[0]: row[-1] for row in rows} == expected_out
+    assert [row[1:5] for row in rows if row[0] == 8] == [[1, 1, 1, 0]]  # past the lines at 0, 4, 8, not 12
+    assert [row[5:8] for row in rows if row[0] == 4] == [[0, 1, 0]]  # between the lines at 4 and 8
+    errors = [float(e) for e in re.findall(r"mean squared error ([\d.]+)", out)]
+    assert len(errors) == 4 and errors[-1] < errors[0] / 10
+
+
+def test_softmax_intuition_prints_the_notes_three_cases():
+    out = run_example("softmax_intuition.py")
+    assert "[0.846, 0.085, 0.069]" in out
+    assert "[0.316, 0.258, 0.426]" in out
+    assert "[0.13, " + ", ".join(["0.097"] * 9) + "]" in out
+
+
+def test_custom_function_passes_gradcheck_and_a_wrong_backward_is_caught():
+    out = run_example("custom_function.py")
+    assert "gradcheck against finite differences: passed" in out
+    assert "a wrong backward is caught: Jacobian mismatch" in out
+
+
+@pytest.mark.parametrize("name", ["gradient_check.py"])
+def test_gradient_check_passes_for_every_activation_and_loss(name):
+    out = run_example(name)
+    passed, total = map(int, re.search(r"(\d+) of (\d+) pass", out).groups())
+    assert passed == total >= 30
+    assert "FAIL" not in out
