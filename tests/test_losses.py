@@ -206,6 +206,10 @@ def test_loss_modules_call_the_functions(rng):
     assert nn.MSELoss()(z, x).item() == pytest.approx(losses.mse_loss(z, x).item())
     assert nn.BCELoss()(x, x).item() == pytest.approx(losses.binary_cross_entropy(x, x).item())
     assert nn.HuberLoss(delta=0.3)(z, x).item() == pytest.approx(losses.huber_loss(z, x, 0.3).item())
+    assert nn.HalfMSELoss()(z, x).item() == pytest.approx(losses.half_mse_loss(z, x).item())
+    assert nn.BCEWithLogitsLoss(reduction="sum")(z, x).item() == pytest.approx(
+        losses.binary_cross_entropy_with_logits(z, x, "sum").item()
+    )
     with pytest.raises(ValueError, match="MSELoss: reduction must be"):
         nn.MSELoss(reduction="average")
 
