@@ -217,7 +217,7 @@ class Tensor:
                     f"backward() without a gradient needs a scalar output, got shape {self.shape}; "
                     "pass gradient= with that shape"
                 )
-            gradient = np.ones_like(self.data)
+            gradient = np.ones(self.data.shape, self.data.dtype)
         else:
             gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
             if gradient.shape != self.shape:
@@ -410,7 +410,10 @@ def _propagate(root, gradient, retain_graph):
     A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
     reaches each one after all its consumers, with its gradient complete."""
     grads, queue, leaves = {id(root): gradient}, [], []
-    _enqueue(root, queue, leaves)
+    if root.grad_fn is None:
+        leaves.append(root)
+    else:
+        _enqueue(root, queue)
     while queue:
         node = heappop(queue)[1]
         grad = grads.pop(id(node))
@@ -429,9 +432,12 @@ def _propagate(root, gradient, retain_graph):
                 key = id(x)
                 if key in grads:
                     grads[key] = grads[key] + g
+                elif x.grad_fn is None:
+                    grads[key] = g
+                    leaves.append(x)
                 else:
                     grads[key] = g
-                    _enqueue(x, queue, leaves)
+                    _enqueue(x, queue)
         if not retain_graph:
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
     return grads, leaves
@@ -454,25 +460,25 @@ def _accumulate(leaf, grad):
 def _unshared_refcount():
     """What sys.getrefcount reports inside `_accumulate` for an array held only by the caller's
     local variable and the argument (measured: the count differs between Python versions)."""
+
+    def count_in_callee(grad):
+        return sys.getrefcount(grad)
+
     array = np.empty(0)
-    return (lambda grad: sys.getrefcount(grad))(array)
+    return count_in_callee(array)
 
 
 _UNSHARED_REFCOUNT = _unshared_refcount()
 
 
-def _enqueue(node, queue, leaves):
+def _enqueue(node, queue):
     """Put a node that has received its first gradient in line for backward."""
-    ctx = node.grad_fn
-    if ctx is None:
-        leaves.append(node)
-    elif ctx.inputs is None:
+    if node.grad_fn.inputs is None:
         raise RuntimeError(
             "backward through a graph that was already released: call backward(retain_graph=True) "
             "the first time to go through it twice"
         )
-    else:
-        heappush(queue, (-ctx.creation, node))
+    heappush(queue, (-node.grad_fn.creation, node))
 
 
 class RemovableHandle:

@@ -419,10 +419,11 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        grad2d = grad.reshape(-1, grad.shape[-1])
         gx = grad @ weight if needs_x else None
-        gw = grad2d.T @ x.reshape(-1, x.shape[-1]) if needs_weight else None
-        gb = grad2d.sum(axis=0) if needs_bias else None
+        if grad.ndim != 2:  # batch axes of any number: flatten them into one
+            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        gw = grad.T @ x if needs_weight else None
+        gb = grad.sum(axis=0) if needs_bias else None
         return gx, gw, gb
 
 
