@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_es as tg
 from tinygrad_es import data
@@ -58,6 +60,15 @@ def test_dataloader_batches_cover_the_data_in_order():
     np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
     dropped = data.DataLoader(X, y, batch_size=4, drop_last=True)
     assert len(dropped) == 2 and [len(b[0]) for b in dropped] == [4, 4]
+
+
+@given(st.integers(0, 40), st.integers(1, 12), st.booleans(), st.booleans())
+def test_dataloader_len_matches_its_batches_for_any_size(n, batch_size, shuffle, drop_last):
+    loader = data.DataLoader(np.zeros((n, 2), np.float32), np.arange(n), batch_size, shuffle, seed=0, drop_last=drop_last)
+    sizes = [len(yb) for _, yb in loader]
+    assert len(sizes) == len(loader)
+    assert all(size == batch_size for size in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
+    assert sum(sizes) == (n // batch_size * batch_size if drop_last else n)
 
 
 def test_dataloader_shuffles_anew_each_epoch_and_repeatably_with_a_seed():
