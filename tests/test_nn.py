@@ -240,3 +240,12 @@ def test_functional_namespace_has_linear_and_the_losses(rng):
     for name in ("cross_entropy", "nll_loss", "mse_loss", "half_mse_loss", "binary_cross_entropy",
                  "binary_cross_entropy_with_logits", "huber_loss"):  # fmt: skip
         assert callable(getattr(F, name))
+
+
+def test_dense_activation_parameters_and_mode_belong_to_the_model():
+    model = nn.Sequential(nn.Dense(3, 2, activation="prelu"), nn.Dense(2, 2, activation="rrelu"))
+    assert "0.activation.weight" in dict(model.named_parameters())  # PReLU's slope is trained too
+    model.eval()
+    assert model[1].activation.training is False
+    model.train()
+    assert model[1].activation.training is True
