@@ -249,3 +249,11 @@ def test_dense_activation_parameters_and_mode_belong_to_the_model():
     assert model[1].activation.training is False
     model.train()
     assert model[1].activation.training is True
+
+
+def test_fans_and_gains_match_torch():
+    torch = pytest.importorskip("torch")
+    for shape in [(3, 5), (4, 2, 3, 3)]:
+        assert init.calculate_fans(_weight(shape)) == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
+    for name, param in [("relu", None), ("tanh", None), ("sigmoid", None), ("selu", None), ("leaky_relu", 0.2)]:
+        assert init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
