@@ -147,7 +147,8 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """Binary cross-entropy of probabilities `input` (in [0, 1]) against targets in [0, 1]."""
     target = _as_tensor(target)
     _check_pair("binary_cross_entropy", input, target, reduction)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+    probabilities = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if probabilities.size and (probabilities.min() < 0 or probabilities.max() > 1):
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
                          "for raw scores use binary_cross_entropy_with_logits")  # fmt: skip
     return BinaryCrossEntropy.apply(input, target, reduction)
