@@ -102,6 +102,8 @@ def test_parameter_groups_take_their_own_options():
 def test_bad_options_are_errors():
     with pytest.raises(ValueError, match="SGD: lr must be >= 0, got -1"):
         optim.SGD([nn.Parameter(np.zeros(1))], lr=-1)
+    with pytest.raises(TypeError, match="SGD takes an iterable of parameters"):
+        optim.SGD(nn.Parameter(np.zeros(3)), lr=0.1)
     with pytest.raises(ValueError, match="SGD got an empty parameter list"):
         optim.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="Nesterov momentum needs momentum > 0"):

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..engine import Tensor
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 
@@ -20,6 +21,9 @@ class Optimizer:
         self.defaults = defaults
         self.state = {}  # parameter -> its buffers (momentum, moments, step count)
         self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__} takes an iterable of parameters, e.g. model.parameters() or [w], "
+                            "not a single tensor")  # fmt: skip
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
