@@ -68,13 +68,17 @@ def ratio_row(benchmark, measure, value, limit, at_most=True):
     return row(benchmark, measure, value, "x", f"{'<=' if at_most else '>='} {limit:g}x", ok)
 
 
-def format_table(rows):
+def format_table(rows, markdown=False):
     header = ("benchmark", "measure", "value", "target", "ok")
     lines = [header]
     for r in rows:
         value = f"{r['value']:.4g} {r['unit']}".rstrip()
         ok = "" if r["ok"] is None else ("yes" if r["ok"] else "NO")
         lines.append((r["benchmark"], r["measure"], value, r["target"], ok))
+    if markdown:
+        text = ["| " + " | ".join(line) + " |" for line in lines]
+        text.insert(1, "|" + "---|" * len(header))
+        return "\n".join(text)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
     text.insert(1, "-+-".join("-" * w for w in widths))

@@ -142,14 +142,14 @@ class TorchRun:
             return self.model(self.torch.from_numpy(x)).argmax(dim=1).numpy()
 
 
-def make_runs(sizes, activation, x, y, batch_size, lr, seed=0):
-    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed)}, all from the same weights."""
+def make_runs(sizes, activation, x, y, batch_size, lr, seed=0, torch=True):
+    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed and wanted)}, all from the same weights."""
     weights = initial_weights(sizes, np.random.default_rng(seed))
     runs = {
         "tinygrad_es": TinygradRun(sizes, activation, weights, x, y, batch_size, lr),
         "numpy": NumpyRun(sizes, activation, weights, x, y, batch_size, lr),
     }
-    torch = harness.import_torch()
+    torch = harness.import_torch() if torch else None
     if torch is not None:
         runs["torch"] = TorchRun(torch, sizes, activation, weights, x, y, batch_size, lr)
     return runs

@@ -92,8 +92,22 @@ def _run_quick(name):
         sys.path.remove(str(BENCHMARKS))
 
 
-@pytest.mark.parametrize("name", ["op_overhead", "deep_chain", "large_mlp"])
+@pytest.mark.parametrize("name", ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory"])
 def test_benchmark_runs_quick(name, capsys):
     rows = _run_quick(name)
     assert rows and all(isinstance(r["value"], float) and np.isfinite(r["value"]) for r in rows)
     assert name in capsys.readouterr().out
+
+
+def test_table_marks_targets_met_and_missed():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        harness = importlib.import_module("harness")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rows = [harness.ratio_row("b", "slow", 1.5, 1.3), harness.ratio_row("b", "fast", 4.0, 3.0, at_most=False),
+            harness.row("b", "plain", 2.0, "ms")]  # fmt: skip
+    assert [r["ok"] for r in rows] == [False, True, None]
+    table = harness.format_table(rows, markdown=True).splitlines()
+    assert table[0] == "| benchmark | measure | value | target | ok |"
+    assert table[2:] == ["| b | slow | 1.5 x | <= 1.3x | NO |", "| b | fast | 4 x | >= 3x | yes |", "| b | plain | 2 ms |  |  |"]
