@@ -263,20 +263,20 @@ def summarize(study, records):
 
 
 def format_tables(study, cells):
-    """One table per cost in the paper's layout: rows are inits, columns activations; each entry
-    is our report accuracy (± std over seeds when several) and, for the paper's cells, its number."""
+    """One table per cost in the paper's layout, rows inits and columns activations (transposed
+    when there are more activations than fit across); each entry is our report accuracy (± std
+    over seeds when several) and, for the paper's cells, its number in brackets."""
     lookup = {(c["cost"], c["init"], c["activation"]): c for c in cells}
-    width = max(12, *(len(a) + 2 for a in study.activations))
+    transpose = len(study.activations) > 4
+    rows, columns = (study.activations, study.inits) if transpose else (study.inits, study.activations)
+    width = 12 + (6 if study.seeds > 1 else 0) + (8 if study.protocol == "paper" else 0)
+    width = max(width, *(len(name) + 2 for name in columns))
     blocks = []
     for cost in study.costs:
-        header = f"{COST_TITLES.get(cost, cost):<26}" + "".join(f"{a:>{width + 9}}" for a in study.activations)
-        lines = [header]
-        for init in study.inits:
-            row = f"{init:<26}"
-            for activation in study.activations:
-                cell = lookup.get((cost, init, activation))
-                row += f"{_entry(cell, study.seeds):>{width + 9}}"
-            lines.append(row)
+        lines = [f"{COST_TITLES.get(cost, cost):<26}" + "".join(f"{name:>{width}}" for name in columns)]
+        for row in rows:
+            entries = [lookup.get((cost, col, row) if transpose else (cost, row, col)) for col in columns]
+            lines.append(f"{row:<26}" + "".join(f"{_entry(cell, study.seeds):>{width}}" for cell in entries))
         blocks.append("\n".join(lines))
     legend = "ours: % on the report split (the paper's Validation)"
     if study.seeds > 1:
@@ -299,15 +299,16 @@ def _entry(cell, seeds):
 
 def format_reasons(cells):
     """The measurements behind each cell (see `measure`), one line each, at the chosen lr."""
-    header = ("cell                                  lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  "
-              "top-class%  diverged lrs")
-    lines = [header]
+    names = []
     for c in cells:
         init = f"auto={c['weight_init']}" if c["init"] == "auto" else c["init"]
-        name = f"{c['cost']}/{c['activation']}/{init}"
+        names.append(f"{c['cost']}/{c['activation']}/{init}")
+    width = max(len(name) for name in names) + 1
+    lines = [f"{'cell':<{width}} lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  top-class%  diverged lrs"]
+    for name, c in zip(names, cells):
         diverged = ",".join(f"{lr:g}" for lr in c["diverged_lrs"]) or "-"
         lines.append(
-            f"{name:<37} {c['lr']:<7g} {_number(c['outside_01_end']):>10} {_number(c['stuck_end']):>11}"
+            f"{name:<{width}} {c['lr']:<7g} {_number(c['outside_01_end']):>10} {_number(c['stuck_end']):>11}"
             f" {c['flat_init']:>10.1f} → {c['flat_end']:<5.1f} {c['dead_end']:>6.1f} {c['top_class_end']:>11.1f}"
             f"  {diverged}"
         )
