@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -199,3 +200,47 @@ def test_modern_model_has_a_linear_output_and_zero_biases():
     assert (model(x).data < 0).any()  # no ReLU on the logits
     assert all(not layer.bias.data.any() for layer in model)
     assert abs(model[0].weight.data.std() * np.sqrt(64 / 2) - 1) < 0.1  # He: N(0, 2/fan_in)
+
+
+# ---- divergence and the measurements -------------------------------------------------------------------
+def test_a_diverging_run_is_flagged_without_any_floating_point_warning():
+    study = ex.Study(costs=("mse",), activations=("relu",), inits=("gaussian",), lrs=(100.0,), epochs=3)
+    splits = ex.load_splits(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        record = ex.train_run(study, splits, "mse", "relu", "gaussian", 100.0, seed=0)
+    assert record["diverged"]
+    assert all(len(curve) == 3 for curve in record["curves"].values())
+
+
+def test_measure_counts_dead_units_outputs_outside_0_1_and_stuck_outputs():
+    study = ex.Study()
+    model = ex.build_model(study, "relu", "xavier", np.random.default_rng(0))
+    for layer in model:  # every pre-activation is -1: all ReLUs off
+        layer.weight.data[...] = 0
+        layer.bias.data[...] = -1
+    X = np.random.default_rng(1).uniform(0, 1, size=(40, 64)).astype(np.float32)
+    labels = np.arange(40) % 10
+    split = (X, np.eye(10, dtype=np.float32)[labels], labels)
+    measured = ex.measure(study, model, split, "cross_entropy")
+    assert measured["flat"] == 100 and measured["dead"] == 100
+    assert measured["outside_01"] == 100  # every output is exactly 0
+    assert measured["stuck"] == 10  # the true class's output (1 in 10) is wrong by 1 and gets no gradient
+    assert measured["top_class"] == 100  # all outputs tie: one class for every sample
+
+
+def test_measure_finds_no_trouble_in_a_healthy_sigmoid_network():
+    study = ex.Study()
+    model = ex.build_model(study, "sigmoid", "xavier", np.random.default_rng(0))
+    X = np.random.default_rng(1).uniform(0, 1, size=(40, 64)).astype(np.float32)
+    labels = np.arange(40) % 10
+    measured = ex.measure(study, model, (X, np.eye(10, dtype=np.float32)[labels], labels), "cross_entropy")
+    assert measured["outside_01"] == 0 and measured["stuck"] == 0 and measured["dead"] == 0
+
+
+def test_figures_are_written_when_matplotlib_is_installed(tmp_path):
+    pytest.importorskip("matplotlib")
+    study = ex.Study(costs=("mse",), activations=("sigmoid", "tanh"), inits=("xavier",), lrs=(0.5,), epochs=2)
+    ex.run_study(study, str(tmp_path), jobs=1, stream=io.StringIO())
+    for name in ("accuracy_mse.png", "heatmap.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
