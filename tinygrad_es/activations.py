@@ -37,15 +37,33 @@ def _sigmoid(x):
     return np.divide(e, e + 1, out=e)
 
 
+# erfc(z) = t exp(P(u) - z^2) for z >= 0, with t = 2 / (2 + z) and u = 2t - 1 = (2 - z) / (2 + z)
+# (the form of Numerical Recipes' erfccheb). P, of degree 21, interpolates log(erfc(z) / t) + z^2
+# at 22 Chebyshev nodes of u, computed with mpmath: relative error below 2e-14 for z <= 6 and
+# 5e-13 beyond, where rounding e^-z^2 itself costs that much. Coefficients from the highest power.
+_ERFC_POLY = (
+    -1.2563442169521819e-07, 1.6494895727155763e-07, 8.9409014937097417e-07, -1.7273260491317614e-06,
+    -2.4410788990240151e-06, 8.9752588601622429e-06, -2.9531302649164744e-07, -3.0442888560298031e-05,
+    3.1979777147290036e-05, 7.1508791244671326e-05, -0.00017438409851328949, -9.3765708037204029e-05,
+    0.00067369624562106547, -0.0001462411996729981, -0.0023458146860594799, 0.0017589329255461358,
+    0.00882493869732443, -0.0098726893289288343, -0.046895610234684706, 0.047343306841008549,
+    0.67264322397767129, -0.67179408405668861,
+)
+
+
 def _normal_cdf(x):
-    """Phi(x) = erfc(-x / sqrt(2)) / 2. NumPy has no erf; erfc(z), z >= 0, is Numerical Recipes'
-    Chebyshev fit (relative error below 1.2e-7: exact in float32, 7 digits in float64)."""
+    """Phi(x) = erfc(-x / sqrt(2)) / 2 (NumPy has no erf)."""
     # z is capped where erfc(z) still is a normal number (e^-z^2 well above the smallest one).
     z = np.minimum(np.abs(x) * math.sqrt(0.5), math.sqrt(_exp_limit(x) - 8))
-    t = 1 / (1 + 0.5 * z)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-    half_erfc = 0.5 * t * np.exp(poly - z * z)
+    t = 2 / (2 + z)
+    u = 2 * t - 1
+    p = np.full_like(u, _ERFC_POLY[0])
+    for c in _ERFC_POLY[1:]:  # Horner, in place
+        p *= u
+        p += c
+    p -= z * z
+    half_erfc = np.exp(p, out=p)
+    half_erfc *= 0.5 * t
     return np.where(x < 0, half_erfc, 1 - half_erfc)
 
 
