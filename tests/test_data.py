@@ -64,7 +64,8 @@ def test_dataloader_batches_cover_the_data_in_order():
 
 @given(st.integers(0, 40), st.integers(1, 12), st.booleans(), st.booleans())
 def test_dataloader_len_matches_its_batches_for_any_size(n, batch_size, shuffle, drop_last):
-    loader = data.DataLoader(np.zeros((n, 2), np.float32), np.arange(n), batch_size, shuffle, seed=0, drop_last=drop_last)
+    X, y = np.zeros((n, 2), np.float32), np.arange(n)
+    loader = data.DataLoader(X, y, batch_size, shuffle, seed=0, drop_last=drop_last)
     sizes = [len(yb) for _, yb in loader]
     assert len(sizes) == len(loader)
     assert all(size == batch_size for size in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
