@@ -69,3 +69,21 @@ def test_same_seed_same_training_run():
     first, second = run(), run()
     for name in first:
         np.testing.assert_array_equal(first[name], second[name])
+
+
+def test_papers_quadratic_cost_with_sigmoid_outputs_learns_the_digits():
+    tg.manual_seed(0)
+    X_train, y_train, X_val, y_val, _, _ = digits_splits()
+    model = nn.Sequential(
+        *(nn.Dense(n_in, n_out, activation="sigmoid", init="xavier_paper", bias_init="gaussian")
+          for n_in, n_out in [(64, 32), (32, 16), (16, 10)])
+    )  # fmt: skip
+    optimizer = optim.SGD(model.parameters(), lr=3.0)
+    targets = data.one_hot(y_train, 10)
+    for _ in range(60):
+        for xb, tb in data.DataLoader(X_train, targets, batch_size=32, shuffle=True):
+            loss = nn.HalfMSELoss()(model(xb), tb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    assert evaluate(model, X_val, y_val) >= 0.93
