@@ -4,19 +4,20 @@ Most are elementwise and subclass `Elementwise`: `value` computes f(x) and keeps
 `slope` needs to give f'(x); backward multiplies the incoming gradient by that slope. At kinks
 the derivative is PyTorch's (stated in each docstring). Exponentials never get an argument
 that would overflow or underflow (see `_EXP_LIMIT`), so any input in [-1e4, 1e4] gives finite
-values and raises no floating-point warning.
+values and raises no floating-point warning. A ValueError raised in a forward reaches the user
+with the op's name and the input shapes, added by the engine.
 """
 import math
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import random
 from .engine import Function
+from .random import default_generator
 
 # |t| up to which e^t and e^-t are finite normal numbers, with room to spare for a sum or a
 # quotient. Arguments of exp are clamped to it: beyond it the result is 0 or 1 to the dtype's
-# precision anyway. (Ops raising ValueError get the op's name and input shapes added by the engine.)
+# precision anyway.
 _EXP_LIMIT = {np.dtype(np.float16): 9.0, np.dtype(np.float32): 80.0, np.dtype(np.float64): 700.0}
 
 
@@ -169,7 +170,7 @@ class RReLU(Elementwise):
     forward (training mode); backward uses the same slopes. f'(x) = 1 if x > 0 else a."""
 
     def value(self, x, lower, upper, generator):
-        slopes = (generator or random.default_generator()).uniform(lower, upper, x.shape)
+        slopes = (generator or default_generator()).uniform(lower, upper, x.shape)
         self.k = np.where(x > 0, 1, slopes.astype(x.dtype, copy=False))
         return x * self.k
 
@@ -406,7 +407,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(np.maximum(x - x.max(axis, keepdims=True), -_exp_limit(x)))
+        e = x - x.max(axis, keepdims=True)
+        np.maximum(e, -_exp_limit(x), out=e)
+        np.exp(e, out=e)
         e /= e.sum(axis, keepdims=True)
         ctx.out, ctx.axis = e, axis
         return e
