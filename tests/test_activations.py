@@ -40,7 +40,10 @@ def glu_vjp(x, w):
     return np.concatenate([w * sig(b), w * a * sig(b) * (1 - sig(b))], -1)
 
 
-TANH_U = lambda x: math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+def tanh_u(x):
+    return math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+
+
 REFERENCE = {
     "identity": elementwise(lambda x: x, lambda x: np.ones_like(x)),
     "linear": elementwise(lambda x: x, lambda x: np.ones_like(x)),
@@ -250,7 +253,7 @@ OPTIONS = [  # (our call, the same in plain NumPy)
     (lambda x: F.elu(x, alpha=2.0), lambda x: np.where(x > 0, x, 2 * (np.exp(x) - 1))),
     (lambda x: F.celu(x, alpha=2.0), lambda x: np.where(x > 0, x, 2 * (np.exp(x / 2) - 1))),
     (lambda x: F.softplus(x, beta=2.0, threshold=5.0), lambda x: np.where(2 * x > 5, x, np.log1p(np.exp(2 * x)) / 2)),
-    (lambda x: F.gelu(x, approximate="tanh"), lambda x: 0.5 * x * (1 + np.tanh(TANH_U(x)))),
+    (lambda x: F.gelu(x, approximate="tanh"), lambda x: 0.5 * x * (1 + np.tanh(tanh_u(x)))),
     (lambda x: F.hardtanh(x, -2.0, 3.0), lambda x: np.clip(x, -2, 3)),
     (lambda x: F.softshrink(x, 1.0), lambda x: np.sign(x) * np.maximum(abs(x) - 1, 0)),
     (lambda x: F.hardshrink(x, 1.0), lambda x: np.where(abs(x) > 1, x, 0)),
@@ -272,6 +275,20 @@ def test_options_forward_and_gradcheck(ours, plain):
 def test_gelu_matches_math_erf_to_float64_precision():
     x = np.linspace(-30, 30, 601)
     np.testing.assert_allclose(F.gelu(Tensor(x)).data, x * normal_cdf(x), rtol=1e-12, atol=0)
+
+
+def test_sigmoid_derivative_keeps_its_relative_precision_in_the_tails():
+    for x, dtype, rtol in [(30.0, np.float64, 1e-12), (-30.0, np.float64, 1e-12), (15.0, np.float32, 1e-5)]:
+        exact = math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2
+        assert derivative(F.sigmoid, x, dtype) == pytest.approx(exact, rel=rtol)
+
+
+def test_softplus_at_the_threshold_is_still_soft():
+    x = Tensor([20.0], dtype=np.float64, requires_grad=True)
+    out = F.softplus(x)
+    out.backward(np.ones(1))
+    assert out.item() == pytest.approx(20 + math.log1p(math.exp(-20)), rel=1e-15)
+    assert x.grad.item() == pytest.approx(1 / (1 + math.exp(-20)), rel=1e-15) and x.grad.item() < 1
 
 
 def test_softplus_is_linear_past_the_threshold():
@@ -304,6 +321,26 @@ def test_bad_arguments_name_the_op_and_shape():
 def test_softmax_reproduces_the_seed_examples(scores, printed):
     probabilities = F.softmax(Tensor(scores)).data
     np.testing.assert_allclose(np.round(probabilities, 3), printed, rtol=0, atol=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(["softmax", "log_softmax", "softmin"]),
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    data=st.data(),
+)
+def test_along_any_axis_matches_numpy(name, shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rng = np.random.default_rng(len(shape))
+    x, w = rng.standard_normal(shape), rng.standard_normal(shape)
+    moved = np.moveaxis(x, axis, -1)  # the reference works on the last axis
+    f, vjp = REFERENCE[name]
+    t = Tensor(x, requires_grad=True)
+    out = getattr(F, name)(t, axis=axis)
+    out.backward(w)
+    np.testing.assert_allclose(out.data, np.moveaxis(f(moved), -1, axis), rtol=1e-10, atol=1e-14)
+    expected_grad = np.moveaxis(vjp(moved, np.moveaxis(w, axis, -1)), -1, axis)
+    np.testing.assert_allclose(t.grad.data, expected_grad, rtol=1e-10, atol=1e-14)
 
 
 def test_softmax_rows_sum_to_one_and_ignore_a_shift():
@@ -367,8 +404,11 @@ def test_rrelu_backward_uses_the_sampled_slopes():
     out = F.rrelu(x, training=True, generator=np.random.default_rng(7))
     out.sum().backward()
     np.testing.assert_allclose(x.grad.data, out.data / x.data)
-    fresh = lambda t: F.rrelu(t, training=True, generator=np.random.default_rng(7))
-    assert gradcheck(fresh, (Tensor(x.data, requires_grad=True),))
+
+    def same_slopes_each_call(t):
+        return F.rrelu(t, training=True, generator=np.random.default_rng(7))
+
+    assert gradcheck(same_slopes_each_call, (Tensor(x.data, requires_grad=True),))
 
 
 def test_rrelu_uses_the_default_generator():
