@@ -213,8 +213,8 @@ class MatMul(Function):
         if x.ndim == 1:  # a row vector whose row axis was dropped
             x, grad = x[None, :], np.expand_dims(grad, -2)
         needs_x, needs_y = ctx.needs_input_grad
-        gx = grad @ np.swapaxes(y, -1, -2) if needs_x else None
-        gy = np.swapaxes(x, -1, -2) @ grad if needs_y else None
+        gx = grad @ y.swapaxes(-1, -2) if needs_x else None  # the method: np.swapaxes is a slow wrapper
+        gy = x.swapaxes(-1, -2) @ grad if needs_y else None
         if gx is not None and ctx.saved_tensors[0].ndim == 1:
             gx = gx[..., 0, :]
         if gy is not None and ctx.saved_tensors[1].ndim == 1:
@@ -224,10 +224,13 @@ class MatMul(Function):
 
 # ---- reductions -------------------------------------------------------------------------------
 def _spread(grad, shape, axis, keepdims):
-    """Broadcast the gradient of a reduction back over the reduced axes."""
+    """Copy the gradient of a reduction back over the reduced axes. A fresh array rather than
+    np.broadcast_to's view: that wrapper alone costs 2 us, and a leaf can keep the array as is."""
     if axis is not None and not keepdims:
         grad = np.expand_dims(grad, axis)
-    return np.broadcast_to(grad, shape)
+    out = np.empty(shape, grad.dtype)
+    out[...] = grad
+    return out
 
 
 def _count(shape, axis):
@@ -241,7 +244,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)  # the method: np.sum's wrapper costs 1 us more
 
     @staticmethod
     def backward(ctx, grad):
@@ -252,7 +255,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
