@@ -374,6 +374,13 @@ def test_prelu_rejects_a_slope_count_that_is_not_the_channel_count():
         F.prelu(Tensor(np.ones(2)), Tensor(np.ones(2)))
 
 
+def test_prelu_layer_slopes_start_at_init_in_the_given_dtype():
+    assert nn.PReLU().weight.dtype == np.float32
+    layer = nn.PReLU(3, init=0.1, dtype=np.float64)
+    assert layer.weight.dtype == np.float64
+    np.testing.assert_array_equal(layer.weight.data, [0.1, 0.1, 0.1])
+
+
 def test_prelu_slope_learns_by_gradient_descent():
     rng = np.random.default_rng(5)
     x = Tensor(rng.standard_normal((64, 3)))

@@ -178,14 +178,14 @@ class GLU(AlongAxis):
 # ---- with state ------------------------------------------------------------------------------------
 class PReLU(Activation):
     """Leaky ReLU with a learned slope `weight`: one shared (num_parameters=1), or one per channel
-    of the input's axis 1 (num_parameters=C), all starting at `init`."""
+    of the input's axis 1 (num_parameters=C), all starting at `init`; float32 unless `dtype` says."""
 
     function = staticmethod(A.prelu)
 
-    def __init__(self, num_parameters=1, init=0.25):
+    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
         super().__init__()
         self.num_parameters = num_parameters
-        self.weight = Parameter(np.full(num_parameters, init, np.float32))
+        self.weight = Parameter(np.full(num_parameters, init, dtype))
 
     def forward(self, x):
         return A.prelu(x, self.weight)
