@@ -242,6 +242,13 @@ def test_step_is_heaviside_with_one_at_zero():
     np.testing.assert_array_equal(F.step(Tensor([-2.0, -1e-9, 0.0, 3.0])).data, [0, 0, 1, 1])
 
 
+@pytest.mark.parametrize("name", nn.activation_names())
+def test_integer_input_gives_the_float_answer(name):
+    integers = np.array([[-3, -1, 0, 2], [1, 4, -2, 7]])
+    expected = layer(name)(Tensor(integers.astype(np.float64))).data
+    np.testing.assert_allclose(layer(name)(Tensor(integers)).data, expected, rtol=1e-6)
+
+
 def test_identity_returns_its_input():
     x = Tensor([1.0, -2.0], requires_grad=True)
     assert F.identity(x) is x and nn.Identity()(x) is x

@@ -158,7 +158,8 @@ class LeakyReLU(Elementwise):
     """f(x) = x if x > 0 else a x;  f'(x) = 1 if x > 0 else a (a at the kink, as PyTorch)."""
 
     def value(self, x, negative_slope):
-        self.k = np.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        dtype = np.result_type(x, negative_slope)  # x's float dtype; float64 for integers
+        self.k = np.where(x > 0, dtype.type(1), dtype.type(negative_slope))
         return x * self.k
 
     def slope(self):
@@ -171,7 +172,7 @@ class RReLU(Elementwise):
 
     def value(self, x, lower, upper, generator):
         slopes = (generator or default_generator()).uniform(lower, upper, x.shape)
-        self.k = np.where(x > 0, 1, slopes.astype(x.dtype, copy=False))
+        self.k = np.where(x > 0, 1, slopes.astype(np.result_type(x, lower), copy=False))
         return x * self.k
 
     def slope(self):
@@ -407,7 +408,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = x - x.max(axis, keepdims=True)
+        e = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))  # integers: float64
         np.maximum(e, -_exp_limit(x), out=e)
         np.exp(e, out=e)
         e /= e.sum(axis, keepdims=True)
@@ -438,7 +439,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis, keepdims=True)
+        shifted = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))
         e = np.exp(np.maximum(shifted, -_exp_limit(x)))
         total = e.sum(axis, keepdims=True)
         ctx.e, ctx.total, ctx.axis = e, total, axis
