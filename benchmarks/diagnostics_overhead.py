@@ -18,7 +18,9 @@ MAX_OVERHEAD_EVERY_10 = 1.15
 def make_run(X, y, every):
     """An epoch function; `every` None means no diagnostics."""
     tg.manual_seed(0)
-    model = nn.Sequential(nn.Dense(64, 32, activation="sigmoid"), nn.Dense(32, 16, activation="sigmoid"), nn.Dense(16, 10))
+    model = nn.Sequential(
+        nn.Dense(64, 32, activation="sigmoid"), nn.Dense(32, 16, activation="sigmoid"), nn.Dense(16, 10)
+    )
     optimizer = optim.SGD(model.parameters(), lr=LR)
     batches = [(tg.Tensor(X[i:i + BATCH]), tg.Tensor(y[i:i + BATCH])) for i in range(0, len(X), BATCH)]
     if every is not None:

@@ -231,11 +231,11 @@ def add_diagnose_command(subparsers):
         "diagnose",
         help="train a deep network on the digits and show what happens inside it, layer by layer",
         description=(
-            "Train a deep network (DEPTH hidden Dense layers of WIDTH units) on the digits with SGD and print, per layer, "
-            "activation mean and std, dead units (ReLU), saturated units (sigmoid, tanh), gradient norms and "
-            "update-to-weight ratios. --claims instead checks, with numbers, three claims of the course notes: "
-            "sigmoid's gradient vanishes layer by layer, a bad init kills ReLU units, and SELU with LeCun init keeps "
-            f"mean 0 and std 1 through {SELU_DEPTH} layers."
+            "Train a deep network (DEPTH hidden Dense layers of WIDTH units) on the digits with SGD and print, "
+            "per layer, activation mean and std, dead units (ReLU), saturated units (sigmoid, tanh), gradient "
+            "norms and update-to-weight ratios. --claims instead checks, with numbers, three claims of the course "
+            "notes: sigmoid's gradient vanishes layer by layer, a bad init kills ReLU units, and SELU with LeCun init "
+            f"keeps mean 0 and std 1 through {SELU_DEPTH} layers."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -363,8 +363,8 @@ def run_claims(X, y, depth, width, steps, lr, seed):
     first_over_last = {a: n[0] / n[depth - 1] for a, n in norms.items()}
     per_layer = first_over_last["sigmoid"] ** (1 / max(depth - 1, 1))
     lines.append(f"claim 1: sigmoid's gradient vanishes layer by layer ({depth} layers of {width}, one batch of 256)")
-    lines.append(f"  weight grad norm, layer 1 to {depth}, sigmoid + xavier_paper: {_row(norms['sigmoid'][:depth], '.1e')}")
-    lines.append(f"  weight grad norm, layer 1 to {depth}, relu + he_normal:       {_row(norms['relu'][:depth], '.1e')}")
+    for activation, label in (("sigmoid", "sigmoid + xavier_paper"), ("relu", "relu + he_normal")):
+        lines.append(f"  weight grad norm, layer 1 to {depth}, {label:<22}: {_row(norms[activation][:depth], '.1e')}")
     verdict(
         first_over_last["sigmoid"] < 0.1 * first_over_last["relu"],
         f"layer 1 gets {first_over_last['sigmoid']:.1e} of layer {depth}'s gradient with sigmoid "
@@ -382,7 +382,8 @@ def run_claims(X, y, depth, width, steps, lr, seed):
         trained = _forward_stats(model, X)
         dead[name] = [[d.activations[f"{i}.activation"]["dead"][0] for i in range(depth)] for d in (at_init, trained)]
     lines.append(f"claim 2: a bad init kills ReLU units ({depth} layers of {width}; dead = 0 on all {len(X)} digits)")
-    for name, label in (("bad", "paper init (weights N(0,1/fan_in), biases N(0,1))"), ("good", "he_normal, zero biases")):
+    labels = {"bad": "paper init (weights N(0,1/fan_in), biases N(0,1))", "good": "he_normal, zero biases"}
+    for name, label in labels.items():
         for when, fractions in zip(("at init", f"after {steps} steps"), dead[name]):
             lines.append(f"  dead per layer, {label}, {when}: {_row(fractions, '.2f')}")
     bad, good = np.mean(dead["bad"][1]), np.mean(dead["good"][1])
@@ -398,8 +399,8 @@ def run_claims(X, y, depth, width, steps, lr, seed):
     for activation in ("selu", "tanh", "relu"):
         model = _network(activation, "lecun_normal", "zeros", SELU_DEPTH, width, np.random.default_rng(seed))
         diag = _forward_stats(model, standardized)
-        stats[activation] = [(diag.activations[f"{i}.activation"]["mean"][0], diag.activations[f"{i}.activation"]["std"][0])
-                             for i in range(SELU_DEPTH)]  # fmt: skip
+        layers = [diag.activations[f"{i}.activation"] for i in range(SELU_DEPTH)]
+        stats[activation] = [(layer["mean"][0], layer["std"][0]) for layer in layers]
         cells = ", ".join(f"layer {i + 1}: {stats[activation][i][0]:+.2f}/{stats[activation][i][1]:.2f}" for i in shown)
         lines.append(f"  {activation:<5} mean/std  {cells}")
     worst_mean = max(abs(m) for m, _ in stats["selu"])
