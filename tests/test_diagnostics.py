@@ -1,6 +1,7 @@
 """Diagnostics: per-layer statistics, dead and saturated units, gradient norms, update ratios, the CLI."""
 import argparse
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -208,3 +209,13 @@ def test_diagnose_is_a_subcommand_of_the_main_command(capsys):
 
     assert main(["diagnose", "--depth", "1", "--width", "4", "--steps", "1"]) == 0
     assert "0.activation (Sigmoid)" in capsys.readouterr().out
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    relu = nn.ReLU()
+    with Diagnostics(relu) as diag:
+        relu(Tensor([[1.0]]))
+        diag.step()
+    with pytest.raises(ImportError, match="Diagnostics.plot needs matplotlib: pip install matplotlib"):
+        diag.plot(tmp_path / "d.png")
