@@ -51,7 +51,8 @@ PAPER_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 PAPER_INITS = ("xavier", "gaussian")
 PAPER_INIT_NAMES = {"gaussian": "gaussian", "xavier": "xavier_paper"}  # the paper's names -> nn.init names
 PAPER_LRS = (1.0, 0.1, 0.01, 0.001, 1e-4, 1e-5)
-# The paper's network follows Nielsen's reference code: 30 epochs, minibatches of 10.
+# The paper gives no epoch count or batch size; 30 epochs of minibatches of 10 are the settings of
+# Nielsen's book, its reference [6].
 FULL_EPOCHS, FULL_SEEDS = 30, 5
 DEFAULT_EPOCHS, DEFAULT_SEEDS, DEFAULT_BATCH = 20, 1, 10
 CLIP_EPS = 1e-7  # yhat is clipped into [eps, 1 - eps] before the paper's log
@@ -86,10 +87,9 @@ class Study:
 def load_splits(study):
     """{'train': (X, Y, labels), 'select': ..., 'report': ...}; Y is one-hot float32."""
     X, y = datasets.load_digits()
-    parts = datasets.train_val_test_split(
-        X, y, fractions=tuple(study.splits.values()), seed=study.split_seed, stratify=True
-    )
-    return {name: (Xs, datasets.one_hot(ys, 10).data, ys) for name, Xs, ys in zip(study.splits, parts[::2], parts[1::2])}
+    parts = datasets.train_val_test_split(X, y, tuple(study.splits.values()), seed=study.split_seed, stratify=True)
+    pairs = zip(parts[::2], parts[1::2])
+    return {name: (Xs, datasets.one_hot(ys, 10).data, ys) for name, (Xs, ys) in zip(study.splits, pairs)}
 
 
 # ---- model and cost --------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def train_run(study, splits, cost, activation, init, lr, seed, on_epoch=None):
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(x)
-            curves["loss"].append(total / len(X))
+            curves["loss"].append(total / len(X) if math.isfinite(total) else None)  # JSON has no NaN
             curves["select"].append(_accuracy(model, *splits["select"][::2]))
             curves["report"].append(_accuracy(model, *splits["report"][::2]))
             if not math.isfinite(total):
@@ -304,7 +304,8 @@ def format_reasons(cells):
         init = f"auto={c['weight_init']}" if c["init"] == "auto" else c["init"]
         names.append(f"{c['cost']}/{c['activation']}/{init}")
     width = max(len(name) for name in names) + 1
-    lines = [f"{'cell':<{width}} lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  top-class%  diverged lrs"]
+    columns = "lr      out∉(0,1)%  stuck-out%  hidden-flat% init→end  dead%  top-class%  diverged lrs"
+    lines = [f"{'cell':<{width}} {columns}"]
     for name, c in zip(names, cells):
         diverged = ",".join(f"{lr:g}" for lr in c["diverged_lrs"]) or "-"
         lines.append(
