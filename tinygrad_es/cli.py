@@ -55,7 +55,8 @@ def add_paper_command(subparsers):
                    help="paper protocol: gaussian, xavier [default: both]; modern: auto (suited to the activation) "
                         "or any nn.init name [default: auto]")
     p.add_argument("--lrs", type=_number, nargs="+", metavar="LR", help="learning rates [default: 1 0.1 ... 1e-5]")
-    p.add_argument("--epochs", type=int, help=f"epochs per run [default: {ex.DEFAULT_EPOCHS}; --full: {ex.FULL_EPOCHS}]")
+    p.add_argument("--epochs", type=int,
+                   help=f"epochs per run [default: {ex.DEFAULT_EPOCHS}; --full: {ex.FULL_EPOCHS}]")
     p.add_argument("--batch-size", type=int, help=f"minibatch size [default: {ex.DEFAULT_BATCH}]")
     p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread [default: {ex.DEFAULT_SEEDS}; "
                                              f"--full: {ex.FULL_SEEDS}]")
