@@ -2,25 +2,23 @@
 
 Import this before NumPy: the thread counts are read from the environment when BLAS loads.
 """
-import os
-
-BLAS_THREADS = 1
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
-    os.environ[_name] = str(BLAS_THREADS)
-
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
 import time
 
+BLAS_THREADS = 1
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    os.environ[_name] = str(BLAS_THREADS)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the work tree's tinygrad_es
 
-import numpy as np
+import numpy as np  # noqa: E402  (after the environment is set)
 
 try:  # belt and braces: also limits a BLAS that ignores the environment
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
     threadpool_limits(BLAS_THREADS)
 except ImportError:

@@ -116,9 +116,9 @@ class NumpyRun:
 class TorchRun:
     def __init__(self, torch, sizes, activation, weights, x, y, batch_size, lr):
         self.torch = torch
-        layers = []
+        layers, activation = [], {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[activation]
         for fan_in, fan_out in pairwise(sizes):
-            layers += [torch.nn.Linear(fan_in, fan_out), {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[activation]()]
+            layers += [torch.nn.Linear(fan_in, fan_out), activation()]
         self.model = torch.nn.Sequential(*layers[:-1])
         with torch.no_grad():
             for p, w in zip(self.model.parameters(), weights):

@@ -110,4 +110,8 @@ def test_table_marks_targets_met_and_missed():
     assert [r["ok"] for r in rows] == [False, True, None]
     table = harness.format_table(rows, markdown=True).splitlines()
     assert table[0] == "| benchmark | measure | value | target | ok |"
-    assert table[2:] == ["| b | slow | 1.5 x | <= 1.3x | NO |", "| b | fast | 4 x | >= 3x | yes |", "| b | plain | 2 ms |  |  |"]
+    assert table[2:] == [
+        "| b | slow | 1.5 x | <= 1.3x | NO |",
+        "| b | fast | 4 x | >= 3x | yes |",
+        "| b | plain | 2 ms |  |  |",
+    ]
