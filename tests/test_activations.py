@@ -1,6 +1,8 @@
 """Every activation: values against its formula, gradients against finite differences and the
 course notes' derivatives, PyTorch's behaviour at kinks, and no overflow at extreme inputs."""
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -535,3 +537,28 @@ def test_matches_torch_including_kinks(name, dtype):
     rtol, atol = (1e-6, 1e-12) if dtype == "float64" else (1e-4, 1e-6)
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=rtol, atol=atol)
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=rtol, atol=atol)
+
+
+# ---- the example ------------------------------------------------------------------------------
+def load_example():
+    path = Path(__file__).resolve().parent.parent / "examples" / "activations.py"
+    spec = importlib.util.spec_from_file_location("activations_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_table_shows_values_and_derivatives_from_backward(capsys):
+    load_example().main(["--table"])
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:-1]}
+    assert set(rows) == set(nn.activation_names()) - {"linear", "swish"}
+    at_zero = 3  # TABLE_POINTS[3] == 0
+    assert rows["sigmoid"][at_zero] == "0.500/0.250"
+    assert rows["relu"][at_zero] == "0.000/0.000"
+    assert rows["elu"][1] == f"{math.exp(-1) - 1:.3f}/{math.exp(-1):.3f}"
+
+
+def test_example_plots_to_the_given_path(tmp_path):
+    pytest.importorskip("matplotlib")
+    load_example().main([str(tmp_path / "curves.png")])
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
