@@ -425,12 +425,15 @@ class Progress:
         self.count += n
         if self.bar is not None:
             self.bar.update(n)
-        elif time.perf_counter() - self.shown > 0.5 or self.count == self.total:
-            self.shown = time.perf_counter()
-            percent = 100 * self.count / max(self.total, 1)
-            self.stream.write(f"\r{self._label()} | epochs {self.count}/{self.total} ({percent:.0f}%)"
-                              f" | {self.shown - self.start:.1f} s")
-            self.stream.flush()
+        elif time.perf_counter() - self.shown > 0.5:
+            self._show_line()
+
+    def _show_line(self):
+        self.shown = time.perf_counter()
+        percent = 100 * self.count / max(self.total, 1)
+        self.stream.write(f"\r{self._label()} | epochs {self.count}/{self.total} ({percent:.0f}%)"
+                          f" | {self.shown - self.start:.1f} s")
+        self.stream.flush()
 
     def cell_done(self, done):
         self.done = done
@@ -438,11 +441,13 @@ class Progress:
             self.bar.set_description(self._label())
 
     def close(self, finished):
-        if finished and self.count < self.total:  # epoch ticks still in flight from the workers
-            self.epochs(self.total - self.count)
+        if finished:  # epoch ticks may still be in flight from the workers
+            self.count = self.total
         if self.bar is not None:
+            self.bar.update(self.count - self.bar.n)
             self.bar.close()
         else:
+            self._show_line()
             self.stream.write("\n")
 
 
