@@ -142,6 +142,7 @@ def make_cost(study, cost):
 
 # ---- one training run ------------------------------------------------------------------------------
 def _accuracy(model, X, labels):
+    model.eval()  # RReLU, for one, uses its mean slope when evaluated
     with no_grad():
         predicted = model(Tensor(X)).data.argmax(axis=1)
     return float((predicted == labels).mean() * 100)
@@ -162,6 +163,7 @@ def train_run(study, splits, cost, activation, init, lr, seed, on_epoch=None):
     diverged = False
     with np.errstate(all="ignore"):  # a diverging run may overflow; it is detected below, not warned about
         for epoch in range(study.epochs):
+            model.train()
             total = 0.0
             for x, target in loader:
                 loss = loss_fn(model(x), target)
@@ -201,6 +203,7 @@ def measure(study, model, split, cost):
     - top_class: share of samples given the most common prediction (100: one class for every input)."""
     X, onehot, labels = split
     loss_fn, uses_labels = make_cost(study, cost)
+    model.eval()
     layers = list(model)
     flat, dead = [], []
     a = Tensor(X)
@@ -221,6 +224,7 @@ def measure(study, model, split, cost):
         push = np.abs(z.grad.data) * len(X)
         result["outside_01"] = _pct(((out.data <= 0) | (out.data >= 1)).mean())
         result["stuck"] = _pct(((np.abs(out.data - onehot) > 0.5) & (push < FLAT_SLOPE)).mean())
+    model.zero_grad()  # a learnable activation (PReLU) got gradients from the probes above
     return result
 
 
