@@ -358,8 +358,25 @@ _worker = {}  # in each worker process: the study, the splits and the queue for 
 
 
 def _init_worker(study, splits, ticks):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _worker.update(study=study, splits=splits, ticks=ticks)
+
+
+def _start_workers(context, jobs, initargs):
+    """A pool of fresh processes that ignore Ctrl-C (the parent handles it and stops them) and whose
+    BLAS runs on one thread: these matrices are small, and two processes each spinning several BLAS
+    threads on two cores run slower than one process alone. Both settings are inherited at start."""
+    saved_env = {name: os.environ.get(name) for name in _BLAS_THREADS}
+    saved_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(dict.fromkeys(_BLAS_THREADS, "1"))
+    try:
+        return context.Pool(jobs, _init_worker, initargs)
+    finally:
+        signal.signal(signal.SIGINT, saved_handler)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
 
 
 def _work(run):
@@ -376,20 +393,9 @@ def execute(study, splits, jobs, on_epoch):
     import multiprocessing as mp
     import queue
 
-    # Fresh worker processes whose BLAS runs on one thread: these matrices are small, and two processes
-    # each spinning several BLAS threads on two cores run slower than one process alone.
     context = mp.get_context("spawn")
     ticks = context.Queue()
-    saved = {name: os.environ.get(name) for name in _BLAS_THREADS}
-    os.environ.update(dict.fromkeys(_BLAS_THREADS, "1"))
-    try:
-        pool = context.Pool(jobs, _init_worker, (study, splits, ticks))
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name)
-            else:
-                os.environ[name] = value
+    pool = _start_workers(context, jobs, (study, splits, ticks))
     with pool:  # leaving it, even by Ctrl-C, terminates the workers
         results = pool.imap_unordered(_work, runs)
         for _ in runs:
