@@ -130,6 +130,9 @@ def run_paper(args):
           f"{runs} runs of {study.epochs} epochs (batch {study.batch_size}), {args.jobs} process(es)")
     print("splits: train on 60% (the paper's 'Test'), pick lr on 20% (its 'Train'), report the other 20% "
           "(its 'Validation')")
+    if study.protocol == "paper" and "cross_entropy" in study.costs:
+        print(f"paper CE: yhat is clipped into [{ex.CLIP_EPS:g}, 1 - {ex.CLIP_EPS:g}] before the log, "
+              "so outputs outside (0, 1) (tanh, ReLU) get no gradient from it")
     start = time.perf_counter()
     cells, interrupted = ex.run_study(study, args.out, jobs=args.jobs, plots=not args.no_plots)
     elapsed = time.perf_counter() - start
