@@ -27,8 +27,9 @@ def _env():
 @pytest.mark.parametrize("argv, message", [
     (["--activations", "nope"], "unknown activation 'nope'"),
     (["--activations", "sigmoid,nope"], "unknown activation 'nope'"),
-    (["--lrs", "0.1", "0"], "learning rates must be > 0, got 0"),
-    (["--lrs", "-1"], "learning rates must be > 0, got -1"),
+    (["--lrs", "0.1", "0"], "learning rates must be > 0 and finite, got 0"),
+    (["--lrs", "-1"], "learning rates must be > 0 and finite, got -1"),
+    (["--lrs", "nan"], "learning rates must be > 0 and finite, got nan"),
     (["--lrs", "fast"], "not a number: 'fast'"),
     (["--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["--seeds", "0"], "--seeds must be at least 1, got 0"),

@@ -6,6 +6,7 @@
     tinygrad-es diagnose --activation relu --depth 12   # inside a deep network, layer by layer
 """
 import argparse
+import math
 import os
 import sys
 import time
@@ -40,29 +41,31 @@ def add_paper_command(subparsers):
         description=(
             "Train a 64-32-16-10 network with minibatch SGD on the digits for every cost x activation x init, "
             "at every learning rate, and print the paper's Tables 2-3 with our numbers beside them. Splits: train "
-            "on 60%% (the paper's 'Test'), choose each cell's learning rate on 20%% (its 'Train'), report accuracy "
-            "on the other 20%% (its 'Validation'). Results go to OUT/results.json, results.csv and PNG figures."
+            "on 60% (the paper's 'Test'), choose each cell's learning rate on 20% (its 'Train'), report accuracy "
+            "on the other 20% (its 'Validation'). Results go to OUT/results.json, results.csv and PNG figures."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--protocol", choices=ex.PROTOCOLS, default="paper",
                    help="paper: its activation on the output too, its CE/MSE formulas and inits; modern: linear "
-                        "output with softmax CE or MSE, init suited to the activation")
-    p.add_argument("--costs", type=_names, nargs="+", metavar="COST", help="cross_entropy (ce), mse [default: both]")
+                        "output with softmax CE or MSE, init suited to the activation (default: paper)")
+    p.add_argument("--costs", type=_names, nargs="+", metavar="COST", help="cross_entropy (ce), mse (default: both)")
     p.add_argument("--activations", type=_names, nargs="+", metavar="NAME",
-                   help="any registered activation name [default: sigmoid tanh relu]")
+                   help="any registered activation name (default: sigmoid tanh relu)")
     p.add_argument("--inits", type=_names, nargs="+", metavar="INIT",
-                   help="paper protocol: gaussian, xavier [default: both]; modern: auto (suited to the activation) "
-                        "or any nn.init name [default: auto]")
-    p.add_argument("--lrs", type=_number, nargs="+", metavar="LR", help="learning rates [default: 1 0.1 ... 1e-5]")
+                   help="paper protocol: gaussian, xavier (default: both); modern: auto (suited to the activation) "
+                        "or any nn.init name (default: auto)")
+    p.add_argument("--lrs", type=_number, nargs="+", metavar="LR",
+                   help="learning rates, each > 0 (default: 1 0.1 ... 1e-5)")
     p.add_argument("--epochs", type=int,
-                   help=f"epochs per run [default: {ex.DEFAULT_EPOCHS}; --full: {ex.FULL_EPOCHS}]")
-    p.add_argument("--batch-size", type=int, help=f"minibatch size [default: {ex.DEFAULT_BATCH}]")
-    p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread [default: {ex.DEFAULT_SEEDS}; "
-                                             f"--full: {ex.FULL_SEEDS}]")
-    p.add_argument("--jobs", type=int, default=2, help="runs trained in parallel processes")
-    p.add_argument("--out", default=os.path.join("runs", "paper"), help="directory for results and figures")
-    p.add_argument("--full", action="store_true", help="the paper's full settings (more epochs, several seeds)")
+                   help=f"epochs per run (default: {ex.DEFAULT_EPOCHS}; --full: {ex.FULL_EPOCHS})")
+    p.add_argument("--batch-size", type=int, help=f"minibatch size (default: {ex.DEFAULT_BATCH})")
+    p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread (default: {ex.DEFAULT_SEEDS}; "
+                                             f"--full: {ex.FULL_SEEDS})")
+    p.add_argument("--jobs", type=int, default=2, help="runs trained in parallel processes (default: 2)")
+    p.add_argument("--out", default=os.path.join("runs", "paper"),
+                   help="directory for results and figures (default: runs/paper)")
+    p.add_argument("--full", action="store_true",
+                   help=f"the paper's full settings: {ex.FULL_EPOCHS} epochs, {ex.FULL_SEEDS} seeds")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.set_defaults(run=run_paper, parser=p)
     return p
@@ -97,8 +100,9 @@ def study_from_args(args, parser):
             except ValueError as error:
                 parser.error(f"{error} (or auto, xavier)")
     lrs = args.lrs and tuple(dict.fromkeys(args.lrs))
-    if lrs and min(lrs) <= 0:
-        parser.error(f"learning rates must be > 0, got {min(lrs):g}")
+    for lr in lrs or ():
+        if not 0 < lr < math.inf:
+            parser.error(f"learning rates must be > 0 and finite, got {lr:g}")
     for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--seeds", args.seeds),
                           ("--jobs", args.jobs)):
         if value is not None and value < 1:
