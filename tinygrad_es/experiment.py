@@ -500,31 +500,41 @@ def save_plots(study, cells, out_dir):
     import matplotlib.pyplot as plt
 
     paths = []
+    columns = min(len(study.activations), 4)
+    rows = math.ceil(len(study.activations) / columns)
     for cost in study.costs:
         mine = [c for c in cells if c["cost"] == cost]
         if not mine:
             continue
-        fig, axes = plt.subplots(1, len(study.activations), figsize=(4 * len(study.activations), 3.4), squeeze=False)
-        for ax, activation in zip(axes[0], study.activations):
+        fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows + 0.4), squeeze=False)
+        for ax, activation in zip(axes.flat, study.activations):
             for c in (c for c in mine if c["activation"] == activation):
                 ax.plot(range(1, len(c["curve"]) + 1), c["curve"], label=f"{c['init']} (lr {c['lr']:g})")
             ax.set(title=activation, xlabel="epoch", ylim=(0, 100))
             ax.legend(fontsize=8)
-        axes[0][0].set_ylabel("accuracy on report split (%)")
+        for ax in axes.flat[len(study.activations):]:
+            ax.axis("off")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("accuracy on report split (%)")
         fig.suptitle(f"{COST_TITLES.get(cost, cost)}, {study.protocol} protocol")
         fig.tight_layout()
         paths.append(os.path.join(out_dir, f"accuracy_{cost}.png"))
         fig.savefig(paths[-1], dpi=100)
         plt.close(fig)
 
-    rows = [(cost, init) for cost in study.costs for init in study.inits]
-    grid = np.full((len(rows), len(study.activations)), np.nan)
+    # The heatmap: one column per activation, or one row per activation when there are many.
+    settings = [(cost, init) for cost in study.costs for init in study.inits]
+    grid = np.full((len(settings), len(study.activations)), np.nan)
     for c in cells:
-        grid[rows.index((c["cost"], c["init"])), study.activations.index(c["activation"])] = c["accuracy"]
-    fig, ax = plt.subplots(figsize=(1.4 * len(study.activations) + 3, 0.5 * len(rows) + 1.5))
+        grid[settings.index((c["cost"], c["init"])), study.activations.index(c["activation"])] = c["accuracy"]
+    setting_names = [f"{c} / {i}" for c, i in settings]
+    row_names, column_names = setting_names, list(study.activations)
+    if len(study.activations) > 4:
+        grid, row_names, column_names = grid.T, column_names, row_names
+    fig, ax = plt.subplots(figsize=(1.6 * len(column_names) + 3, 0.45 * len(row_names) + 1.5))
     ax.imshow(grid, vmin=0, vmax=100, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(study.activations)), study.activations, rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), [f"{c} / {i}" for c, i in rows])
+    ax.set_xticks(range(len(column_names)), column_names, rotation=30, ha="right")
+    ax.set_yticks(range(len(row_names)), row_names)
     for (i, j), value in np.ndenumerate(grid):
         if not np.isnan(value):
             ax.text(j, i, f"{value:.0f}", ha="center", va="center", color="white" if value < 60 else "black")
