@@ -176,6 +176,7 @@ def test_diagnose_tiny_run_prints_the_report(capsys):
     assert diagnose("--depth", "2", "--width", "8", "--steps", "3", "--activation", "relu", "--init", "he_normal") == 0
     out = capsys.readouterr().out
     assert "step 2 (3 recorded)" in out and "1.activation (ReLU)" in out
+    assert "weight gradient norm, first hidden layer / last hidden layer: " in out
 
 
 def test_diagnose_claims_are_each_confirmed_with_numbers(capsys):

@@ -284,6 +284,8 @@ def run_diagnose(args):
     print(f"{args.depth} hidden layers of {args.width} {args.activation}, init {args.init} (bias {args.bias_init}), "
           f"{args.steps} SGD steps at lr {args.lr}, batch 32")
     print(diag.report())
+    first, last = (diag.gradients[f"{i}.weight"]["grad_norm"][-1] for i in (0, args.depth - 1))
+    print(f"weight gradient norm, first hidden layer / last hidden layer: {first / last:.3g}")
     if args.out:
         try:
             print(f"plots written to {diag.plot(args.out)}")
