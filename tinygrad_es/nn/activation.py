@@ -7,10 +7,11 @@ from .module import Module, Parameter
 
 
 class Activation(Module):
-    """Base of the activation layers: `forward(x)` is `function(x, **options)`, the options being
-    the keyword arguments given to the constructor (kept as attributes, shown by repr)."""
+    """Base of the activation layers: `forward(x)` applies the op `op` (a Function of
+    `tinygrad_es.activations`) with the options given to the constructor (kept as attributes,
+    shown by repr)."""
 
-    function = None  # the functional form, set by each subclass
+    op = None  # set by each subclass
 
     def __init__(self, **options):
         super().__init__()
@@ -18,10 +19,17 @@ class Activation(Module):
         for name, value in options.items():
             setattr(self, name, value)
 
+    def options(self):
+        return {name: getattr(self, name) for name in self._option_names}
+
     def forward(self, x):
-        if not self._option_names:
-            return self.function(x)
-        return self.function(x, **{name: getattr(self, name) for name in self._option_names})
+        return self.op.apply(x, **self.options())
+
+    def fusable(self):
+        """Whether a Dense layer may run this activation inside its own graph node: the layer
+        only applies an elementwise op, and no hook is watching it."""
+        return (type(self).forward is Activation.forward and issubclass(self.op, A.Elementwise)
+                and not self._forward_hooks and not self._backward_hooks)  # fmt: skip
 
     def extra_repr(self):
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._option_names)
@@ -31,122 +39,123 @@ class Activation(Module):
 class Identity(Activation):
     """Returns its input; Keras calls it "linear"."""
 
-    function = staticmethod(A.identity)
+    def forward(self, x):
+        return x
 
 
 class Sigmoid(Activation):
-    function = staticmethod(A.sigmoid)
+    op = A.Sigmoid
 
 
 class Tanh(Activation):
-    function = staticmethod(A.tanh)
+    op = A.Tanh
 
 
 class ReLU(Activation):
-    function = staticmethod(A.relu)
+    op = A.ReLU
 
 
 class SELU(Activation):
-    function = staticmethod(A.selu)
+    op = A.SELU
 
 
 class SiLU(Activation):
-    function = staticmethod(A.silu)
+    op = A.SiLU
 
 
 class Mish(Activation):
-    function = staticmethod(A.mish)
+    op = A.Mish
 
 
 class ReLU6(Activation):
-    function = staticmethod(A.relu6)
+    op = A.ReLU6
 
 
 class Hardsigmoid(Activation):
-    function = staticmethod(A.hardsigmoid)
+    op = A.Hardsigmoid
 
 
 class Hardswish(Activation):
-    function = staticmethod(A.hardswish)
+    op = A.Hardswish
 
 
 class Softsign(Activation):
-    function = staticmethod(A.softsign)
+    op = A.Softsign
 
 
 class LogSigmoid(Activation):
-    function = staticmethod(A.logsigmoid)
+    op = A.LogSigmoid
 
 
 class Tanhshrink(Activation):
-    function = staticmethod(A.tanhshrink)
+    op = A.Tanhshrink
 
 
 class Step(Activation):
     """Heaviside step; no gradient flows through it."""
 
-    function = staticmethod(A.step)
+    op = A.Step
 
 
 # ---- with options (PyTorch's names and defaults) --------------------------------------------------
 class LeakyReLU(Activation):
-    function = staticmethod(A.leaky_relu)
+    op = A.LeakyReLU
 
     def __init__(self, negative_slope=0.01):
         super().__init__(negative_slope=negative_slope)
 
 
 class ELU(Activation):
-    function = staticmethod(A.elu)
+    op = A.ELU
 
     def __init__(self, alpha=1.0):
         super().__init__(alpha=alpha)
 
 
 class CELU(Activation):
-    function = staticmethod(A.celu)
+    op = A.CELU
 
     def __init__(self, alpha=1.0):
         super().__init__(alpha=alpha)
 
 
 class Softplus(Activation):
-    function = staticmethod(A.softplus)
+    op = A.Softplus
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__(beta=beta, threshold=threshold)
 
 
 class GELU(Activation):
-    function = staticmethod(A.gelu)
+    op = A.GELU
 
     def __init__(self, approximate="none"):
         super().__init__(approximate=approximate)
 
 
 class Hardtanh(Activation):
-    function = staticmethod(A.hardtanh)
+    op = A.Hardtanh
 
     def __init__(self, min_val=-1.0, max_val=1.0):
         super().__init__(min_val=min_val, max_val=max_val)
 
 
 class Softshrink(Activation):
-    function = staticmethod(A.softshrink)
+    op = A.Softshrink
 
     def __init__(self, lambd=0.5):
         super().__init__(lambd=lambd)
 
 
 class Hardshrink(Activation):
-    function = staticmethod(A.hardshrink)
+    op = A.Hardshrink
 
     def __init__(self, lambd=0.5):
         super().__init__(lambd=lambd)
 
 
 class Threshold(Activation):
-    function = staticmethod(A.threshold)
+    op = A.Threshold
 
     def __init__(self, threshold, value):
         super().__init__(threshold=threshold, value=value)
@@ -160,19 +169,19 @@ class AlongAxis(Activation):
 
 
 class Softmax(AlongAxis):
-    function = staticmethod(A.softmax)
+    op = A.Softmax
 
 
 class LogSoftmax(AlongAxis):
-    function = staticmethod(A.log_softmax)
+    op = A.LogSoftmax
 
 
 class Softmin(AlongAxis):
-    function = staticmethod(A.softmin)
+    op = A.Softmin
 
 
 class GLU(AlongAxis):
-    function = staticmethod(A.glu)
+    op = A.GLU
 
 
 # ---- with state ------------------------------------------------------------------------------------
@@ -180,7 +189,7 @@ class PReLU(Activation):
     """Leaky ReLU with a learned slope `weight`: one shared (num_parameters=1), or one per channel
     of the input's axis 1 (num_parameters=C), all starting at `init`; float32 unless `dtype` says."""
 
-    function = staticmethod(A.prelu)
+    op = A.PReLU
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
         super().__init__()
@@ -198,7 +207,7 @@ class RReLU(Activation):
     """Randomized leaky ReLU: random slopes in train(), their mean (lower + upper) / 2 in eval().
     Slopes are drawn from `generator`, or the library's default generator."""
 
-    function = staticmethod(A.rrelu)
+    op = A.RReLU
 
     def __init__(self, lower=1 / 8, upper=1 / 3, generator=None):
         super().__init__(lower=lower, upper=upper)

@@ -52,11 +52,18 @@ class Dense(Module):
             nn_init.get_initializer(bias_init)(self.bias, generator=generator)
 
     def forward(self, x):
-        if x.shape[-1:] != (self.in_features,):
-            raise ValueError(f"Dense: expected input with {self.in_features} features in its last axis, "
-                             f"got shape {x.shape}")  # fmt: skip
-        out = linear(x, self.weight, self.bias)
-        return out if self.activation is None else self.activation(out)
+        activation = self.activation
+        try:
+            if activation is None:
+                return linear(x, self.weight, self.bias)
+            if activation.fusable():  # one graph node for the whole layer
+                return linear(x, self.weight, self.bias, activation.op, activation.options())
+            return activation(linear(x, self.weight, self.bias))
+        except ValueError:
+            if x.shape[-1:] != (self.in_features,):
+                raise ValueError(f"Dense: expected input with {self.in_features} features in its last axis, "
+                                 f"got shape {x.shape}") from None  # fmt: skip
+            raise
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

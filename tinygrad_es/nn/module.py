@@ -50,10 +50,11 @@ class Module:
         if self._backward_hooks:
             return _call_with_backward_hooks(self, args, kwargs)
         out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            replaced = hook(self, args, out)
-            if replaced is not None:
-                out = replaced
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
         return out
 
     def register_forward_hook(self, hook):
