@@ -257,3 +257,30 @@ def test_fans_and_gains_match_torch():
         assert init.calculate_fans(_weight(shape)) == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
     for name, param in [("relu", None), ("tanh", None), ("sigmoid", None), ("selu", None), ("leaky_relu", 0.2)]:
         assert init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softplus"])
+def test_dense_with_fused_activation_matches_the_two_node_layer(activation):
+    """Dense runs an elementwise activation inside its own node; a hook on the activation
+    layer makes it run as a separate node. Both give the same values and gradients."""
+    rng = np.random.default_rng(1)
+    x = tg.Tensor(rng.standard_normal((5, 4)) + 0.05, requires_grad=True)  # away from kinks at 0
+    layer = nn.Dense(4, 3, activation=activation, dtype=np.float64, generator=np.random.default_rng(2))
+    assert layer.activation.fusable()
+    fused = layer(x)
+    assert type(fused.grad_fn).__name__ == "Linear"
+    fused.sum().backward()
+    fused_grads = [x.grad.data, layer.weight.grad.data, layer.bias.grad.data]
+    x.grad = layer.weight.grad = layer.bias.grad = None
+
+    handle = layer.activation.register_forward_hook(lambda module, inputs, out: None)
+    assert not layer.activation.fusable()
+    separate = layer(x)
+    assert type(separate.grad_fn).__name__ != "Linear"
+    separate.sum().backward()
+    handle.remove()
+    np.testing.assert_allclose(fused.data, separate.data, rtol=1e-12)
+    for a, b in zip(fused_grads, [x.grad.data, layer.weight.grad.data, layer.bias.grad.data]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert tg.gradcheck(lambda x, w, b: tg.ops.linear(x, w, b, layer.activation.op, layer.activation.options()),
+                        (x, layer.weight, layer.bias))
