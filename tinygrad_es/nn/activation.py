@@ -18,9 +18,11 @@ class Activation(Module):
         self._option_names = tuple(options)
         for name, value in options.items():
             setattr(self, name, value)
+        # Only applies an elementwise op: a Dense layer may run it inside its own graph node.
+        self._elementwise = type(self).forward is Activation.forward and issubclass(self.op, A.Elementwise)
 
     def options(self):
-        return {name: getattr(self, name) for name in self._option_names}
+        return {name: getattr(self, name) for name in self._option_names} if self._option_names else {}
 
     def forward(self, x):
         return self.op.apply(x, **self.options())
@@ -28,8 +30,7 @@ class Activation(Module):
     def fusable(self):
         """Whether a Dense layer may run this activation inside its own graph node: the layer
         only applies an elementwise op, and no hook is watching it."""
-        return (type(self).forward is Activation.forward and issubclass(self.op, A.Elementwise)
-                and not self._forward_hooks and not self._backward_hooks)  # fmt: skip
+        return self._elementwise and not self._forward_hooks and not self._backward_hooks
 
     def extra_repr(self):
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._option_names)

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
+from .. import ops
 from ..functional import dropout
-from ..ops import linear
 from . import init as nn_init
 from .activation import get_activation
 from .module import Module, Parameter
@@ -55,10 +55,11 @@ class Dense(Module):
         activation = self.activation
         try:
             if activation is None:
-                return linear(x, self.weight, self.bias)
+                return ops.Linear.apply(x, self.weight, self.bias)
             if activation.fusable():  # one graph node for the whole layer
-                return linear(x, self.weight, self.bias, activation.op, activation.options())
-            return activation(linear(x, self.weight, self.bias))
+                options = activation.options()
+                return ops.Linear.apply(x, self.weight, self.bias, activation=activation.op, options=options)
+            return activation(ops.Linear.apply(x, self.weight, self.bias))
         except ValueError:
             if x.shape[-1:] != (self.in_features,):
                 raise ValueError(f"Dense: expected input with {self.in_features} features in its last axis, "
