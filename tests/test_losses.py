@@ -183,6 +183,9 @@ def test_float_class_targets_are_rejected():
         losses.cross_entropy(z, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"class indices must be in \[0, 4\), got values in \[0, 4\]"):
         losses.cross_entropy(z, np.array([0, 1, 4]))
+    for negative in (np.array([0, -1, 2]), np.array([0, -1, 2], np.int32)):  # must not wrap around
+        with pytest.raises(ValueError, match=r"class indices must be in \[0, 4\), got values in \[-1, 2\]"):
+            losses.cross_entropy(z, negative)
     with pytest.raises(ValueError, match=r"cross_entropy: input has shape \(3, 4\), so target must be"):
         losses.cross_entropy(z, np.array([[0, 1, 2]]))
     with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
