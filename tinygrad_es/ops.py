@@ -412,13 +412,14 @@ class Linear(Function):
     op (activations.Elementwise), its f runs on the result in the same node and backward first
     multiplies by its f': one node per layer instead of two."""
 
+    activation = None  # the activation op's instance, when one runs in this node
+
     @staticmethod
     def forward(ctx, x, weight, bias, activation=None, options=None):
-        ctx.save_for_backward(x, weight)
+        ctx.x, ctx.weight = x, weight
         out = x @ weight.T
         if bias is not None:
             out += bias
-        ctx.activation = activation
         if activation is not None:
             ctx.activation = activation()  # the activation's own op keeps what its f' needs
             out = ctx.activation.value(out, **options)
@@ -426,7 +427,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.x, ctx.weight
         if ctx.activation is not None:
             grad = grad * ctx.activation.slope()
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
@@ -441,4 +442,6 @@ class Linear(Function):
 def linear(x, weight, bias=None, activation=None, options=None):
     """x @ weight.T + bias, then `activation` (an elementwise activation op class, given its
     keyword `options`) in the same node."""
+    if activation is None:
+        return Linear.apply(x, weight, bias)
     return Linear.apply(x, weight, bias, activation=activation, options=options or {})
