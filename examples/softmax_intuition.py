@@ -1,4 +1,4 @@
-"""Softmax turns scores into probabilities: the three cases of the notes on rectifiers (seed 003),
+"""Softmax turns scores into probabilities: the three cases of the notes on rectifiers,
 rounded to 3 decimals as the notes round them."""
 import tinygrad_es as tg
 

@@ -1,4 +1,4 @@
-"""A network is a universal approximator (seed 002).
+"""A network is a universal approximator: the step-unit construction of the course notes.
 
 Part 1 builds the notes' network of step units with the weights set by hand:
   layer 1 (step):     x, x-4, x-8, x-12                 -- which vertical lines x is past

@@ -323,7 +323,7 @@ def test_bad_arguments_name_the_op_and_shape():
             fn(Tensor(np.ones((2, 4))), axis=2)
 
 
-# ---- softmax, as the seed text on rectifiers prints it ---------------------------------------------
+# ---- softmax, as the notes on rectifiers print it ---------------------------------------------------
 @pytest.mark.parametrize(
     "scores, printed",
     [

@@ -1,4 +1,4 @@
-"""The student paper's study (seed 001) as an experiment anyone can rerun.
+"""The student paper's study as an experiment anyone can rerun.
 
 A 64-32-16-10 network is trained with minibatch SGD on the digits for every cell of the grid
 cost x activation x initialization, at each learning rate and seed. The paper's Table 1 calls
