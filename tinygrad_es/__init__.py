@@ -1,13 +1,13 @@
 """tinygrad_es: a small, readable reverse-mode autograd framework on NumPy."""
 import numpy as np
 
+from . import functional
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, maximum, minimum, stack, where
 from .random import default_generator, manual_seed, rand, randn
 from .serialization import load, save
-from . import functional
 
 cat = concatenate
 float32, float64 = np.float32, np.float64

@@ -1,13 +1,11 @@
 """Layers, activations, losses and initializers for building models, PyTorch-style."""
-from .module import Module, Parameter
 from . import init
-from .layers import Dense, Dropout, Flatten, Linear, Sequential
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HuberLoss, MSELoss, NLLLoss
 from .activation import (
     CELU,
     ELU,
     GELU,
     GLU,
+    SELU,
     Hardshrink,
     Hardsigmoid,
     Hardswish,
@@ -18,12 +16,11 @@ from .activation import (
     LogSoftmax,
     Mish,
     PReLU,
-    RReLU,
     ReLU,
     ReLU6,
-    SELU,
-    SiLU,
+    RReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softmin,
     Softplus,
@@ -36,3 +33,6 @@ from .activation import (
     activation_names,
     get_activation,
 )
+from .layers import Dense, Dropout, Flatten, Linear, Sequential
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HuberLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
