@@ -299,3 +299,15 @@ def test_gradcheck_handles_tuple_outputs(rng):
 def test_shape_errors_name_the_op_and_the_shapes(op, message):
     with pytest.raises(ValueError, match=message):
         op()
+
+
+def test_the_package_namespace_works_like_torchs():
+    import subprocess
+    import sys
+
+    code = ("import tinygrad_es as tg; print(tg.nn.Dense.__name__, tg.optim.SGD.__name__, "
+            "tg.data.load_digits.__name__, tg.functional.relu.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["Dense", "SGD", "load_digits", "relu"]
+    assert tg.zeros(2, 3).shape == (2, 3) and tg.ones(2).dtype == np.float32
+    assert tg.tensor([1, 2], requires_grad=True).requires_grad

@@ -1,7 +1,7 @@
 """tinygrad_es: a small, readable reverse-mode autograd framework on NumPy."""
 import numpy as np
 
-from . import functional
+from . import data, functional, nn, optim
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
@@ -11,10 +11,7 @@ from .serialization import load, save
 
 cat = concatenate
 float32, float64 = np.float32, np.float64
-
-
-def tensor(data, requires_grad=False, dtype=None):
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+tensor = Tensor  # tinygrad_es.tensor(data, requires_grad=False, dtype=None), as torch.tensor
 
 
 def zeros(*shape, requires_grad=False, dtype=np.float32):
