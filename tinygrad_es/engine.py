@@ -4,7 +4,8 @@ A Tensor wraps a NumPy array. Every differentiable op is a Function: `forward` c
 result from plain arrays, `backward` turns the gradient of the result into gradients of the
 inputs. When an op runs on tensors that require gradients, its Function instance is kept on the
 result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.backward` walks
-it from the output to the leaves in reverse topological order.
+it from the output to the leaves, newest node first (a node is always made after its inputs, so
+each is reached only once all its consumers have passed their gradients back).
 """
 import sys
 from heapq import heappop, heappush
