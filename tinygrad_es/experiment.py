@@ -19,6 +19,7 @@ Two protocols:
   activation (He for the ReLU family, LeCun for SELU, Glorot for sigmoid/tanh-like) and zero biases.
 """
 import csv
+import io
 import itertools
 import json
 import math
@@ -336,18 +337,17 @@ def write_results(out_dir, study, records, elapsed, interrupted):
     }
     _atomic_write(os.path.join(out_dir, "results.json"), json.dumps(payload, indent=1))
     columns = [k for k in (cells[0] if cells else {}) if k != "curve"]
-    tmp = os.path.join(out_dir, "results.csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns or ["cost", "activation", "init"], extrasaction="ignore")
-        writer.writeheader()
-        for c in cells:
-            writer.writerow({**c, "diverged_lrs": " ".join(f"{lr:g}" for lr in c["diverged_lrs"])})
-    os.replace(tmp, os.path.join(out_dir, "results.csv"))
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns or ["cost", "activation", "init"], extrasaction="ignore")
+    writer.writeheader()
+    for c in cells:
+        writer.writerow({**c, "diverged_lrs": " ".join(f"{lr:g}" for lr in c["diverged_lrs"])})
+    _atomic_write(os.path.join(out_dir, "results.csv"), table.getvalue())
     return cells
 
 
 def _atomic_write(path, text):
-    with open(path + ".tmp", "w") as f:
+    with open(path + ".tmp", "w", newline="") as f:
         f.write(text)
     os.replace(path + ".tmp", path)
 
