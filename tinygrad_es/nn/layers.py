@@ -4,7 +4,6 @@ import math
 import numpy as np
 
 from .. import ops
-from ..functional import dropout
 from . import init as nn_init
 from .activation import get_activation
 from .module import Module, Parameter
@@ -118,7 +117,7 @@ class Dropout(Module):
         self.p, self.generator = p, generator
 
     def forward(self, x):
-        return dropout(x, self.p, self.training, self.generator)
+        return ops.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self):
         return f"p={self.p}"
