@@ -77,6 +77,10 @@ class Optimizer:
             if p.grad is not None:
                 yield p, p.grad.data
 
+    def _decay(self, p, g, group):
+        """Weight decay as L2: g + wd p (a new array: gradients are never written)."""
+        return g + group["weight_decay"] * p.data
+
 
 class SGD(Optimizer):
     """p -= lr * g, with optional weight decay (g += wd p), momentum (b = m b + (1 - dampening) g; the
@@ -94,7 +98,7 @@ class SGD(Optimizer):
             lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
             for p, g in self._with_grads(group):
                 if weight_decay:
-                    g = g + weight_decay * p.data
+                    g = self._decay(p, g, group)
                 if momentum:
                     state = self.state.setdefault(p, {})
                     buf = state.get("momentum_buffer")
@@ -114,14 +118,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
-    def _decay(self, p, g, group):
-        return g + group["weight_decay"] * p.data if group["weight_decay"] else g
-
     def step(self):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             for p, g in self._with_grads(group):
-                g = self._decay(p, g, group)
+                if group["weight_decay"]:
+                    g = self._decay(p, g, group)
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
@@ -145,8 +147,7 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
     def _decay(self, p, g, group):
-        if group["weight_decay"]:
-            p.data *= 1 - group["lr"] * group["weight_decay"]
+        p.data *= 1 - group["lr"] * group["weight_decay"]
         return g
 
 
@@ -164,7 +165,7 @@ class RMSprop(Optimizer):
             lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
             for p, g in self._with_grads(group):
                 if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p.data
+                    g = self._decay(p, g, group)
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
@@ -205,7 +206,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p, g in self._with_grads(group):
                 if group["weight_decay"]:
-                    g = g + group["weight_decay"] * p.data
+                    g = self._decay(p, g, group)
                 state = self.state.get(p)
                 if state is None:
                     accumulator = np.full_like(p.data, group["initial_accumulator_value"])
