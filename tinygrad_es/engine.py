@@ -81,7 +81,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         ctx = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays, needs = [], []  # one plain loop: cheaper than two comprehensions for an op's few inputs
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+            else:
+                arrays.append(x)
+                needs.append(False)
         try:
             out = cls.forward(ctx, *arrays, **options)
         except ValueError as error:  # e.g. shapes that do not broadcast: say which op and which shapes
@@ -89,11 +96,9 @@ class Function:
             raise ValueError(f"{cls.__name__}: {error} (input shapes {shapes})") from None
         if _anomaly_mode:
             anomaly.check_forward(ctx, inputs, out)
-        if _grad_enabled:
-            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            if True in needs:
-                ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, needs, next(_creation_count)
-                return Tensor._make(out, True, ctx)
+        if _grad_enabled and True in needs:
+            ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, tuple(needs), next(_creation_count)
+            return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 
     @staticmethod
@@ -218,18 +223,13 @@ class Tensor:
                     f"backward() without a gradient needs a scalar output, got shape {self.shape}; "
                     "pass gradient= with that shape"
                 )
-            gradient = np.ones(self.data.shape, self.data.dtype)
+            gradient = np.array(1, self.data.dtype, ndmin=self.data.ndim)  # 1, in the output's shape
         else:
             gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
 
-        grads, leaves = _propagate(self, gradient, retain_graph)
-        for leaf in leaves:
-            grad = grads.pop(id(leaf))
-            if leaf._hooks:
-                grad = _run_hooks(leaf._hooks, grad)
-            _accumulate(leaf, grad)
+        _propagate(self, gradient, retain_graph)
 
     # ---- ops: defined in ops.py, one Function each ----------------------------------------
     def __add__(self, other):
@@ -405,19 +405,20 @@ def _data(x):
 
 
 def _propagate(root, gradient, retain_graph):
-    """Carry `gradient` from `root` back through the graph; returns the leaves reached and
-    {id(leaf): its gradient}.
+    """Carry `gradient` from `root` back through the graph into the leaves' `.grad`.
 
     A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
-    reaches each one after all its consumers, with its gradient complete."""
-    grads, queue, leaves = {id(root): gradient}, [], []
+    reaches each one after all its consumers, with its gradient complete. A leaf's share is
+    added to its `.grad` as soon as it arrives; only a leaf with hooks waits for the sum of all
+    its shares (its hooks see the total, as in PyTorch)."""
+    pending, queue, hooked_leaves = {id(root): gradient}, [], []
     if root.grad_fn is None:
-        leaves.append(root)
+        hooked_leaves.append(root)
     else:
         _enqueue(root, queue)
     while queue:
         node = heappop(queue)[1]
-        grad = grads.pop(id(node))
+        grad = pending.pop(id(node))
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
         ctx = node.grad_fn
@@ -427,28 +428,34 @@ def _propagate(root, gradient, retain_graph):
         if _anomaly_mode:
             anomaly.check_backward(ctx, grad, input_grads)
         for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-            if needs and g is not None:
-                if g.shape != x.data.shape:
-                    g = unbroadcast(g, x.data.shape)
-                key = id(x)
-                if key in grads:
-                    grads[key] = grads[key] + g
-                elif x.grad_fn is None:
-                    grads[key] = g
-                    leaves.append(x)
+            if not needs or g is None:
+                continue
+            shape = x.data.shape
+            if g.shape != shape:
+                g = unbroadcast(g, shape)
+            if x.grad_fn is None and not x._hooks:  # a leaf: its share is final
+                _accumulate(x, g)
+            elif id(x) in pending:
+                pending[id(x)] = pending[id(x)] + g
+            else:
+                pending[id(x)] = g
+                if x.grad_fn is None:
+                    hooked_leaves.append(x)
                 else:
-                    grads[key] = g
                     _enqueue(x, queue)
         if not retain_graph:
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
-    return grads, leaves
+    for leaf in hooked_leaves:
+        grad = pending.pop(id(leaf))
+        _accumulate(leaf, _run_hooks(leaf._hooks, grad) if leaf._hooks else grad)
 
 
 def _accumulate(leaf, grad):
     """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first gradient becomes
     `.grad` without a copy when nothing else can see it: it owns its memory (not a view) and no
-    one else holds it (its reference count is that of a local and an argument, measured below). Anything
-    else (a view, the caller's array, one array handed to two inputs) is copied first."""
+    one else holds it (its reference count is at most that of an array held only by `_propagate`'s
+    loop over an op's gradients: measured below). Anything else (a view,
+    the caller's array, one array handed to two inputs, an array an op kept) is copied first."""
     if leaf.grad is not None:
         leaf.grad.data += grad
     elif (type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
@@ -459,14 +466,15 @@ def _accumulate(leaf, grad):
 
 
 def _unshared_refcount():
-    """What sys.getrefcount reports inside `_accumulate` for an array held only by the caller's
-    local variable and the argument (measured: the count differs between Python versions)."""
+    """What sys.getrefcount reports inside `_accumulate` for an array held only by an op's tuple of
+    gradients, the zip going through it (its last item), the loop variable and the argument, as in
+    `_propagate` (measured: the count differs between Python versions)."""
 
     def count_in_callee(grad):
         return sys.getrefcount(grad)
 
-    array = np.empty(0)
-    return count_in_callee(array)
+    for _, array in zip((None,), (np.empty(0),)):
+        return count_in_callee(array)
 
 
 _UNSHARED_REFCOUNT = _unshared_refcount()

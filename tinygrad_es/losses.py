@@ -225,7 +225,7 @@ class CrossEntropy(Function):
     classes' weights when class weights are given, as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, z, target, is_index, weight, label_smoothing, reduction):
+    def forward(ctx, z, target, *, is_index, weight, label_smoothing, reduction):
         n, c = z.shape
         rows = np.arange(n)
         shifted, log_total, ctx.softmax = _softmax_parts(z)
@@ -264,7 +264,7 @@ class CrossEntropy(Function):
         gt = None
         if ctx.needs_input_grad[1]:  # only probability targets are differentiable
             gt = -ctx.log_p * ctx.target_scale * scale
-        return gz, gt, None, None, None, None
+        return gz, gt
 
 
 def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean"):
@@ -281,14 +281,15 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
         weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, input.dtype)
     if not is_index and isinstance(original, Tensor):
         target = original  # probability targets may require grad
-    return CrossEntropy.apply(input, target, is_index, weight, label_smoothing, reduction)
+    return CrossEntropy.apply(input, target, is_index=is_index, weight=weight, label_smoothing=label_smoothing,
+                              reduction=reduction)
 
 
 class NLLLoss(Function):
     """-w[y] log_p[y] per sample; d/dlog_p is -w[y] at the target class, 0 elsewhere."""
 
     @staticmethod
-    def forward(ctx, log_p, target, weight, reduction):
+    def forward(ctx, log_p, target, *, weight, reduction):
         n = len(log_p)
         rows = np.arange(n)
         sample_weight = np.ones(n, log_p.dtype) if weight is None else weight[target]
@@ -304,7 +305,7 @@ class NLLLoss(Function):
         scale = grad if ctx.reduction == "none" else grad / ctx.norm
         g = np.zeros(ctx.shape, ctx.dtype)
         g[ctx.rows, ctx.target] = -ctx.sample_weight * scale
-        return g, None, None, None
+        return g, None
 
 
 def nll_loss(input, target, weight=None, reduction="mean"):
@@ -312,4 +313,4 @@ def nll_loss(input, target, weight=None, reduction="mean"):
     target, _ = _class_target("nll_loss", input, target, weight, reduction)
     if weight is not None:
         weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight, input.dtype)
-    return NLLLoss.apply(input, target, weight, reduction)
+    return NLLLoss.apply(input, target, weight=weight, reduction=reduction)
