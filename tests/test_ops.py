@@ -129,6 +129,22 @@ def test_linear_fused_matches_matmul_plus_bias(rng):
     assert gradcheck(lambda x, w: tg.ops.linear(x, w), (leaf(rng.standard_normal(3)), leaf(w)))
 
 
+@given(batch=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3), data=st.data())
+def test_linear_takes_any_number_of_batch_axes(batch, data):
+    x = data.draw(hnp.arrays(np.float64, batch + (3,), elements=values))
+    w = data.draw(hnp.arrays(np.float64, (2, 3), elements=values))
+    b = data.draw(hnp.arrays(np.float64, (2,), elements=values))
+    out = tg.ops.linear(leaf(x), leaf(w), leaf(b))
+    assert out.shape == batch + (2,)
+    np.testing.assert_allclose(out.data, x @ w.T + b, atol=1e-12)
+    assert gradcheck(tg.ops.linear, (leaf(x), leaf(w), leaf(b)))
+
+
+def test_linear_of_a_0d_input_is_an_error():
+    with pytest.raises(ValueError, match=r"Linear: a 0-d input has no features axis \(input shapes \(\), \(2, 1\)"):
+        tg.ops.linear(leaf(1.0), leaf(np.ones((2, 1))))
+
+
 axes = st.sampled_from([None, 0, -1, (0, 1), 1])
 
 

@@ -411,14 +411,14 @@ def _propagate(root, gradient, retain_graph):
     reaches each one after all its consumers, with its gradient complete. A leaf's share is
     added to its `.grad` as soon as it arrives; only a leaf with hooks waits for the sum of all
     its shares (its hooks see the total, as in PyTorch)."""
-    pending, queue, hooked_leaves = {id(root): gradient}, [], []
     if root.grad_fn is None:
-        hooked_leaves.append(root)
-    else:
-        _enqueue(root, queue)
+        _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient)
+        return
+    key = -_creation(root.grad_fn)
+    pending, queue, hooked_leaves = {key: gradient}, [(key, root)], {}  # pending: -creation -> gradient
     while queue:
-        node = heappop(queue)[1]
-        grad = pending.pop(id(node))
+        key, node = heappop(queue)
+        grad = pending.pop(key)
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
         ctx = node.grad_fn
@@ -430,24 +430,35 @@ def _propagate(root, gradient, retain_graph):
         for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
             if not needs or g is None:
                 continue
-            shape = x.data.shape
-            if g.shape != shape:
-                g = unbroadcast(g, shape)
-            if x.grad_fn is None and not x._hooks:  # a leaf: its share is final
-                _accumulate(x, g)
-            elif id(x) in pending:
-                pending[id(x)] = pending[id(x)] + g
-            else:
-                pending[id(x)] = g
-                if x.grad_fn is None:
-                    hooked_leaves.append(x)
+            if g.shape != x.data.shape:
+                g = unbroadcast(g, x.data.shape)
+            if x.grad_fn is not None:
+                key = -_creation(x.grad_fn)
+                if key in pending:
+                    pending[key] = pending[key] + g
                 else:
-                    _enqueue(x, queue)
+                    pending[key] = g
+                    heappush(queue, (key, x))
+            elif not x._hooks:  # a leaf: its share is final
+                _accumulate(x, g)
+            elif id(x) in hooked_leaves:
+                hooked_leaves[id(x)][1] = hooked_leaves[id(x)][1] + g
+            else:
+                hooked_leaves[id(x)] = [x, g]
         if not retain_graph:
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
-    for leaf in hooked_leaves:
-        grad = pending.pop(id(leaf))
-        _accumulate(leaf, _run_hooks(leaf._hooks, grad) if leaf._hooks else grad)
+    for leaf, grad in hooked_leaves.values():
+        _accumulate(leaf, _run_hooks(leaf._hooks, grad))
+
+
+def _creation(ctx):
+    """The node's creation number, or an error if backward already released it."""
+    if ctx.inputs is None:
+        raise RuntimeError(
+            "backward through a graph that was already released: call backward(retain_graph=True) "
+            "the first time to go through it twice"
+        )
+    return ctx.creation
 
 
 def _accumulate(leaf, grad):
@@ -478,16 +489,6 @@ def _unshared_refcount():
 
 
 _UNSHARED_REFCOUNT = _unshared_refcount()
-
-
-def _enqueue(node, queue):
-    """Put a node that has received its first gradient in line for backward."""
-    if node.grad_fn.inputs is None:
-        raise RuntimeError(
-            "backward through a graph that was already released: call backward(retain_graph=True) "
-            "the first time to go through it twice"
-        )
-    heappush(queue, (-node.grad_fn.creation, node))
 
 
 class RemovableHandle:

@@ -3,6 +3,8 @@
 Forward and backward work on NumPy arrays. Backward may return a gradient in the broadcast
 shape of the output; the engine sums it back to each input's shape (`engine.unbroadcast`).
 """
+import functools
+
 import numpy as np
 
 from .engine import Function, Tensor
@@ -411,16 +413,23 @@ class Linear(Function):
     """x @ weight.T + bias in one node, the whole of a dense layer (weight is (out, in), as in
     PyTorch). Any leading axes of x are batch axes. Given `activation`, an elementwise activation
     op (activations.Elementwise), its f runs on the result in the same node and backward first
-    multiplies by its f': one node per layer instead of two."""
+    multiplies by its f': one node per layer instead of two.
+
+    The products are 2-D np.dot calls, with the batch axes flattened into one: for the small
+    matrices of a small network np.dot costs about 0.3 us less than `@`, and for 3-D inputs `@`
+    is slower still. The bias gradient, a sum over the rows, is a product with a vector of ones,
+    which BLAS does in half the time of sum(axis=0) at these sizes."""
 
     activation = None  # the activation op's instance, when one runs in this node
 
     @staticmethod
     def forward(ctx, x, weight, bias, activation=None, options=None):
         ctx.x, ctx.weight = x, weight
-        out = x @ weight.T
+        out = np.dot(x if x.ndim == 2 else _rows(x), weight.T)
         if bias is not None:
             out += bias
+        if x.ndim != 2:
+            out = out.reshape(x.shape[:-1] + out.shape[1:])
         if activation is not None:
             ctx.activation = activation()  # the activation's own op keeps what its f' needs
             out = ctx.activation.value(out, **options)
@@ -431,13 +440,29 @@ class Linear(Function):
         x, weight = ctx.x, ctx.weight
         if ctx.activation is not None:
             grad = grad * ctx.activation.slope()
+        if grad.ndim != 2:
+            grad, x = _rows(grad), _rows(x)
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        gx = grad @ weight if needs_x else None
-        if grad.ndim != 2:  # batch axes of any number: flatten them into one
-            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        gw = grad.T @ x if needs_weight else None
-        gb = grad.sum(axis=0) if needs_bias else None
+        gx = np.dot(grad, weight) if needs_x else None
+        if gx is not None and ctx.x.ndim != 2:
+            gx = gx.reshape(ctx.x.shape)
+        gw = np.dot(grad.T, x) if needs_weight else None
+        gb = np.dot(_ones(len(grad), grad.dtype), grad) if needs_bias else None
         return gx, gw, gb
+
+
+def _rows(x):
+    """x as a matrix with one row per batch element (its last axis the features)."""
+    if x.ndim == 0:
+        raise ValueError("a 0-d input has no features axis")
+    return x.reshape(-1, x.shape[-1])
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n, dtype):
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False  # shared between calls
+    return ones
 
 
 def linear(x, weight, bias=None, activation=None, options=None):
