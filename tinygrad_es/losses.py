@@ -210,13 +210,15 @@ def _class_target(name, logits, target, weight, reduction):
     raise ValueError(f"{name}: input has shape {logits.shape}, so target must be {wanted}; got {target.shape}")
 
 
-def _softmax_parts(z, rows):
+def _softmax_parts(z, row_starts):
     """(shifted logits, log of the softmax denominator, softmax) of the rows of z (N, C):
-    log_softmax = shifted - log_total. `rows` is np.arange(N).
+    log_softmax = shifted - log_total. `row_starts` are the flat positions of the rows' first
+    entries, np.arange(0, N * C, C).
 
-    The row maxima are picked at their argmax, and the row sums are a product with a ones
-    vector: for float32 rows of a few classes each costs half of max(axis=1) and sum(axis=1)."""
-    shifted = z - z[rows, z.argmax(axis=1)][:, None]  # largest logit 0: exp cannot overflow
+    Entries are picked by flat position (one index array costs a fraction of [rows, columns]),
+    the row maxima at their argmax, and the row sums are a product with a ones vector: for
+    float32 rows of a few classes, each half the cost of max(axis=1) and sum(axis=1)."""
+    shifted = z - z.take(row_starts + z.argmax(axis=1))[:, None]  # largest logit 0: exp cannot overflow
     softmax = np.exp(shifted)
     total = np.dot(softmax, _ones(z.shape[1], z.dtype))[:, None]
     softmax /= total
@@ -232,17 +234,17 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, target, *, is_index, weight, label_smoothing, reduction):
         n, c = z.shape
-        rows = np.arange(n)
-        shifted, log_total, ctx.softmax = _softmax_parts(z, rows)
+        row_starts = np.arange(0, n * c, c)
+        shifted, log_total, ctx.softmax = _softmax_parts(z, row_starts)
         if is_index and weight is None and not label_smoothing:  # the common case: no (N, C) arrays beyond softmax
-            ctx.rows, ctx.target, ctx.dist = rows, target, None
-            loss = log_total[:, 0] - shifted[rows, target]
+            ctx.at_target, ctx.dist = row_starts + target, None  # flat positions of the target entries
+            loss = log_total[:, 0] - shifted.take(ctx.at_target)
             ctx.norm = n if reduction == "mean" else 1
         else:
             log_p = shifted - log_total
             dist = np.zeros_like(z)
             if is_index:
-                dist[rows, target] = 1
+                dist.flat[row_starts + target] = 1
             else:
                 dist[...] = target
             if label_smoothing:
@@ -263,7 +265,7 @@ class CrossEntropy(Function):
         scale = grad[:, None] if per_sample else grad / ctx.norm
         if ctx.dist is None:  # a new array: softmax stays intact for a second backward (retain_graph)
             gz = ctx.softmax * scale
-            gz[ctx.rows, ctx.target] -= grad if per_sample else scale
+            gz.ravel()[ctx.at_target] -= grad if per_sample else scale  # gz is new, so ravel is a view
         else:
             gz = (ctx.softmax * ctx.dist.sum(axis=1, keepdims=True) - ctx.dist) * scale
         gt = None
