@@ -92,7 +92,7 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays, **options)
         except ValueError as error:  # e.g. shapes that do not broadcast: say which op and which shapes
-            shapes = ", ".join(str(np.shape(a)) for a in arrays if a is not None)
+            shapes = ", ".join(str(np.shape(a)) for a in arrays if isinstance(a, (np.ndarray, np.generic)))
             raise ValueError(f"{cls.__name__}: {error} (input shapes {shapes})") from None
         if _anomaly_mode:
             anomaly.check_forward(ctx, inputs, out)

@@ -442,7 +442,7 @@ class Linear(Function):
             grad = grad * ctx.activation.slope()
         if grad.ndim != 2:
             grad, x = _rows(grad), _rows(x)
-        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]  # the activation's inputs never need one
         gx = np.dot(grad, weight) if needs_x else None
         if gx is not None and ctx.x.ndim != 2:
             gx = gx.reshape(ctx.x.shape)
@@ -470,7 +470,7 @@ def linear(x, weight, bias=None, activation=None, options=None):
     keyword `options`) in the same node."""
     if activation is None:
         return Linear.apply(x, weight, bias)
-    return Linear.apply(x, weight, bias, activation=activation, options=options or {})
+    return Linear.apply(x, weight, bias, activation, options or {})
 
 
 # ---- regularization ------------------------------------------------------------------------------

@@ -56,8 +56,7 @@ class Dense(Module):
             if activation is None:
                 return ops.Linear.apply(x, self.weight, self.bias)
             if activation.fusable():  # one graph node for the whole layer
-                options = activation.options()
-                return ops.Linear.apply(x, self.weight, self.bias, activation=activation.op, options=options)
+                return ops.Linear.apply(x, self.weight, self.bias, activation.op, activation.options())
             return activation(ops.Linear.apply(x, self.weight, self.bias))
         except ValueError:
             if x.shape[-1:] != (self.in_features,):
