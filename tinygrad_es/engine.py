@@ -74,6 +74,7 @@ class Function:
     """
 
     inputs = None  # the positional inputs of the call; None once the graph is released
+    creation = 0  # numbers a recorded node (see _propagate); a released node, numberless, is reached last
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -414,14 +415,19 @@ def _propagate(root, gradient, retain_graph):
     if root.grad_fn is None:
         _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient)
         return
-    key = -_creation(root.grad_fn)
+    key = -root.grad_fn.creation
     pending, queue, hooked_leaves = {key: gradient}, [(key, root)], {}  # pending: -creation -> gradient
     while queue:
         key, node = heappop(queue)
+        ctx = node.grad_fn
+        if ctx.inputs is None:
+            raise RuntimeError(
+                "backward through a graph that was already released: call backward(retain_graph=True) "
+                "the first time to go through it twice"
+            )
         grad = pending.pop(key)
         if node._hooks:
             grad = _run_hooks(node._hooks, grad)
-        ctx = node.grad_fn
         input_grads = type(ctx).backward(ctx, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -433,7 +439,7 @@ def _propagate(root, gradient, retain_graph):
             if g.shape != x.data.shape:
                 g = unbroadcast(g, x.data.shape)
             if x.grad_fn is not None:
-                key = -_creation(x.grad_fn)
+                key = -x.grad_fn.creation
                 if key in pending:
                     pending[key] = pending[key] + g
                 else:
@@ -449,16 +455,6 @@ def _propagate(root, gradient, retain_graph):
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
     for leaf, grad in hooked_leaves.values():
         _accumulate(leaf, _run_hooks(leaf._hooks, grad))
-
-
-def _creation(ctx):
-    """The node's creation number, or an error if backward already released it."""
-    if ctx.inputs is None:
-        raise RuntimeError(
-            "backward through a graph that was already released: call backward(retain_graph=True) "
-            "the first time to go through it twice"
-        )
-    return ctx.creation
 
 
 def _accumulate(leaf, grad):
