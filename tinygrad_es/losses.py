@@ -220,7 +220,7 @@ def _softmax_parts(z, row_starts):
     float32 rows of a few classes, each half the cost of max(axis=1) and sum(axis=1)."""
     shifted = z - z.take(row_starts + z.argmax(axis=1))[:, None]  # largest logit 0: exp cannot overflow
     softmax = np.exp(shifted)
-    total = np.dot(softmax, _ones(z.shape[1], z.dtype))[:, None]
+    total = softmax.dot(_ones(z.shape[1], z.dtype))[:, None]
     softmax /= total
     return shifted, np.log(total), softmax
 

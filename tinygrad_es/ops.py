@@ -415,9 +415,10 @@ class Linear(Function):
     op (activations.Elementwise), its f runs on the result in the same node and backward first
     multiplies by its f': one node per layer instead of two.
 
-    The products are 2-D np.dot calls, with the batch axes flattened into one: for the small
-    matrices of a small network np.dot costs about 0.3 us less than `@`, and for 3-D inputs `@`
-    is slower still. The bias gradient, a sum over the rows, is a product with a vector of ones,
+    The products are 2-D `ndarray.dot` calls, with the batch axes flattened into one: for the
+    small matrices of a small network the method costs about 0.4 us less than `@` (and than
+    np.dot, which first goes through NumPy's dispatch in Python), and for 3-D inputs `@` is
+    slower still. The bias gradient, a sum over the rows, is a product with a vector of ones,
     which BLAS does in half the time of sum(axis=0) at these sizes."""
 
     activation = None  # the activation op's instance, when one runs in this node
@@ -425,7 +426,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, activation=None, options=None):
         ctx.x, ctx.weight = x, weight
-        out = np.dot(x if x.ndim == 2 else _rows(x), weight.T)
+        out = (x if x.ndim == 2 else _rows(x)).dot(weight.T)
         if bias is not None:
             out += bias
         if x.ndim != 2:
@@ -443,11 +444,11 @@ class Linear(Function):
         if grad.ndim != 2:
             grad, x = _rows(grad), _rows(x)
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]  # the activation's inputs never need one
-        gx = np.dot(grad, weight) if needs_x else None
+        gx = grad.dot(weight) if needs_x else None
         if gx is not None and ctx.x.ndim != 2:
             gx = gx.reshape(ctx.x.shape)
-        gw = np.dot(grad.T, x) if needs_weight else None
-        gb = np.dot(_ones(len(grad), grad.dtype), grad) if needs_bias else None
+        gw = grad.T.dot(x) if needs_weight else None
+        gb = _ones(len(grad), grad.dtype).dot(grad) if needs_bias else None
         return gx, gw, gb
 
 
