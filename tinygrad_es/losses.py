@@ -10,6 +10,7 @@ from .engine import Function, Tensor
 from .ops import _ones
 
 _REDUCTIONS = ("mean", "sum", "none")
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by item size
 
 
 def _reduce(loss, reduction):
@@ -196,7 +197,7 @@ def _class_target(name, logits, target, weight, reduction):
             raise TypeError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
                             f"got {target.dtype}; use target.astype(np.int64)")  # fmt: skip
         # Read as unsigned, a negative index is huge: one max finds indices below 0 and above c - 1.
-        if n and target.view(f"u{target.itemsize}").max() >= c:
+        if n and target.view(_UNSIGNED[target.itemsize]).max() >= c:
             raise ValueError(f"{name}: class indices must be in [0, {c}), got values in "
                              f"[{target.min()}, {target.max()}]")  # fmt: skip
         return target, True
@@ -211,8 +212,8 @@ def _class_target(name, logits, target, weight, reduction):
 
 
 def _softmax_parts(z, row_starts):
-    """(shifted logits, log of the softmax denominator, softmax) of the rows of z (N, C):
-    log_softmax = shifted - log_total. `row_starts` are the flat positions of the rows' first
+    """(shifted logits, log of the softmax denominator (N,), softmax) of the rows of z (N, C):
+    log_softmax = shifted - log_total[:, None]. `row_starts` are the flat positions of the rows' first
     entries, np.arange(0, N * C, C).
 
     Entries are picked by flat position (one index array costs a fraction of [rows, columns]),
@@ -220,8 +221,8 @@ def _softmax_parts(z, row_starts):
     float32 rows of a few classes, each half the cost of max(axis=1) and sum(axis=1)."""
     shifted = z - z.take(row_starts + z.argmax(axis=1))[:, None]  # largest logit 0: exp cannot overflow
     softmax = np.exp(shifted)
-    total = softmax.dot(_ones(z.shape[1], z.dtype))[:, None]
-    softmax /= total
+    total = softmax.dot(_ones(z.shape[1], z.dtype))
+    softmax /= total[:, None]
     return shifted, np.log(total), softmax
 
 
@@ -238,10 +239,10 @@ class CrossEntropy(Function):
         shifted, log_total, ctx.softmax = _softmax_parts(z, row_starts)
         if is_index and weight is None and not label_smoothing:  # the common case: no (N, C) arrays beyond softmax
             ctx.at_target, ctx.dist = row_starts + target, None  # flat positions of the target entries
-            loss = log_total[:, 0] - shifted.take(ctx.at_target)
+            loss = log_total - shifted.take(ctx.at_target)
             ctx.norm = n if reduction == "mean" else 1
         else:
-            log_p = shifted - log_total
+            log_p = shifted - log_total[:, None]
             dist = np.zeros_like(z)
             if is_index:
                 dist.flat[row_starts + target] = 1
