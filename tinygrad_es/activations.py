@@ -15,19 +15,23 @@ from numpy.lib.array_utils import normalize_axis_index
 from .engine import Function
 from .random import default_generator
 
-# |t| up to which e^t and e^-t are finite normal numbers, with room to spare for a sum or a
-# quotient. Arguments of exp are clamped to it: beyond it the result is 0 or 1 to the dtype's
-# precision anyway.
-_EXP_LIMIT = {np.dtype(np.float16): 9.0, np.dtype(np.float32): 80.0, np.dtype(np.float64): 700.0}
+
+class _ExpLimits(dict):
+    """dtype -> |t| up to which e^t and e^-t are finite normal numbers, with room to spare for a
+    sum or a quotient; float64's for any other dtype. Arguments of exp are clamped to it: beyond
+    it the result is 0 or 1 to the dtype's precision anyway. A dict lookup, not a function call:
+    every sigmoid goes through it."""
+
+    def __missing__(self, dtype):
+        return 700.0
 
 
-def _exp_limit(x):
-    return _EXP_LIMIT.get(x.dtype, 700.0)
+_EXP_LIMIT = _ExpLimits({np.dtype(np.float16): 9.0, np.dtype(np.float32): 80.0, np.dtype(np.float64): 700.0})
 
 
 def _exp(x):
-    """e^x with x clamped to +-_exp_limit."""
-    limit = _exp_limit(x)
+    """e^x with x clamped to +-_EXP_LIMIT."""
+    limit = _EXP_LIMIT[x.dtype]
     t = np.maximum(x, -limit)
     np.minimum(t, limit, out=t)
     return np.exp(t, out=t)
@@ -55,7 +59,7 @@ _ERFC_POLY = (
 def _normal_cdf(x):
     """Phi(x) = erfc(-x / sqrt(2)) / 2 (NumPy has no erf)."""
     # z is capped where erfc(z) still is a normal number (e^-z^2 well above the smallest one).
-    z = np.minimum(np.abs(x) * math.sqrt(0.5), math.sqrt(_exp_limit(x) - 8))
+    z = np.minimum(np.abs(x) * math.sqrt(0.5), math.sqrt(_EXP_LIMIT[x.dtype] - 8))
     t = 2 / (2 + z)
     u = 2 * t - 1
     p = np.full_like(u, _ERFC_POLY[0])
@@ -255,7 +259,7 @@ class Softplus(Elementwise):
     def value(self, x, beta, threshold):
         bx = x * beta if beta != 1 else x
         # Past the exp limit the soft form equals x to the dtype's precision: take x there too.
-        self.linear = bx > min(threshold, _exp_limit(x))
+        self.linear = bx > min(threshold, _EXP_LIMIT[x.dtype])
         self.e = _exp(bx)
         soft = np.log1p(self.e)
         if beta != 1:
@@ -287,7 +291,7 @@ class GELU(Elementwise):
         if self.approximate == "tanh":
             pdf = 0.5 * (1 - self.tanh * self.tanh) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
         else:
-            pdf = np.exp(np.maximum(-0.5 * x * x, -_exp_limit(x))) * (1 / math.sqrt(2 * math.pi))
+            pdf = np.exp(np.maximum(-0.5 * x * x, -_EXP_LIMIT[x.dtype])) * (1 / math.sqrt(2 * math.pi))
         return self.cdf + x * pdf
 
 
@@ -409,7 +413,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         e = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))  # integers: float64
-        np.maximum(e, -_exp_limit(x), out=e)
+        np.maximum(e, -_EXP_LIMIT[x.dtype], out=e)
         np.exp(e, out=e)
         e /= e.sum(axis, keepdims=True)
         ctx.out, ctx.axis = e, axis
@@ -440,7 +444,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         shifted = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))
-        e = np.exp(np.maximum(shifted, -_exp_limit(x)))
+        e = np.exp(np.maximum(shifted, -_EXP_LIMIT[x.dtype]))
         total = e.sum(axis, keepdims=True)
         ctx.e, ctx.total, ctx.axis = e, total, axis
         shifted -= np.log(total)
