@@ -196,8 +196,9 @@ def _class_target(name, logits, target, weight, reduction):
         if target.dtype.kind not in "iu":
             raise TypeError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
                             f"got {target.dtype}; use target.astype(np.int64)")  # fmt: skip
-        # Read as unsigned, a negative index is huge: one max finds indices below 0 and above c - 1.
-        if n and target.view(_UNSIGNED[target.itemsize]).max() >= c:
+        # Read as unsigned, a negative index is huge: one max finds indices below 0 and above c - 1
+        # (np.maximum.reduce: the .max() method goes through a Python wrapper first).
+        if n and np.maximum.reduce(target.view(_UNSIGNED[target.itemsize])) >= c:
             raise ValueError(f"{name}: class indices must be in [0, {c}), got values in "
                              f"[{target.min()}, {target.max()}]")  # fmt: skip
         return target, True
