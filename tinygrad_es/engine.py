@@ -145,7 +145,9 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
+        if type(data) is not np.ndarray or dtype is not None:  # a plain array is kept as it is
+            data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self.data = data
         self.grad = self.grad_fn = self._hooks = None
         self.requires_grad = False
         if requires_grad:
