@@ -230,18 +230,20 @@ def _softmax_parts(z, row_starts):
 class CrossEntropy(Function):
     """-sum_c t_c log softmax(z)_c per sample, t = the (weighted, smoothed) target distribution.
 
-    d/dz = softmax(z) * sum_c t_c - t, divided by the mean's normalizer (N, or the sum of the target
-    classes' weights when class weights are given, as PyTorch)."""
+    d/dz = softmax(z) * sum_c t_c - t per sample, found in forward; backward scales it by the
+    incoming gradient over the mean's normalizer (N, or the sum of the target classes' weights
+    when class weights are given, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, z, target, *, is_index, weight, label_smoothing, reduction):
         n, c = z.shape
         row_starts = np.arange(0, n * c, c)
-        shifted, log_total, ctx.softmax = _softmax_parts(z, row_starts)
-        if is_index and weight is None and not label_smoothing:  # the common case: no (N, C) arrays beyond softmax
-            ctx.at_target, ctx.dist = row_starts + target, None  # flat positions of the target entries
-            loss = log_total - shifted.take(ctx.at_target)
-            ctx.norm = n if reduction == "mean" else 1
+        shifted, log_total, softmax = _softmax_parts(z, row_starts)
+        if is_index and weight is None and not label_smoothing:  # the common case: t one-hot, never built
+            at_target = row_starts + target  # flat positions of the target entries
+            loss = log_total - shifted.take(at_target)
+            softmax.ravel()[at_target] -= 1  # softmax is new, so ravel is a view
+            ctx.dz, ctx.norm = softmax, n
         else:
             log_p = shifted - log_total[:, None]
             dist = np.zeros_like(z)
@@ -253,23 +255,21 @@ class CrossEntropy(Function):
                 dist = dist * (1 - label_smoothing) + label_smoothing / c
             if weight is not None:
                 dist *= weight
-            ctx.dist, ctx.log_p = dist, log_p
             loss = -(dist * log_p).sum(axis=1)
-            mean_norm = weight[target].sum() if is_index and weight is not None else n
-            ctx.norm = mean_norm if reduction == "mean" else 1
-            ctx.target_scale = (1 - label_smoothing) * (1 if weight is None else weight)
+            ctx.dz = softmax * dist.sum(axis=1, keepdims=True) - dist
+            ctx.norm = weight[target].sum() if is_index and weight is not None else n
+            ctx.log_p, ctx.target_scale = log_p, (1 - label_smoothing) * (1 if weight is None else weight)
         ctx.reduction = reduction
-        return loss.sum() / ctx.norm if reduction != "none" else loss
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            ctx.norm = 1
+        return loss.sum() / ctx.norm
 
     @staticmethod
     def backward(ctx, grad):
-        per_sample = ctx.reduction == "none"
-        scale = grad[:, None] if per_sample else grad / ctx.norm
-        if ctx.dist is None:  # a new array: softmax stays intact for a second backward (retain_graph)
-            gz = ctx.softmax * scale
-            gz.ravel()[ctx.at_target] -= grad if per_sample else scale  # gz is new, so ravel is a view
-        else:
-            gz = (ctx.softmax * ctx.dist.sum(axis=1, keepdims=True) - ctx.dist) * scale
+        scale = grad[:, None] if ctx.reduction == "none" else grad / ctx.norm
+        gz = ctx.dz * scale  # a new array: dz stays for a second backward (retain_graph)
         gt = None
         if ctx.needs_input_grad[1]:  # only probability targets are differentiable
             gt = -ctx.log_p * ctx.target_scale * scale
