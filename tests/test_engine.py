@@ -139,6 +139,16 @@ def test_graph_is_released_after_backward():
         y.backward()
 
 
+def test_new_graph_on_released_parts_is_an_error_and_leaves_grads_alone():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y, z = x * 2, x * 3
+    (y + z).sum().backward()  # releases y's and z's nodes
+    before = x.grad.data.copy()
+    with pytest.raises(RuntimeError, match="already released"):
+        (y * z).sum().backward()  # two released nodes in one backward
+    np.testing.assert_array_equal(x.grad.data, before)
+
+
 def test_retain_graph_allows_a_second_backward():
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x.exp() * 2).sum()

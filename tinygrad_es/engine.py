@@ -15,7 +15,7 @@ import numpy as np
 
 _grad_enabled = True  # switched off by `no_grad`
 _anomaly_mode = False  # switched on by `detect_anomaly` (anomaly.py)
-_creation_count = count()  # numbers the graph's nodes in the order they are made
+_creation_count = count(1)  # numbers the graph's nodes in the order they are made (0: released)
 
 
 class no_grad:
@@ -74,7 +74,8 @@ class Function:
     """
 
     inputs = None  # the positional inputs of the call; None once the graph is released
-    creation = 0  # numbers a recorded node (see _propagate); a released node, numberless, is reached last
+    creation = 0  # a recorded node's number, from 1 up (see _propagate); a released node reads 0:
+    # backward takes it last, shares one queue entry among all such nodes, and raises on it
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
