@@ -186,9 +186,10 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 def _class_target(name, logits, target, weight, reduction):
     """Check the (N, C) input and its target; returns the target as an array and whether it holds indices."""
     _check_reduction(name, reduction)
-    if logits.ndim != 2:
-        raise ValueError(f"{name}: input must have shape (N, C), got {logits.shape}")
-    n, c = logits.shape
+    shape = logits.shape
+    if len(shape) != 2:
+        raise ValueError(f"{name}: input must have shape (N, C), got {shape}")
+    n, c = shape
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if weight is not None and np.shape(weight) != (c,):
         raise ValueError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
@@ -202,14 +203,14 @@ def _class_target(name, logits, target, weight, reduction):
             raise ValueError(f"{name}: class indices must be in [0, {c}), got values in "
                              f"[{target.min()}, {target.max()}]")  # fmt: skip
         return target, True
-    if target.shape == logits.shape and name == "cross_entropy":
+    if target.shape == shape and name == "cross_entropy":
         if target.dtype != logits.dtype:
             raise TypeError(f"{name}: probability target is {target.dtype} but input is {logits.dtype}; cast one")
         return target, False
     wanted = f"({n},) integer class indices"
     if name == "cross_entropy":
-        wanted += f" or {logits.shape} class probabilities"
-    raise ValueError(f"{name}: input has shape {logits.shape}, so target must be {wanted}; got {target.shape}")
+        wanted += f" or {shape} class probabilities"
+    raise ValueError(f"{name}: input has shape {shape}, so target must be {wanted}; got {target.shape}")
 
 
 def _softmax_parts(z, row_starts):
