@@ -146,9 +146,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        if type(data) is not np.ndarray or dtype is not None:  # a plain array is kept as it is
-            data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
-        self.data = data
+        self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad = self.grad_fn = self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -419,7 +417,9 @@ def _propagate(root, gradient, retain_graph):
         _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient)
         return
     key = -root.grad_fn.creation
-    pending, queue, hooked_leaves = {key: gradient}, [(key, root)], {}  # pending: -creation -> gradient
+    # pending: the gradient summed so far of each node (key -creation, <= 0) and of each leaf with
+    # hooks (key id(leaf), > 0)
+    pending, queue, hooked_leaves = {key: gradient}, [(key, root)], []
     while queue:
         key, node = heappop(queue)
         ctx = node.grad_fn
@@ -441,31 +441,31 @@ def _propagate(root, gradient, retain_graph):
                 continue
             if g.shape != x.data.shape:
                 g = unbroadcast(g, x.data.shape)
-            if x.grad_fn is not None:
-                key = -x.grad_fn.creation
-                if key in pending:
-                    pending[key] = pending[key] + g
-                else:
-                    pending[key] = g
-                    heappush(queue, (key, x))
-            elif not x._hooks:  # a leaf: its share is final
+            fn = x.grad_fn
+            if fn is None and not x._hooks:  # a leaf: its share is final
                 _accumulate(x, g)
-            elif id(x) in hooked_leaves:
-                hooked_leaves[id(x)][1] = hooked_leaves[id(x)][1] + g
+                continue
+            key = id(x) if fn is None else -fn.creation
+            if key in pending:
+                pending[key] = pending[key] + g
             else:
-                hooked_leaves[id(x)] = [x, g]
+                pending[key] = g
+                if fn is None:
+                    hooked_leaves.append(x)
+                else:
+                    heappush(queue, (key, x))
         if not retain_graph:
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
-    for leaf, grad in hooked_leaves.values():
-        _accumulate(leaf, _run_hooks(leaf._hooks, grad))
+    for leaf in hooked_leaves:
+        _accumulate(leaf, _run_hooks(leaf._hooks, pending.pop(id(leaf))))
 
 
 def _accumulate(leaf, grad):
     """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first gradient becomes
     `.grad` without a copy when nothing else can see it: it owns its memory (not a view) and no
     one else holds it (its reference count is at most that of an array held only by `_propagate`'s
-    loop over an op's gradients: measured below). Anything else (a view,
-    the caller's array, one array handed to two inputs, an array an op kept) is copied first."""
+    loop over an op's gradients: measured below). Anything else (a view, the caller's array, one
+    array handed to two inputs, an array an op kept) is copied first."""
     if leaf.grad is not None:
         leaf.grad.data += grad
     elif (type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
