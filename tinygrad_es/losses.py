@@ -244,7 +244,7 @@ class CrossEntropy(Function):
             at_target = row_starts + target  # flat positions of the target entries
             loss = log_total - shifted.take(at_target)
             softmax.ravel()[at_target] -= 1  # softmax is new, so ravel is a view
-            ctx.dz, ctx.norm = softmax, n
+            ctx.dz, mean_norm = softmax, n
         else:
             log_p = shifted - log_total[:, None]
             dist = np.zeros_like(z)
@@ -258,13 +258,12 @@ class CrossEntropy(Function):
                 dist *= weight
             loss = -(dist * log_p).sum(axis=1)
             ctx.dz = softmax * dist.sum(axis=1, keepdims=True) - dist
-            ctx.norm = weight[target].sum() if is_index and weight is not None else n
+            mean_norm = weight[target].sum() if is_index and weight is not None else n
             ctx.log_p, ctx.target_scale = log_p, (1 - label_smoothing) * (1 if weight is None else weight)
         ctx.reduction = reduction
         if reduction == "none":
             return loss
-        if reduction == "sum":
-            ctx.norm = 1
+        ctx.norm = mean_norm if reduction == "mean" else 1
         return loss.sum() / ctx.norm
 
     @staticmethod
