@@ -4,6 +4,8 @@
 classification losses and half_mse_loss). Prediction and target must have the same shape and
 dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an (N, N) loss.
 """
+import functools
+
 import numpy as np
 
 from .engine import Function, Tensor
@@ -213,10 +215,19 @@ def _class_target(name, logits, target, weight, reduction):
     raise ValueError(f"{name}: input has shape {shape}, so target must be {wanted}; got {target.shape}")
 
 
+@functools.lru_cache(maxsize=16)
+def _row_starts(n, c):
+    """np.arange(0, n * c, c), the flat positions of the first entries of n rows of c: made once per
+    shape (a batch size and a class count) and shared, so read-only."""
+    starts = np.arange(0, n * c, c)
+    starts.flags.writeable = False
+    return starts
+
+
 def _softmax_parts(z, row_starts):
     """(shifted logits, log of the softmax denominator (N,), softmax) of the rows of z (N, C):
     log_softmax = shifted - log_total[:, None]. `row_starts` are the flat positions of the rows' first
-    entries, np.arange(0, N * C, C).
+    entries (_row_starts).
 
     Entries are picked by flat position (one index array costs a fraction of [rows, columns]),
     the row maxima at their argmax, and the row sums are a product with a ones vector: for
@@ -238,7 +249,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, target, *, is_index, weight, label_smoothing, reduction):
         n, c = z.shape
-        row_starts = np.arange(0, n * c, c)
+        row_starts = _row_starts(n, c)
         shifted, log_total, softmax = _softmax_parts(z, row_starts)
         if is_index and weight is None and not label_smoothing:  # the common case: t one-hot, never built
             at_target = row_starts + target  # flat positions of the target entries
