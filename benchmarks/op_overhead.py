@@ -56,6 +56,11 @@ def _linear_backward(g, y, p, gp):
     return g.dot(p[0])
 
 
+def _sigmoid_forward(y, p):  # the op's own NumPy calls; backward needs (f, 1 + e^x)
+    out, denominator = activations._sigmoid(y)
+    return out, (out, denominator)
+
+
 OPS = {
     "add": (lambda y, p: y + p[0], lambda y, p: (y + p[0], None), _add_backward, (4,), [(4,)]),
     "mul": (lambda y, p: y * p[0], lambda y, p: (y * p[0], y), _mul_backward, (4,), [(4,)]),
@@ -83,8 +88,8 @@ OPS = {
     ),
     "sigmoid": (
         lambda y, p: activations.sigmoid(y),
-        lambda y, p: _twice(harness.sigmoid(y)),
-        lambda g, s, p, gp: g * s * (1 - s),
+        _sigmoid_forward,
+        lambda g, parts, p, gp: g * (parts[0] / parts[1]),
         (4,),
         [],
     ),
