@@ -276,7 +276,9 @@ class CrossEntropy(Function):
         if reduction == "none":
             return loss
         ctx.norm = mean_norm if reduction == "mean" else 1
-        return loss.sum() / ctx.norm
+        # the sum as a product with ones, like the row sums: in a training step, where little stays in
+        # the caches, one reduction call of its own costs about 1 us
+        return loss.dot(_ones(n, loss.dtype)) / ctx.norm
 
     @staticmethod
     def backward(ctx, grad):
