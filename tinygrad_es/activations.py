@@ -36,9 +36,9 @@ class _ExpConstants(dict):
     sigmoid makes three such calls."""
 
     def __missing__(self, dtype):
-        kind = dtype if dtype.kind in "fc" else np.dtype(np.float64)
-        limit = _EXP_LIMIT[kind]
-        constants = self[dtype] = (np.array(-limit, kind), np.array(limit, kind), np.array(1, kind))
+        floating = dtype if dtype.kind in "fc" else np.dtype(np.float64)
+        limit = _EXP_LIMIT[floating]
+        constants = self[dtype] = (np.array(-limit, floating), np.array(limit, floating), np.array(1, floating))
         return constants
 
 

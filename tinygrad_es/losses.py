@@ -4,12 +4,10 @@
 classification losses and half_mse_loss). Prediction and target must have the same shape and
 dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an (N, N) loss.
 """
-import functools
-
 import numpy as np
 
 from .engine import Function, Tensor
-from .ops import _ones
+from .ops import _ones, _shared
 
 _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by item size
@@ -216,13 +214,8 @@ def _class_target(name, logits, target, weight, reduction):
     raise ValueError(f"{name}: input has shape {shape}, so target must be {wanted}; got {target.shape}")
 
 
-@functools.lru_cache(maxsize=16)
-def _row_starts(n, c):
-    """np.arange(0, n * c, c), the flat positions of the first entries of n rows of c: made once per
-    shape (a batch size and a class count) and shared, so read-only."""
-    starts = np.arange(0, n * c, c)
-    starts.flags.writeable = False
-    return starts
+# _row_starts(n, c): the flat positions of the first entries of n rows of c, once per shape
+_row_starts = _shared(lambda n, c: np.arange(0, n * c, c))
 
 
 def _softmax_parts(z, row_starts):

@@ -459,11 +459,20 @@ def _rows(x):
     return x.reshape(-1, x.shape[-1])
 
 
-@functools.lru_cache(maxsize=16)
-def _ones(n, dtype):
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False  # shared between calls
-    return ones
+def _shared(make):
+    """`make(*args)` made once per args and shared between calls (so read-only): the constant
+    arrays a training step needs every time."""
+
+    @functools.lru_cache(maxsize=16)
+    def cached(*args):
+        array = make(*args)
+        array.flags.writeable = False
+        return array
+
+    return cached
+
+
+_ones = _shared(np.ones)  # _ones(n, dtype)
 
 
 def linear(x, weight, bias=None, activation=None, options=None):
