@@ -22,15 +22,18 @@ class Activation(Module):
         self._elementwise = type(self).forward is Activation.forward and issubclass(self.op, A.Elementwise)
 
     def options(self):
-        return {name: getattr(self, name) for name in self._option_names} if self._option_names else {}
+        return {name: getattr(self, name) for name in self._option_names}
 
     def forward(self, x):
         return self.op.apply(x, **self.options())
 
-    def fusable(self):
-        """Whether a Dense layer may run this activation inside its own graph node: the layer
-        only applies an elementwise op, and no hook is watching it."""
-        return self._elementwise and not self._forward_hooks and not self._backward_hooks
+    def fused(self):
+        """(op, options) for a Dense layer to run this activation inside its own graph node, or None
+        when it may not: the layer does more than apply an elementwise op, or a hook is watching it.
+        Dense asks on every call, so this is one method call (and no options() call without options)."""
+        if self._elementwise and not self._forward_hooks and not self._backward_hooks:
+            return self.op, (self.options() if self._option_names else {})
+        return None
 
     def extra_repr(self):
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._option_names)

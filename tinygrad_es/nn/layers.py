@@ -55,8 +55,9 @@ class Dense(Module):
         try:
             if activation is None:
                 return ops.Linear.apply(x, self.weight, self.bias)
-            if activation.fusable():  # one graph node for the whole layer
-                return ops.Linear.apply(x, self.weight, self.bias, activation.op, activation.options())
+            fused = activation.fused()
+            if fused is not None:  # one graph node for the whole layer: the op and its options
+                return ops.Linear.apply(x, self.weight, self.bias, *fused)
             return activation(ops.Linear.apply(x, self.weight, self.bias))
         except ValueError:
             if x.shape[-1:] != (self.in_features,):
