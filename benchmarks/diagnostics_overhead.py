@@ -11,8 +11,8 @@ from tinygrad_es.diagnostics import Diagnostics
 from tinygrad_es.losses import cross_entropy
 
 BATCH, LR = 32, 0.1
-# Recording a step hooks every activation layer (so Dense runs it as a node of its own) and computes
-# statistics; recording one step in 10 is the setting meant to be left on.
+# Recording a step hooks every layer (a Dense with its activation still runs as one node), copies the
+# weights and computes statistics; recording one step in 10 is the setting meant to be left on.
 MAX_OVERHEAD_EVERY_STEP = 2.0
 MAX_OVERHEAD_EVERY_10 = 1.15
 

@@ -19,7 +19,7 @@ And for each parameter: the norm of its gradient and the update-to-weight ratio 
 Without an optimizer, call `diag.step()` after each `optimizer.step()` (before the gradients are zeroed).
 `every=k` records one step in k, for long runs. Forward passes under `no_grad` are not recorded.
 Cost on the paper's 64-32-16-10 digits model, batch 32: about +70% per training step recording every
-step, +14% with every=10 (benchmarks/diagnostics_overhead.py).
+step, +13% with every=10 (benchmarks/diagnostics_overhead.py).
 """
 import argparse
 import math
@@ -30,6 +30,7 @@ import numpy as np
 
 from . import engine
 from .nn.activation import Activation
+from .nn.layers import Dense
 
 SATURATION_THRESHOLD = 0.01
 DEAD_FAMILY = ("ReLU", "ReLU6")  # output 0 and slope 0 for x < 0: a unit off for every sample learns nothing
@@ -61,6 +62,11 @@ class Diagnostics:
             raise ValueError(f"Diagnostics: every must be >= 1, got {every}")
         self.model, self.optimizer, self.every = model, optimizer, every
         self.layers = {name: m for name, m in model.named_modules() if _watched(m)}
+        # An activation inside a Dense is watched through the Dense, whose output is the activation's:
+        # a hook on the activation itself would make the Dense run it as a graph node of its own.
+        host = {id(m.activation): m for m in model.modules()
+                if isinstance(m, Dense) and m.activation is not None and type(m).forward is Dense.forward}
+        self._hooked = {name: host.get(id(m), m) for name, m in self.layers.items()}
         self.parameters = dict(model.named_parameters())
         self.steps = []  # the step numbers recorded
         self.activations = {name: {key: [] for key in ACTIVATION_STATS} for name in self.layers}
@@ -106,7 +112,7 @@ class Diagnostics:
 
                 return hook
 
-            self._handles = [module.register_forward_hook(keeper(name)) for name, module in self.layers.items()]
+            self._handles = [module.register_forward_hook(keeper(name)) for name, module in self._hooked.items()]
         elif not on:
             for handle in self._handles:
                 handle.remove()
