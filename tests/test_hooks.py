@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinygrad_es as tg
-from tinygrad_es import Tensor
+from tinygrad_es import Tensor, nn
 from tinygrad_es.nn import Module, Parameter
 
 
@@ -225,3 +225,19 @@ def test_anomaly_mode_passes_finite_computations_untouched():
     with tg.detect_anomaly():
         (x.exp() * x).sum().backward()
     np.testing.assert_allclose(x.grad.data, np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])))
+
+
+def test_hooks_on_a_sequential_child_run_and_the_others_are_called_directly():
+    """Sequential calls a child's forward itself when the child has no hooks; a child with a forward
+    hook (which may replace the output) or a full backward hook still goes through Module.__call__."""
+    model = nn.Sequential(nn.Dense(3, 4, dtype=np.float64), nn.Tanh(), nn.Dense(4, 2, dtype=np.float64))
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=True)
+    plain = model(x).data.copy()
+    handle = model[1].register_forward_hook(lambda mod, inputs, out: out * 0)
+    np.testing.assert_allclose(model(x).data, np.broadcast_to(model[2].bias.data, (5, 2)))
+    handle.remove()
+    np.testing.assert_allclose(model(x).data, plain)
+    seen = []
+    model[0].register_full_backward_hook(lambda mod, gin, gout: seen.append(gout[0].shape))
+    model(x).sum().backward()
+    assert seen == [(5, 4)]
