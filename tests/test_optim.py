@@ -23,6 +23,20 @@ def test_plain_sgd_steps_against_the_gradient():
     np.testing.assert_allclose(run(lambda ps: optim.SGD(ps, lr=0.1)), P0 - 0.1 * sum(GRADS))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_sgd_step_is_p_minus_lr_g_exactly_in_the_parameters_dtype(dtype):
+    p0, g = P0.astype(dtype), GRADS[0].astype(dtype)
+    p = nn.Parameter(p0.copy())
+    p.grad = nn.Parameter(g, requires_grad=False)
+    opt = optim.SGD([p], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(p.data, p0 - 0.1 * g)  # lr rounded to the dtype, not to float32
+    assert p.data.dtype == dtype
+    opt.param_groups[0]["lr"] = np.array(0.3)  # a new lr, even as an array, counts from the next step
+    opt.step()
+    np.testing.assert_array_equal(p.data, p0 - 0.1 * g - 0.3 * g)
+
+
 def test_sgd_momentum_dampening_weight_decay_follow_pytorch_rule():
     lr, m, damp, wd = 0.1, 0.9, 0.2, 0.01
     p, buf = P0.copy(), None

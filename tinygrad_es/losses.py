@@ -7,7 +7,7 @@ dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an
 import numpy as np
 
 from .engine import Function, Tensor
-from .ops import _ones, _shared
+from .ops import _ones, _scalar, _shared
 
 _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by item size
@@ -248,7 +248,7 @@ class CrossEntropy(Function):
         if is_index and weight is None and not label_smoothing:  # the common case: t one-hot, never built
             at_target = row_starts + target  # flat positions of the target entries
             loss = log_total - shifted.take(at_target)
-            softmax.ravel()[at_target] -= 1  # softmax is new, so ravel is a view
+            softmax.ravel()[at_target] -= _scalar(1, z.dtype)  # softmax is new, so ravel is a view
             ctx.dz, mean_norm = softmax, n
         else:
             log_p = shifted - log_total[:, None]
@@ -275,7 +275,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        scale = grad[:, None] if ctx.reduction == "none" else grad / ctx.norm
+        scale = grad[:, None] if ctx.reduction == "none" else grad / _scalar(ctx.norm, grad.dtype)
         gz = ctx.dz * scale  # a new array: dz stays for a second backward (retain_graph)
         gt = None
         if ctx.needs_input_grad[1]:  # only probability targets are differentiable

@@ -473,6 +473,9 @@ def _shared(make):
 
 
 _ones = _shared(np.ones)  # _ones(n, dtype)
+# _scalar(value, dtype): a number as a 0-d array. NumPy combines an array with a 0-d array of its
+# dtype about 0.2 us faster than with a Python number, whose dtype it must first work out.
+_scalar = _shared(np.array)
 
 
 def linear(x, weight, bias=None, activation=None, options=None):

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..engine import Tensor
+from ..ops import _scalar
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 
@@ -95,7 +96,7 @@ class SGD(Optimizer):
 
     def step(self):
         for group in self.param_groups:
-            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
             for p in group["params"]:  # the loop of _with_grads written out: in a small network's
                 if p.grad is None:     # training step the generator costs about 1.5 us
                     continue
@@ -111,7 +112,7 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1 - group["dampening"]) * g
                     g = g + momentum * buf if group["nesterov"] else buf
-                p.data -= lr * g
+                p.data -= _scalar(lr, g.dtype) * g
 
 
 class Adam(Optimizer):
