@@ -105,6 +105,28 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_over_n(n, c, seed):
     np.testing.assert_allclose(zt.grad.data, (softmax - np.eye(c)[y]) / n, atol=1e-12)
 
 
+# Logits with z's values in a layout other than C order: (leaf, logits of the leaf, the leaf's gradient
+# read as the logits' gradient)
+LAYOUTS = {
+    "transposed": lambda z: (t64(z.T.copy()), lambda leaf: leaf.T, lambda g: g.T),
+    "fortran": lambda z: (t64(np.asfortranarray(z)), lambda leaf: leaf, lambda g: g),
+    "every other column": lambda z: (t64(np.repeat(z, 2, axis=1)), lambda leaf: leaf[:, ::2], lambda g: g[:, ::2]),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_gradient_does_not_depend_on_the_logits_memory_layout(rng, layout, reduction):
+    n, c = 5, 4
+    z, y = rng.standard_normal((n, c)), rng.integers(0, c, n)
+    leaf, logits_of, gradient_of = LAYOUTS[layout](z)
+    logits = logits_of(leaf)
+    assert not logits.data.flags.c_contiguous
+    losses.cross_entropy(logits, y, reduction=reduction).backward()
+    expected = (np.exp(log_softmax_np(z)) - np.eye(c)[y]) / (n if reduction == "mean" else 1)
+    np.testing.assert_allclose(gradient_of(leaf.grad.data), expected, atol=1e-12)
+
+
 # ---- gradients against finite differences ---------------------------------------------------------
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_gradients_match_finite_differences(rng, reduction):

@@ -227,7 +227,7 @@ def _softmax_parts(z, row_starts):
     the row maxima at their argmax, and the row sums are a product with a ones vector: for
     float32 rows of a few classes, each half the cost of max(axis=1) and sum(axis=1)."""
     shifted = z - z.take(row_starts + z.argmax(axis=1))[:, None]  # largest logit 0: exp cannot overflow
-    softmax = np.exp(shifted)
+    softmax = np.exp(shifted, order="C")  # rows one after another, whatever z's layout: flat positions hold
     total = softmax.dot(_ones(z.shape[1], z.dtype))
     softmax /= total[:, None]
     return shifted, np.log(total), softmax
@@ -248,7 +248,7 @@ class CrossEntropy(Function):
         if is_index and weight is None and not label_smoothing:  # the common case: t one-hot, never built
             at_target = row_starts + target  # flat positions of the target entries
             loss = log_total - shifted.take(at_target)
-            softmax.ravel()[at_target] -= _scalar(1, z.dtype)  # softmax is new, so ravel is a view
+            softmax.ravel()[at_target] -= _scalar(1, z.dtype)  # softmax is new and C-ordered: ravel is a view
             ctx.dz, mean_norm = softmax, n
         else:
             log_p = shifted - log_total[:, None]
