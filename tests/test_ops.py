@@ -205,6 +205,45 @@ def test_shape_ops(op, rng):
     assert gradcheck(op, leaf(a))
 
 
+@given(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=3), st.data())
+def test_transpose_of_two_axes_swaps_them_for_any_number_of_axes(shape, data):
+    a, b = (data.draw(st.integers(-len(shape), len(shape) - 1)) for _ in range(2))
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    np.testing.assert_array_equal(leaf(x).transpose(a, b).data, np.swapaxes(x, a, b))
+
+
+@given(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=3), st.data())
+def test_flatten_merges_the_axes_from_start_to_end_included(shape, data):
+    start = data.draw(st.integers(-len(shape), len(shape) - 1))
+    end = data.draw(st.integers(start % len(shape), len(shape) - 1))
+    s, e = start % len(shape), end
+    expected = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    assert leaf(np.zeros(shape)).flatten(start, end).shape == expected
+
+
+@given(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=2), st.data())
+def test_squeeze_of_given_axes_drops_only_those_of_length_1(shape, data):
+    axes = tuple(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1)))
+    expected = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
+    assert leaf(np.zeros(shape)).squeeze(axes).shape == expected
+    assert leaf(np.zeros(shape)).squeeze(axes[0]).shape == tuple(
+        n for i, n in enumerate(shape) if not (i == axes[0] and n == 1))
+
+
+def test_bad_axes_for_shape_ops_are_errors_naming_the_op():
+    x = leaf(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"Transpose: .*\(2, 3, 4\)"):
+        x.permute(1, 0)  # a permutation names every axis
+    with pytest.raises(ValueError, match=r"transpose: axes \(0, 5\) out of range for shape \(2, 3, 4\)"):
+        x.transpose(0, 5)
+    with pytest.raises(ValueError, match="flatten: axis 5 is out of bounds"):
+        x.flatten(5)
+    with pytest.raises(ValueError, match="flatten: start_axis 2 comes after end_axis 1"):
+        x.flatten(2, 1)
+    with pytest.raises(ValueError, match="squeeze: axis 3 is out of bounds"):
+        x.squeeze(3)
+
+
 class _NumpyView:
     """The same method calls on a plain array, to get NumPy's answer for each shape op."""
 

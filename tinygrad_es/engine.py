@@ -7,11 +7,13 @@ result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.ba
 it from the output to the leaves, newest node first (a node is always made after its inputs, so
 each is reached only once all its consumers have passed their gradients back).
 """
+import math
 import sys
 from heapq import heappop, heappush
 from itertools import count
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 _grad_enabled = True  # switched off by `no_grad`
 _anomaly_mode = False  # switched on by `detect_anomaly` (anomaly.py)
@@ -340,26 +342,43 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_axis=0):
-        return self.reshape(self.shape[:start_axis] + (-1,))
+    def flatten(self, start_axis=0, end_axis=-1):
+        """Axes start_axis to end_axis (both included) merged into one, as PyTorch's flatten."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (normalize_axis_index(axis, self.ndim, "flatten") for axis in (start_axis, end_axis))
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {self.shape}")
+        shape = self.shape
+        return self.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
     def squeeze(self, axis=None):
-        return self.reshape(np.squeeze(self.data, axis).shape)
+        """Without the axes of length 1, or of those among `axis` (an int or a tuple): an axis given
+        that is longer than 1 stays, as in PyTorch."""
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = {normalize_axis_index(a, self.ndim, "squeeze") for a in (axis if isinstance(axis, tuple) else (axis,))}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in axes))
 
     def unsqueeze(self, axis):
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
     def transpose(self, *axes):
-        """No axes reverses them (NumPy); two axes swap them (PyTorch); else a permutation."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if len(axes) == 2 and self.ndim != 2:
-            order = list(range(self.ndim))
+        """`transpose(a, b)` swaps axes a and b (PyTorch), whatever the number of axes; otherwise as
+        `permute`: no axes reverses them, and a tuple names every axis (NumPy's transpose(axes))."""
+        if len(axes) != 2:
+            return self.permute(*axes)
+        order = list(range(self.ndim))
+        try:
             order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
-            axes = order
-        return ops.Transpose.apply(self, axes=tuple(axes) or None)
+        except IndexError:
+            raise ValueError(f"transpose: axes {axes} out of range for shape {self.shape}") from None
+        return self.permute(order)
 
     def permute(self, *axes):
-        return self.transpose(*axes)
+        """The axes in a new order, which names every axis once (as ints or one tuple); none reverses them."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return ops.Transpose.apply(self, axes=tuple(axes) or None)
 
     T = property(lambda self: ops.Transpose.apply(self, axes=None))
 
