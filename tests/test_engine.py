@@ -1,5 +1,6 @@
 """The engine: tensors, the graph, backward, no_grad, and gradcheck itself."""
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -21,6 +22,15 @@ def test_arrays_keep_their_dtype():
     assert Tensor(np.arange(3)).dtype == np.int64
     assert Tensor([1, 2], dtype=np.float64).dtype == np.float64
     assert Tensor([True, False]).dtype == bool
+
+
+def test_tensor_copies_its_data_and_Tensor_shares_an_arrays_memory():
+    array = np.ones(3)
+    shared, copied = Tensor(array), tg.tensor(array)
+    array[0] = 5.0
+    assert shared.data[0] == 5.0 and copied.data[0] == 1.0
+    assert tg.tensor([1, 2]).dtype == np.float32 and tg.tensor(array, dtype=np.float32).dtype == np.float32
+    assert tg.tensor(shared).data is not shared.data
 
 
 def test_integer_tensor_cannot_require_grad():
@@ -123,6 +133,15 @@ def test_non_scalar_backward_with_gradient():
     x = Tensor([1.0, 2.0], requires_grad=True)
     (x * x).backward(Tensor([1.0, 10.0]))
     np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+
+
+def test_backward_of_a_leaf_keeps_a_copy_of_the_given_gradient():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    given = np.array([1.0, 2.0, 3.0])  # x's dtype: nothing to convert
+    x.backward(given)
+    (x * 2).sum().backward()  # adds into x.grad, which must not be the caller's array
+    np.testing.assert_array_equal(given, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0, 5.0])
 
 
 def test_backward_without_grad_is_an_error():
@@ -260,6 +279,23 @@ def test_user_function_with_options_and_broadcast_gradient(rng):
 
     x, y = Tensor(rng.standard_normal((3, 4)), requires_grad=True), Tensor(rng.standard_normal(4), requires_grad=True)
     assert gradcheck(lambda a, b: ScaledAdd.apply(a, b, scale=2.5), (x, y))
+
+
+@pytest.mark.parametrize(
+    "input_shape, gradient_shape",
+    [((2,), (1,)), ((4, 3), (3, 4)), ((5, 1), (5,)), ((2, 3), (2, 2))],
+    ids=["shorter", "transposed", "fewer axes", "not a broadcast"],
+)
+def test_a_backward_returning_a_gradient_of_the_wrong_shape_is_an_error(input_shape, gradient_shape):
+    class Identity(Function):
+        forward = staticmethod(lambda ctx, x: x.copy())
+        backward = staticmethod(lambda ctx, grad: np.ones(gradient_shape))
+
+    x = Tensor(np.ones(input_shape), requires_grad=True)
+    message = f"Identity.backward: a gradient of shape {gradient_shape} does not fit an input of shape {input_shape}"
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        Identity.apply(x).backward(np.ones(input_shape))
+    assert x.grad is None
 
 
 # ---- gradcheck itself -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 
 from . import data, functional, nn, optim
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from .engine import Function, Tensor, is_grad_enabled, no_grad, unbroadcast
+from .engine import Function, Tensor, is_grad_enabled, no_grad, tensor, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
 from .ops import concatenate, maximum, minimum, stack, where
 from .random import default_generator, manual_seed, rand, randn
@@ -11,7 +11,6 @@ from .serialization import load, save
 
 cat = concatenate
 float32, float64 = np.float32, np.float64
-tensor = Tensor  # tinygrad_es.tensor(data, requires_grad=False, dtype=None), as torch.tensor
 
 
 def zeros(*shape, requires_grad=False, dtype=np.float32):

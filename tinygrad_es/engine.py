@@ -115,14 +115,19 @@ class Function:
 
 
 def unbroadcast(grad, shape):
-    """Sum `grad` over the axes along which an input of `shape` was broadcast."""
+    """Sum `grad` over the axes along which an input of `shape` was broadcast. A ValueError if
+    `shape` does not broadcast to grad's shape: that gradient belongs to another input."""
+    shape, summed = tuple(shape), grad
     extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
+    if extra > 0:
+        summed = summed.sum(axis=tuple(range(extra)))
+    if extra >= 0:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
+        if stretched:
+            summed = summed.sum(axis=stretched, keepdims=True)
+        if summed.shape == shape:
+            return summed
+    raise ValueError(f"a gradient of shape {grad.shape} does not fit an input of shape {shape}")
 
 
 def _as_array(data, dtype):
@@ -139,8 +144,8 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it and differentiate them.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers and lists become float32;
-    a NumPy array keeps its dtype (float64 stays float64). Only floating tensors can require
-    gradients.
+    a NumPy array keeps its dtype (float64 stays float64) and its memory, which the tensor shares
+    (`tensor(data)` copies it). Only floating tensors can require gradients.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
@@ -229,7 +234,8 @@ class Tensor:
                 )
             gradient = np.array(1, self.data.dtype, ndmin=self.data.ndim)  # 1, in the output's shape
         else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
+            # a copy: a leaf keeps it as its .grad, and later backward calls add into that
+            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
 
@@ -417,6 +423,13 @@ class Tensor:
         return self.astype(np.float64)
 
 
+def tensor(data, requires_grad=False, dtype=None):
+    """A Tensor of a copy of `data`, as torch.tensor. `Tensor(array)` shares the array's memory
+    instead (as torch.as_tensor), so an optimizer's in-place steps would change the array."""
+    data = data.data if isinstance(data, Tensor) else data
+    return Tensor(data.copy() if isinstance(data, np.ndarray) else data, requires_grad, dtype)
+
+
 def _data(x):
     if isinstance(x, Tensor):
         return x.data
@@ -459,7 +472,10 @@ def _propagate(root, gradient, retain_graph):
             if not needs or g is None:
                 continue
             if g.shape != x.data.shape:
-                g = unbroadcast(g, x.data.shape)
+                try:
+                    g = unbroadcast(g, x.data.shape)
+                except ValueError as error:  # a Function's backward returned a wrong gradient
+                    raise RuntimeError(f"{type(ctx).__name__}.backward: {error}") from None
             fn = x.grad_fn
             if fn is None and not x._hooks:  # a leaf: its share is final
                 _accumulate(x, g)
