@@ -33,6 +33,20 @@ def test_tensor_copies_its_data_and_Tensor_shares_an_arrays_memory():
     assert tg.tensor(shared).data is not shared.data
 
 
+@pytest.mark.parametrize(
+    "op",
+    [lambda t, s: t * s, lambda t, s: s - t, lambda t, s: t / s, lambda t, s: t**s, lambda t, s: tg.maximum(t, s)],
+    ids=["mul", "rsub", "div", "pow", "maximum"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_scalars_act_as_python_numbers_and_keep_the_tensors_dtype(op, dtype):
+    t = Tensor(np.array([1.0, 2.0], dtype), requires_grad=True)
+    for scalar in (np.float64(1.5), np.float32(1.5), np.int64(2), 1.5):
+        out = op(t, scalar)
+        assert out.dtype == dtype, type(scalar)
+        np.testing.assert_allclose(out.data, op(t.data, float(scalar)), rtol=1e-6)
+
+
 def test_integer_tensor_cannot_require_grad():
     with pytest.raises(TypeError, match="only floating-point tensors can require gradients.*int64"):
         Tensor(np.arange(3), requires_grad=True)

@@ -68,7 +68,8 @@ class Function:
 
         y = Cube.apply(t)
 
-    `forward` receives tensors as arrays and everything else (scalars, axes) as given.
+    `forward` receives tensors as arrays, NumPy scalars as Python numbers (so that, as in
+    PyTorch, they do not change a tensor's dtype) and everything else (numbers, axes) as given.
     `backward` returns one gradient per positional input (None for inputs without one); a
     gradient may have the broadcast shape, the engine sums it back to the input's shape.
     `ctx.needs_input_grad[i]` says whether input i wants a gradient, so work can be skipped.
@@ -90,8 +91,8 @@ class Function:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 needs.append(x.requires_grad)
-            else:
-                arrays.append(x)
+            else:  # a NumPy scalar counts as a Python number: t * np.sqrt(2) keeps t's dtype, as in PyTorch
+                arrays.append(x.item() if isinstance(x, np.generic) else x)
                 needs.append(False)
         try:
             out = cls.forward(ctx, *arrays, **options)
