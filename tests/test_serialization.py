@@ -82,3 +82,101 @@ def test_load_state_dict_with_wrong_keys_or_shapes_leaves_the_model_unchanged(tm
             target.load_state_dict(tg.load(tmp_path / "bad.npz"))
         for name, value in target.state_dict().items():
             np.testing.assert_array_equal(value, before[name])
+
+
+def assert_unchanged(target, before):
+    for name, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.array([["a", "b", "c"]] * 2), "dtype mismatch for 1.weight: checkpoint <U1 cannot become float64"),
+        (np.ones((2, 3), complex), "dtype mismatch for 1.weight: checkpoint complex128 cannot become float64"),
+        (np.full((2, 3), None), "dtype mismatch for 1.weight: checkpoint object cannot become float64"),
+    ],
+    ids=["strings", "complex", "objects"],
+)
+def test_load_state_dict_with_a_wrong_dtype_names_the_key_and_changes_nothing(bad, message):
+    target = model(1)
+    before = target.state_dict()
+    state = {**model(0).state_dict(), "1.weight": bad}  # the good 0.* entries come first
+    with pytest.raises(RuntimeError, match=message):
+        target.load_state_dict(state)
+    assert_unchanged(target, before)
+
+
+def test_load_state_dict_lists_every_problem_at_once():
+    state = {**model(0).state_dict(), "0.bias": np.zeros(4), "1.weight": np.ones((2, 3), complex)}
+    with pytest.raises(RuntimeError, match=r"shape mismatch for 0.bias: .*; dtype mismatch for 1.weight"):
+        model(1).load_state_dict(state)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64, np.bool_])
+def test_load_state_dict_casts_same_kind_arrays_to_the_parameter_dtype(dtype):
+    target = model(1)
+    state = {name: np.ones(value.shape, dtype) for name, value in target.state_dict().items()}
+    target.load_state_dict(state)
+    assert [p.dtype for p in target.parameters()] == [np.float32, np.float32, np.float64, np.float64]
+    for p, array in zip(target.parameters(), state.values()):
+        np.testing.assert_array_equal(p.data, 1)
+        array[...] = 0  # the model holds a copy, not the checkpoint's memory
+        np.testing.assert_array_equal(p.data, 1)
+
+
+@pytest.mark.parametrize(
+    "bad, dtype",
+    [(np.array(["a", "b"]), "<U1"), (np.ones(2, complex), "complex128"), (np.array(["2024"], "M8[D]"), "datetime64")],
+)
+def test_load_refuses_non_numeric_arrays_and_names_the_key(tmp_path, bad, dtype):
+    path = tmp_path / "foreign.npz"
+    with open(path, "wb") as f:
+        np.savez(f, w=np.ones(2), bad=bad)  # what tg.save would refuse to write
+    with pytest.raises(ValueError, match=rf"foreign.npz is not a readable checkpoint .*'bad' is a {dtype}"):
+        tg.load(path)
+
+
+# ---- tied (shared) parameters -------------------------------------------------------------------------------
+def tied_model(seed):
+    rng = np.random.default_rng(seed)
+    first, second = nn.Dense(3, 3, generator=rng), nn.Dense(3, 3, generator=rng)
+    second.weight = first.weight
+    return nn.Sequential(first, second)
+
+
+def test_shared_parameter_is_in_state_dict_under_every_name_and_in_parameters_once():
+    tied = tied_model(0)
+    assert list(tied.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [name for name, _ in tied.named_parameters()] == ["0.weight", "0.bias", "1.bias"]
+    assert len(list(tied.parameters())) == 3  # an optimizer steps the shared weight once
+
+
+def test_tied_state_dict_round_trips_strictly_through_a_file(tmp_path):
+    source, target = tied_model(0), tied_model(1)
+    tg.save(source.state_dict(), tmp_path / "tied.npz")
+    target.load_state_dict(tg.load(tmp_path / "tied.npz"))
+    assert target[1].weight is target[0].weight  # still one parameter
+    for name, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[name], value, err_msg=name)
+
+
+def test_tied_checkpoint_with_two_different_values_is_refused():
+    target = tied_model(1)
+    before = target.state_dict()
+    state = tied_model(0).state_dict()
+    state["1.weight"] = state["1.weight"] + 1
+    with pytest.raises(RuntimeError, match="0.weight and 1.weight are one shared parameter, but .* different"):
+        target.load_state_dict(state)
+    assert_unchanged(target, before)
+
+
+def test_tied_state_dict_has_pytorch_keys_and_loads_both_ways():
+    torch = pytest.importorskip("torch")
+    first, second = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    second.weight = first.weight
+    theirs, ours = torch.nn.Sequential(first, second), tied_model(0)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(ours[1].weight.data, first.weight.detach().numpy())

@@ -12,6 +12,8 @@ import numpy as np
 
 from .engine import Tensor
 
+_NUMERIC_KINDS = "biuf"  # bool, int, unsigned, float: what a checkpoint holds (no complex, strings, objects)
+
 
 def save(state_dict, path):
     """Write `state_dict` (e.g. model.state_dict()) to `path` as an .npz archive, atomically."""
@@ -20,7 +22,7 @@ def save(state_dict, path):
         if not isinstance(name, str):
             raise TypeError(f"save: state_dict keys must be strings, got {name!r}")
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if array.dtype.kind not in "biuf":
+        if array.dtype.kind not in _NUMERIC_KINDS:
             raise TypeError(f"save: {name!r} is a {array.dtype} array; only numeric arrays can be saved")
         arrays[name] = array
     path = os.fspath(path)
@@ -46,6 +48,10 @@ def load(path):
         if not hasattr(archive, "files"):  # an .npy file: one array without names
             raise ValueError("it holds a single array, not a state dict")
         with archive:
-            return {name: archive[name] for name in archive.files}
+            state_dict = {name: archive[name] for name in archive.files}
+        for name, array in state_dict.items():
+            if array.dtype.kind not in _NUMERIC_KINDS:  # np.load refuses only object arrays
+                raise ValueError(f"{name!r} is a {array.dtype} array, not a numeric one")
+        return state_dict
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"load: {path} is not a readable checkpoint (.npz of numeric arrays): {error}") from error

@@ -32,12 +32,11 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}"
             )
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        for registry, kind in ((self._parameters, Parameter), (self._modules, Module)):
+            if isinstance(value, kind):
+                registry[name] = value  # a replaced entry keeps its place (tying weights keeps key order)
+            else:
+                registry.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -87,13 +86,14 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(dotted name, parameter) pairs; a parameter shared by two modules comes once."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, parameter) pairs. A parameter shared by two modules comes once, under its
+        first name, unless remove_duplicate=False (as in PyTorch)."""
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, p in module._parameters.items():
-                if id(p) not in seen:
+                if not remove_duplicate or id(p) not in seen:
                     seen.add(id(p))
                     yield (f"{module_name}.{name}" if module_name else name), p
 
@@ -116,14 +116,17 @@ class Module:
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self):
-        """Name -> copy of each parameter's array, in registration order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Name -> copy of each parameter's array, in registration order. A parameter shared by
+        two modules is listed under each of its names, as PyTorch does."""
+        return {name: p.data.copy() for name, p in self.named_parameters(remove_duplicate=False)}
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy arrays into the parameters. Every problem is found before anything changes:
-        a missing or unexpected key (with strict=True) or a shape mismatch raises an error
-        that lists them all, and the model is left as it was."""
-        own = dict(self.named_parameters())
+        """Copy arrays into the parameters. Every entry is checked and converted before anything
+        changes: a missing or unexpected key (with strict=True), a shape mismatch, a dtype that
+        cannot become the parameter's (strings, objects, complex into real), or two different
+        values for one shared parameter raises an error that lists them all, and the model is
+        left as it was. Casts within a kind are fine: float64 or int arrays into float32."""
+        own = dict(self.named_parameters(remove_duplicate=False))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -131,15 +134,25 @@ class Module:
             problems.append("missing keys: " + ", ".join(missing))
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
+        arrays, first_name = {}, {}  # first_name: id of a shared parameter -> its first name here
         for name, value in state_dict.items():
-            if name in own and np.shape(value) != own[name].shape:
-                problems.append(f"shape mismatch for {name}: checkpoint {np.shape(value)}, model {own[name].shape}")
+            if name not in own:
+                continue
+            p, array = own[name], np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != p.shape:
+                problems.append(f"shape mismatch for {name}: checkpoint {array.shape}, model {p.shape}")
+            elif not np.can_cast(array.dtype, p.dtype, "same_kind"):
+                problems.append(f"dtype mismatch for {name}: checkpoint {array.dtype} cannot become {p.dtype}")
+            else:
+                arrays[name] = array.astype(p.dtype)  # a copy: the model never shares the checkpoint's memory
+                first = first_name.setdefault(id(p), name)
+                if first != name and not np.array_equal(arrays[first], arrays[name], equal_nan=True):
+                    problems.append(f"{first} and {name} are one shared parameter, but the checkpoint gives "
+                                    "them different values")  # fmt: skip
         if problems:
             raise RuntimeError(f"cannot load state_dict into {type(self).__name__}: " + "; ".join(problems))
-        for name, value in state_dict.items():
-            if name in own:
-                p = own[name]
-                p.data = np.array(value.data if isinstance(value, Tensor) else value, p.dtype)
+        for name, array in arrays.items():
+            own[name].data = array
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # ---- printing ------------------------------------------------------------------------------
