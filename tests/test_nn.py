@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_es as tg
 from tinygrad_es import functional as F
@@ -123,6 +125,35 @@ def test_sequential_chains_and_names_children_by_position(rng):
 def test_sequential_rejects_non_modules():
     with pytest.raises(TypeError, match="Sequential: argument 1 is a function"):
         nn.Sequential(nn.Dense(2, 2), lambda x: x)
+
+
+def test_sequential_slice_keeps_the_children_names_as_pytorch(rng):
+    model = nn.Sequential(nn.Dense(4, 3, generator=rng), nn.Tanh(), nn.Dense(3, 2, generator=rng))
+    tail = model[1:]
+    assert [name for name, _ in tail.named_children()] == ["1", "2"]
+    assert list(tail.state_dict()) == ["2.weight", "2.bias"]  # the original's keys
+    assert len(tail) == 2 and tail[0] is model[1] and tail[-1] is model[2]
+    x = tg.Tensor(rng.standard_normal((2, 3)).astype(np.float32))
+    np.testing.assert_allclose(tail(x).data, model[2](model[1](x)).data)
+    tail.load_state_dict({k: v for k, v in model.state_dict().items() if k.startswith("2.")})
+
+
+@given(st.data())
+def test_sequential_slice_runs_its_children_in_slice_order_and_append_numbers_past_them(data):
+    n = data.draw(st.integers(0, 5))
+    index = data.draw(st.slices(n))
+    model = nn.Sequential(*[nn.Dense(2, 2, generator=np.random.default_rng(i)) for i in range(n)])
+    part = model[index]
+    assert [name for name, _ in part.named_children()] == [str(i) for i in range(n)][index]
+    assert list(part) == list(model)[index]
+    x = tg.Tensor(np.ones((1, 2), np.float32))
+    expected = x
+    for layer in list(model)[index]:
+        expected = layer(expected)
+    np.testing.assert_array_equal(part(x).data, expected.data)
+    extra = nn.Tanh()
+    part.append(extra)  # a new name: never replaces a child the slice kept
+    assert list(part) == list(model)[index] + [extra]
 
 
 def test_flatten_merges_trailing_axes_and_passes_gradient():

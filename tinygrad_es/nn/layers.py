@@ -73,7 +73,8 @@ Linear = Dense
 
 
 class Sequential(Module):
-    """Modules applied one after the other; children are named "0", "1", ..."""
+    """Modules applied one after the other; children are named "0", "1", ... A slice keeps the
+    names, as in PyTorch: `model[1:]` holds "1", "2", ..., so its state_dict keys match the model's."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -90,10 +91,12 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            part = Sequential()
+            for name, module in list(self._modules.items())[index]:
+                setattr(part, name, module)
+            return part
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)
@@ -104,7 +107,8 @@ class Sequential(Module):
     def append(self, module):
         if not isinstance(module, Module):
             raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
-        setattr(self, str(len(self)), module)
+        # after a slice, str(len(self)) may be taken (model[1:] holds "1", "2"): number past the largest
+        setattr(self, str(max((int(k) for k in self._modules if k.isdigit()), default=-1) + 1), module)
         return self
 
 
