@@ -342,3 +342,50 @@ def test_astype_passes_gradient_back_in_the_input_dtype():
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
+# ---- edge values: PyTorch's results, without warnings -----------------------------------------------
+def grads_of(fn, *values):
+    inputs = [leaf(v) for v in values]
+    fn(*inputs).sum().backward()
+    return [x.grad.data for x in inputs]
+
+
+@pytest.mark.filterwarnings("error")
+def test_pow_gradients_at_zero_are_pytorchs():
+    np.testing.assert_array_equal(grads_of(lambda x: x**0, [0.0, 2.0])[0], [0, 0])  # x^0 is constant
+    gx, gp = grads_of(lambda x, p: x**p, [0.0, 0.0, 2.0], [0.0, 2.0, 3.0])
+    np.testing.assert_array_equal(gx, [0, 0, 12])
+    np.testing.assert_allclose(gp, [0, 0, 8 * np.log(2)])  # d/dp of 0^p is 0 for p >= 0
+    np.testing.assert_array_equal(grads_of(lambda p: 0.0**p, [0.0, 1.0])[0], [0, 0])
+    np.testing.assert_array_equal(grads_of(lambda x: x**0.5, [0.0])[0], [np.inf])
+
+
+@pytest.mark.filterwarnings("error")
+def test_exp_log_sqrt_give_ieee_values_at_their_limits_without_warnings():
+    assert leaf([1000.0]).exp().data[0] == np.inf
+    assert leaf([0.0]).log().data[0] == -np.inf and np.isnan(leaf([-1.0]).log().data[0])
+    np.testing.assert_array_equal(grads_of(lambda x: x.log(), [0.0])[0], [np.inf])
+    np.testing.assert_array_equal(grads_of(lambda x: x.sqrt(), [0.0])[0], [np.inf])
+
+
+@pytest.mark.filterwarnings("error")
+def test_std_of_equal_values_has_a_zero_gradient():
+    np.testing.assert_array_equal(grads_of(lambda x: x.std(), [2.0, 2.0, 2.0])[0], [0, 0, 0])
+    np.testing.assert_array_equal(grads_of(lambda x: x.std(axis=1), [[1.0, 1.0], [0.0, 2.0]])[0],
+                                  [[0, 0], [-1 / np.sqrt(2), 1 / np.sqrt(2)]])  # fmt: skip
+    assert gradcheck(lambda x: x.std(axis=0, keepdims=True), leaf(np.arange(6.0).reshape(3, 2) ** 2))
+
+
+def test_variance_of_one_value_is_nan_with_a_nan_gradient():
+    x = leaf([2.0])
+    with pytest.warns(RuntimeWarning):  # NumPy's, as PyTorch warns about the degrees of freedom
+        out = x.var()
+    out.backward()
+    assert np.isnan(out.item()) and np.isnan(x.grad.data[0])
+
+
+def test_expand_keeps_an_axis_given_as_minus_one():
+    x = leaf([[1.0, 2.0, 3.0]])
+    assert x.expand(2, -1).shape == (2, 3) and x.expand(4, 2, -1).shape == (4, 2, 3)
+    assert gradcheck(lambda t: t.expand(2, -1), x)

@@ -11,6 +11,18 @@ from .engine import Function, Tensor
 from .random import default_generator
 
 
+def _silent(fn):
+    """`fn` under np.errstate(all="ignore"): where the math gives inf or nan (exp overflowing, log 0,
+    1 / 0) the result is that IEEE value, without a warning, as PyTorch gives it."""
+
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return quiet
+
+
 # ---- elementwise arithmetic -------------------------------------------------------------------
 class Add(Function):
     @staticmethod
@@ -70,26 +82,29 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """x ** p, for a tensor or a number on either side."""
+    """x ** p, for a tensor or a number on either side. d/dx = p x^(p-1), 0 where p = 0 (x^0 is
+    constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch)."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, p):
         out = np.power(x, p)
         ctx.save_for_backward(x, p, out)
         return out
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
         x, p, out = ctx.saved_tensors
         needs_x, needs_p = ctx.needs_input_grad
-        gx = grad * p * np.power(x, p - 1) if needs_x else None
-        # d(x^p)/dp = x^p log x; taken as 0 where x^p is 0 so that 0 ** p stays finite.
-        gp = grad * np.where(out == 0, 0, out * np.log(np.where(out == 0, 1, x))) if needs_p else None
+        gx = grad * np.where(p == 0, 0, p * np.power(x, p - 1)) if needs_x else None
+        gp = grad * np.where((x == 0) & (p >= 0), 0, out * np.log(x)) if needs_p else None
         return gx, gp
 
 
 class Exp(Function):
     @staticmethod
+    @_silent
     def forward(ctx, x):
         ctx.out = np.exp(x)
         return ctx.out
@@ -101,22 +116,26 @@ class Exp(Function):
 
 class Log(Function):
     @staticmethod
+    @_silent
     def forward(ctx, x):
         ctx.x = x
         return np.log(x)
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
         return grad / ctx.x
 
 
 class Sqrt(Function):
     @staticmethod
+    @_silent
     def forward(ctx, x):
         ctx.out = np.sqrt(x)
         return ctx.out
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
         return grad / (2 * ctx.out)
 
@@ -301,7 +320,23 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         grad = _spread(grad, ctx.centered.shape, ctx.axis, ctx.keepdims)
-        return grad * ctx.centered * (2 / ctx.divisor)
+        # n <= correction: the variance is nan (NumPy warns in forward), and so is its gradient
+        return grad * ctx.centered * (2 / ctx.divisor if ctx.divisor > 0 else np.nan)
+
+
+class Std(Var):
+    """sqrt(var); d/dx = (x - mean) / ((n - correction) std), taken as 0 where std is 0 (PyTorch):
+    the gradient of sqrt at 0 is infinite, but there every x - mean is 0."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims, correction):
+        ctx.std = np.sqrt(Var.forward(ctx, x, axis, keepdims, correction))
+        return ctx.std
+
+    @staticmethod
+    def backward(ctx, grad):
+        std = ctx.std
+        return Var.backward(ctx, grad / (2 * np.where(std == 0, np.inf, std)))
 
 
 # ---- shape changes ------------------------------------------------------------------------------
