@@ -371,3 +371,80 @@ def test_the_package_namespace_works_like_torchs():
     assert out.split() == ["Dense", "SGD", "load_digits", "relu"]
     assert tg.zeros(2, 3).shape == (2, 3) and tg.ones(2).dtype == np.float32
     assert tg.tensor([1, 2], requires_grad=True).requires_grad
+
+
+# ---- Python protocols, as PyTorch ---------------------------------------------------------------------
+def test_one_element_tensors_convert_to_python_values():
+    assert not Tensor([0.0]) and Tensor([2.0]) and Tensor(3.0).sum() > 2
+    assert float(Tensor([2.5])) == 2.5 and int(Tensor(3.0)) == 3
+    np.testing.assert_array_equal(abs(Tensor([-1.0, 2.0])).data, [1.0, 2.0])
+    assert Tensor([1.0]) not in [Tensor([5.0])]
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_shares():
+    t = Tensor([1.0, 2.0])
+    snapshot = np.array(t)
+    snapshot[0] = 99.0
+    assert t.data[0] == 1.0 and np.asarray(t) is t.data
+
+
+def test_casting_to_integers_or_bools_leaves_the_graph():
+    x = Tensor([1.5, 2.5], requires_grad=True)
+    for dtype in (np.int64, bool):
+        out = x.astype(dtype)
+        assert out.dtype == dtype and not out.requires_grad and out.grad_fn is None
+    assert x.astype(np.float64).requires_grad
+
+
+def test_in_place_update_under_no_grad_changes_the_parameter():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    before = w
+    with no_grad():
+        w -= 0.5 * w.grad
+        w *= 2
+    assert w is before and not w.grad_fn
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+
+
+def test_in_place_ops_outside_no_grad():
+    w = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place op on a leaf that requires grad"):
+        w += 1
+    h = w * 2
+    h += 1  # inside a graph: a new node, as h = h + 1
+    h.backward()
+    assert w.grad.item() == 2.0
+    total = Tensor(0.0)  # needs no gradient: in place, as PyTorch
+    total += Tensor([3.0]).sum()
+    total /= 2
+    assert total.item() == 1.5
+    counts = Tensor(np.array([1, 2]))
+    with pytest.raises(TypeError):  # NumPy's casting rule: a float result does not go into ints
+        counts += 0.5
+
+
+def test_a_gradient_that_hooks_have_seen_is_not_kept_as_the_leafs_grad():
+    replacement = Tensor([10.0, 10.0])
+    a = Tensor([1.0, 1.0], requires_grad=True)
+    a.register_hook(lambda g: replacement)
+    for _ in range(2):
+        (a * 2).sum().backward()
+    np.testing.assert_array_equal(replacement.data, [10.0, 10.0])
+    np.testing.assert_array_equal(a.grad.data, [20.0, 20.0])
+    seen, b = [], Tensor([1.0, 1.0], requires_grad=True)
+    b.register_hook(seen.append)
+    for _ in range(2):
+        (b * 3).sum().backward()
+    assert [s.tolist() for s in seen] == [[3.0, 3.0], [3.0, 3.0]]
+
+
+def test_no_grad_works_as_a_bare_decorator():
+    @no_grad
+    def doubled(x):
+        return x * 2
+
+    out = doubled(Tensor([1.0], requires_grad=True))
+    assert not out.requires_grad and doubled.__name__ == "doubled"

@@ -26,9 +26,13 @@ class no_grad:
         with no_grad():
             y = model(x)          # no graph, nothing kept for backward
 
-        @no_grad()
+        @no_grad()                # or @no_grad
         def evaluate(model, x): ...
     """
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)  # a bare @no_grad gets the function at once
 
     def __enter__(self):
         global _grad_enabled
@@ -185,10 +189,22 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array  # np.array(t) is a snapshot
 
     def __len__(self):
         return len(self.data)
+
+    # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
+    # elements is ambiguous and raises (NumPy's error)
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
 
     def __repr__(self):
         values = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -270,6 +286,35 @@ class Tensor:
     def __neg__(self):
         return ops.Neg.apply(self)
 
+    def __abs__(self):
+        return ops.Abs.apply(self)
+
+    # In place, as PyTorch, where no graph is being recorded: under no_grad (a hand-written update
+    # `p -= lr * p.grad`) or on tensors that need no gradient. Where one is, a leaf that requires
+    # grad refuses (its change would go unrecorded) and any other tensor gets a new node, as `x = x + y`.
+    def _in_place(self, other, ufunc, op):
+        if _grad_enabled and (self.requires_grad or isinstance(other, Tensor) and other.requires_grad):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError("an in-place op on a leaf that requires grad: do it under no_grad() "
+                                   "(as an optimizer's update) or write x = x + y")  # fmt: skip
+            return op.apply(self, other)
+        if type(self.data) is not np.ndarray:  # a reduction's result is a NumPy scalar: no memory to write
+            self.data = np.array(self.data)
+        ufunc(self.data, _data(other), out=self.data)
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(other, np.add, ops.Add)
+
+    def __isub__(self, other):
+        return self._in_place(other, np.subtract, ops.Sub)
+
+    def __imul__(self, other):
+        return self._in_place(other, np.multiply, ops.Mul)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, np.divide, ops.Div)
+
     def __pow__(self, exponent):
         return ops.Pow.apply(self, exponent)
 
@@ -341,7 +386,7 @@ class Tensor:
         return ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
 
     def std(self, axis=None, keepdims=False, correction=1):
-        return self.var(axis, keepdims, correction).sqrt()
+        return ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -390,8 +435,11 @@ class Tensor:
     T = property(lambda self: ops.Transpose.apply(self, axes=None))
 
     def expand(self, *shape):
+        """The tensor broadcast to `shape`; -1 keeps an existing axis's size (PyTorch)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Expand.apply(self, shape=tuple(shape))
+        new = len(shape) - self.ndim  # leading axes that are new
+        shape = tuple(self.shape[i - new] if n == -1 and i >= new else n for i, n in enumerate(shape))
+        return ops.Expand.apply(self, shape=shape)
 
     broadcast_to = expand
 
@@ -415,7 +463,10 @@ class Tensor:
         return activations.log_softmax(self, axis)
 
     def astype(self, dtype):
-        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":  # integers and booleans carry no gradient, as in PyTorch
+            return Tensor._make(self.data.astype(dtype), False, None)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def float(self):
         return self.astype(np.float32)
@@ -447,7 +498,10 @@ def _propagate(root, gradient, retain_graph):
     added to its `.grad` as soon as it arrives; only a leaf with hooks waits for the sum of all
     its shares (its hooks see the total, as in PyTorch)."""
     if root.grad_fn is None:
-        _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient)
+        if root._hooks:
+            _accumulate(root, _run_hooks(root._hooks, gradient), private=False)
+        else:
+            _accumulate(root, gradient)
         return
     key = -root.grad_fn.creation
     # pending: the gradient summed so far of each node (key -creation, <= 0) and of each leaf with
@@ -493,18 +547,19 @@ def _propagate(root, gradient, retain_graph):
         if not retain_graph:
             ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
     for leaf in hooked_leaves:
-        _accumulate(leaf, _run_hooks(leaf._hooks, pending.pop(id(leaf))))
+        _accumulate(leaf, _run_hooks(leaf._hooks, pending.pop(id(leaf))), private=False)
 
 
-def _accumulate(leaf, grad):
+def _accumulate(leaf, grad, private=True):
     """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first gradient becomes
     `.grad` without a copy when nothing else can see it: it owns its memory (not a view) and no
     one else holds it (its reference count is at most that of an array held only by `_propagate`'s
     loop over an op's gradients: measured below). Anything else (a view, the caller's array, one
-    array handed to two inputs, an array an op kept) is copied first."""
+    array handed to two inputs, an array an op kept) is copied first, and so is a gradient hooks
+    have seen (`private=False`): the count cannot tell whether a hook kept it."""
     if leaf.grad is not None:
         leaf.grad.data += grad
-    elif (type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
+    elif (private and type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
           and sys.getrefcount(grad) <= _UNSHARED_REFCOUNT):  # fmt: skip
         leaf.grad = Tensor._make(grad, False, None)
     else:
