@@ -164,6 +164,144 @@ def test_flatten_merges_trailing_axes_and_passes_gradient():
     np.testing.assert_array_equal(x.grad.data, np.ones((2, 3, 4)))
 
 
+# ---- Module: traversal of shared children, apply, requires_grad_, zero_grad ---------------------------
+def _shared_model():
+    """Sequential(d, Sequential(d, Dropout), d): one Dense reached by three paths."""
+    d = nn.Dense(2, 2, generator=np.random.default_rng(0))
+    return nn.Sequential(d, nn.Sequential(d, nn.Dropout(0.5)), d), d
+
+
+def test_named_modules_lists_a_shared_child_once_under_its_first_name():
+    d = nn.Dense(2, 2)
+    twice = nn.Sequential(d, d)
+    assert [name for name, _ in twice.named_modules()] == ["", "0"]
+    assert list(twice.modules()) == [twice, d]
+    model, _ = _shared_model()
+    assert [name for name, _ in model.named_modules()] == ["", "0", "1", "1.1"]
+    assert [name for name, _ in model.named_modules(remove_duplicate=False)] == ["", "0", "1", "1.0", "1.1", "2"]
+    assert [name for name, _ in model.named_modules("net")] == ["net", "net.0", "net.1", "net.1.1"]
+
+
+def test_children_lists_a_child_registered_under_two_names_once():
+    d = nn.Dense(2, 2)
+    twice = nn.Sequential(d, d)
+    assert [name for name, _ in twice.named_children()] == ["0"] and list(twice.children()) == [d]
+    assert list(twice) == [d, d] and len(twice) == 2  # Sequential still runs it twice
+
+
+def test_shared_child_parameters_come_once_but_state_dict_lists_every_name():
+    model, d = _shared_model()
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    assert list(model.parameters()) == [d.weight, d.bias]
+    every = ["0.weight", "0.bias", "1.0.weight", "1.0.bias", "2.weight", "2.bias"]
+    assert [name for name, _ in model.named_parameters(remove_duplicate=False)] == every
+    state = model.state_dict()
+    assert list(state) == every
+    state = {k: v + 1 for k, v in state.items()}
+    model.load_state_dict(state)
+    np.testing.assert_array_equal(d.weight.data, state["1.0.weight"])
+
+
+def test_train_and_eval_reach_every_module_of_a_model_with_a_shared_child():
+    model, _ = _shared_model()
+    model.eval()
+    assert not any(m.training for _, m in model.named_modules(remove_duplicate=False))
+    model.train()
+    assert all(m.training for _, m in model.named_modules(remove_duplicate=False))
+
+
+def test_shared_child_traversal_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, _ = _shared_model()
+    lin = torch.nn.Linear(2, 2)
+    theirs = torch.nn.Sequential(lin, torch.nn.Sequential(lin, torch.nn.Dropout(0.5)), lin)
+    def names(pairs):
+        return [name for name, _ in pairs]
+
+    for dedup in (True, False):
+        assert names(ours.named_modules(remove_duplicate=dedup)) == names(theirs.named_modules(remove_duplicate=dedup))
+        assert names(ours.named_parameters(remove_duplicate=dedup)) == names(
+            theirs.named_parameters(remove_duplicate=dedup))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert names(ours.named_children()) == names(theirs.named_children())
+
+
+def test_apply_calls_fn_on_children_first_then_self_and_returns_self():
+    model, d = _shared_model()
+    seen = []
+    assert model.apply(seen.append) is model
+    inner = model[1]
+    # children first; within one parent a child under two names comes once, under two parents twice
+    assert seen == [d, d, inner[1], inner, model]
+
+
+def test_apply_order_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, _ = _shared_model()
+    lin = torch.nn.Linear(2, 2)
+    theirs = torch.nn.Sequential(lin, torch.nn.Sequential(lin, torch.nn.Dropout(0.5)), lin)
+    names = {torch.nn.Linear: "Dense", torch.nn.Sequential: "Sequential", torch.nn.Dropout: "Dropout"}
+    seen_ours, seen_theirs = [], []
+    ours.apply(lambda m: seen_ours.append(type(m).__name__))
+    theirs.apply(lambda m: seen_theirs.append(names[type(m)]))
+    assert seen_ours == seen_theirs
+
+
+def test_apply_can_initialize_every_dense_layer():
+    model = nn.Sequential(nn.Dense(3, 2), nn.Tanh(), nn.Dense(2, 1))
+
+    def init_weights(m):
+        if isinstance(m, nn.Dense):
+            init.ones(m.weight)
+            init.zeros(m.bias)
+
+    model.apply(init_weights)
+    np.testing.assert_allclose(model(tg.Tensor(np.ones((1, 3), np.float32))).data, [[2 * math.tanh(3)]], rtol=1e-6)
+
+
+def test_requires_grad_false_freezes_every_parameter_and_returns_self():
+    model = nn.Sequential(nn.Dense(3, 2, activation="prelu"), nn.Dense(2, 1))
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    x = tg.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    model(x).sum().backward()
+    assert x.grad is not None and all(p.grad is None for p in model.parameters())
+    assert model.requires_grad_() is model and all(p.requires_grad for p in model.parameters())
+
+
+def test_requires_grad_false_on_a_submodule_freezes_only_it():
+    model = nn.Sequential(nn.Dense(3, 2), nn.Dense(2, 1))
+    model[0].requires_grad_(False)
+    model(tg.Tensor(np.ones((4, 3), np.float32))).sum().backward()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    assert model[1].weight.grad is not None and model[1].bias.grad is not None
+
+
+def test_zero_grad_sets_gradients_to_none_by_default():
+    model = nn.Sequential(nn.Dense(3, 2), nn.Dense(2, 1))
+    model(tg.Tensor(np.ones((4, 3), np.float32))).sum().backward()
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_zero_grad_set_to_none_false_zeroes_the_existing_gradients_in_place():
+    model = nn.Sequential(nn.Dense(3, 2), nn.Dense(2, 1))
+    model[1].requires_grad_(False)
+    x = tg.Tensor(np.ones((4, 3), np.float32))
+    model(x).sum().backward()
+    grad = model[0].weight.grad
+    array = grad.data
+    model.zero_grad(set_to_none=False)
+    assert model[0].weight.grad is grad and grad.data is array  # same tensor, same memory
+    np.testing.assert_array_equal(array, np.zeros((2, 3)))
+    assert model[1].weight.grad is None  # a parameter without a gradient keeps None
+    model(x).sum().backward()  # the next backward accumulates into the zeros: one step's gradient
+    once = model[0].weight.grad.data.copy()
+    model.zero_grad(set_to_none=False)
+    model(x).sum().backward()
+    np.testing.assert_array_equal(model[0].weight.grad.data, once)
+
+
 # ---- init ---------------------------------------------------------------------------------------------
 def _weight(shape):
     return nn.Parameter(np.empty(shape, np.float32))

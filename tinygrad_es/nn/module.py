@@ -72,15 +72,31 @@ class Module:
 
     # ---- traversal ----------------------------------------------------------------------------
     def named_children(self):
-        return iter(self._modules.items())
+        """(name, child) pairs; a child registered under two names comes once (as in PyTorch)."""
+        seen = set()
+        for name, child in self._modules.items():
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
-        return iter(self._modules.values())
+        for _, child in self.named_children():
+            yield child
 
-    def named_modules(self, prefix=""):
-        yield prefix, self
-        for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+    def named_modules(self, prefix="", remove_duplicate=True):
+        """(dotted name, module) pairs, self first, then each child's subtree in registration
+        order. A module reached again by another path (`Sequential(d, d)`) comes once, under its
+        first name, unless remove_duplicate=False (as in PyTorch)."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:  # depth first, no recursion: the order of PyTorch's recursive walk
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            stack.extend((f"{name}.{child_name}" if name else child_name, child)
+                         for child_name, child in reversed(module._modules.items()))
 
     def modules(self):
         for _, module in self.named_modules():
@@ -90,7 +106,7 @@ class Module:
         """(dotted name, parameter) pairs. A parameter shared by two modules comes once, under its
         first name, unless remove_duplicate=False (as in PyTorch)."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, p in module._parameters.items():
                 if not remove_duplicate or id(p) not in seen:
@@ -102,6 +118,15 @@ class Module:
             yield p
 
     # ---- modes and gradients -------------------------------------------------------------------
+    def apply(self, fn):
+        """Call `fn(module)` on each child's subtree, then on self (children first), as PyTorch: a
+        child under two names of one parent is visited once, a child of two parents under each.
+        Returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def train(self, mode=True):
         for module in self.modules():
             object.__setattr__(module, "training", mode)
@@ -110,9 +135,20 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
+    def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` on every parameter (False freezes them). Returns self."""
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Set every parameter's gradient to None (PyTorch's default), or with set_to_none=False
+        fill the existing gradients with zeros in place."""
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self):
