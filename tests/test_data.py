@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tinygrad_es as tg
@@ -44,6 +44,33 @@ def test_stratified_split_keeps_class_proportions():
     assert len(parts[0]) + len(parts[2]) == 1797
 
 
+def test_stratified_split_has_the_sizes_of_the_unstratified_split():
+    X, y = np.arange(50), np.arange(50) % 10  # ten classes of 5: cut on its own, each would give 3.5 -> 4 + 1
+    X_tr, y_tr, X_te, y_te = data.train_val_test_split(X, y, (0.7, 0.3), seed=0, stratify=True)
+    assert (len(X_tr), len(X_te)) == (35, 15) == tuple(map(len, data.train_val_test_split(X, y, (0.7, 0.3))[::2]))
+    assert sorted(np.bincount(y_tr)) == [3] * 5 + [4] * 5 and sorted(np.bincount(y_te)) == [1] * 5 + [2] * 5
+    np.testing.assert_array_equal(y_tr, X_tr % 10)
+
+
+@given(st.lists(st.integers(0, 7), max_size=60), st.lists(st.integers(1, 8), min_size=2, max_size=3), st.integers(0, 9))
+@example([0, 0, 0, 0], [3, 2, 3], 0)
+def test_stratified_split_sizes_and_class_counts_for_any_data(labels, weights, seed):
+    y, fractions = np.array(labels, dtype=np.int64), [w / sum(weights) for w in weights]
+    X = np.arange(len(y))
+    parts = data.train_val_test_split(X, y, fractions, seed=seed, stratify=True)
+    unstratified = data.train_val_test_split(X, y, fractions, seed=seed)
+    assert [len(part) for part in parts[::2]] == [len(part) for part in unstratified[::2]]
+    assert sorted(np.concatenate(parts[::2])) == list(range(len(y)))  # every sample exactly once
+    for X_part, y_part, fraction in zip(parts[::2], parts[1::2], fractions):
+        np.testing.assert_array_equal(y_part, y[X_part])
+        for c in np.unique(y):
+            # Within 1, and no tighter bound holds: 4 samples of one class cut (3/8, 2/8, 3/8) give parts
+            # of 2, 0, 2 as without stratify (1.5 and 2.5 both round to 2), 0 where the share is 1.
+            assert abs(np.sum(y_part == c) - np.sum(y == c) * fraction) <= 1 + 1e-9
+    again = data.train_val_test_split(X, y, fractions, seed=seed, stratify=True)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+
+
 def test_split_fractions_must_sum_to_one():
     with pytest.raises(ValueError, match=r"fractions must be .* summing to 1, got \(0.6, 0.3, 0.3\)"):
         data.train_val_test_split(np.zeros((10, 2)), np.zeros(10), (0.6, 0.3, 0.3))
@@ -60,6 +87,24 @@ def test_dataloader_batches_cover_the_data_in_order():
     np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
     dropped = data.DataLoader(X, y, batch_size=4, drop_last=True)
     assert len(dropped) == 2 and [len(b[0]) for b in dropped] == [4, 4]
+
+
+def test_dataloader_makes_python_lists_float32_and_keeps_integer_labels():
+    xb, yb = next(iter(data.DataLoader([[1.0, 2.0], [3.0, 4.0]], [0, 1])))
+    assert xb.dtype == np.float32 and yb.dtype == np.int64
+    np.testing.assert_array_equal(yb.data, [0, 1])
+    xb, yb = next(iter(data.DataLoader([[1, 2]], [0.5])))  # integer features too, as Tensor([[1, 2]]); float targets
+    assert xb.dtype == np.float32 and yb.dtype == np.float32
+    X_tr, y_tr, X_te, y_te = data.train_val_test_split([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1], (0.5, 0.5))
+    assert X_tr.dtype == np.float32 and y_tr.dtype == np.int64
+
+
+def test_dataloader_keeps_the_dtype_of_numpy_arrays():
+    X, y = np.array([[1.0, 2.0]]), np.array([0], dtype=np.int32)
+    xb, yb = next(iter(data.DataLoader(X, y)))
+    assert xb.dtype == np.float64 and yb.dtype == np.int32
+    xb, yb = next(iter(data.DataLoader(X, np.array([0.5]))))
+    assert yb.dtype == np.float64
 
 
 @given(st.integers(0, 40), st.integers(1, 12), st.booleans(), st.booleans())

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Tensor
+from ..engine import Tensor, _as_array
 from ..random import default_generator
 
 _DIGITS = Path(__file__).with_name("digits.npz")
@@ -20,31 +20,80 @@ def load_digits():
 
 
 def _arrays(X, y):
-    X = X.data if isinstance(X, Tensor) else np.asarray(X)
-    y = y.data if isinstance(y, Tensor) else np.asarray(y)
+    # Tensor's rule: Python numbers and lists become float32, NumPy arrays keep their dtype. Labels in a
+    # list keep integers as integers (int64), as cross_entropy, one_hot and accuracy want them.
+    X = X.data if isinstance(X, Tensor) else _as_array(X, None)
+    if isinstance(y, Tensor):
+        y = y.data
+    elif not isinstance(y, np.ndarray):
+        y = np.asarray(y)
+        y = y.astype(np.float32) if y.dtype.kind == "f" else y
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
     return X, y
+
+
+def _class_counts(class_sizes, fractions, sizes):
+    """counts[i, j], how many samples of class i go to part j: rows sum to the class sizes, columns to the
+    part sizes, and each count is within 1 of class_sizes[i] * fractions[j]."""
+    target = np.outer(class_sizes, fractions)
+    slack = 1e-9 * (class_sizes[:, None] + 1)  # the fractions may sum to 1 only within 1e-9
+    low = np.maximum(np.ceil(target - 1 - slack), 0).astype(int)
+    high = np.floor(target + 1 + slack).astype(int)
+    cuts = np.round(np.cumsum(fractions)[:-1] * class_sizes[:, None]).astype(int)
+    counts = np.diff(cuts, prepend=0, append=class_sizes[:, None], axis=1)  # each class cut on its own
+    # The part sizes drift (ten classes of 5 cut 0.7/0.3 give 40/10, not 35/15). Move samples from parts with
+    # too many to parts with too few along a shortest chain of parts, each step moving one sample of some
+    # class within the bounds: a max-flow augmenting path, which always exists, since
+    # class_sizes[i] * sizes[j] / n is a solution within the bounds, so an integer one exists too.
+    while (excess := counts.sum(0) - sizes).any():
+        can_give, can_take = counts > low, counts < high
+        capacity = (can_give[:, :, None] & can_take[:, None, :]).sum(0)  # [j, k]: classes that can move j -> k
+        came_from = {j: None for j in np.flatnonzero(excess > 0)}
+        queue = list(came_from)
+        for j in queue:  # breadth-first: the queue grows while we walk it
+            for k in np.flatnonzero(capacity[j]):
+                if k not in came_from:
+                    came_from[k] = j
+                    queue.append(k)
+        path = [next(k for k in queue if excess[k] < 0)]
+        while came_from[path[-1]] is not None:
+            path.append(came_from[path[-1]])
+        path.reverse()  # from a part with too many to one with too few
+        steps = list(zip(path, path[1:]))
+        amount = min(excess[path[0]], -excess[path[-1]], *(capacity[j, k] for j, k in steps))
+        moves = []
+        for j, k in steps:  # chosen before any move, so each class moves at most once per step, within bounds
+            # the classes most over their share in j and under it in k
+            gain = np.where(can_give[:, j] & can_take[:, k], counts[:, j] - target[:, j] - counts[:, k] + target[:, k],
+                            -np.inf)  # fmt: skip
+            moves.append((j, k, np.argsort(-gain, kind="stable")[:amount]))
+        for j, k, classes in moves:
+            counts[classes, j] -= 1
+            counts[classes, k] += 1
+    return counts
 
 
 def train_val_test_split(X, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify=False):
     """Shuffle the samples and cut them into parts of the given fractions (which must sum to 1).
 
     Returns X and y of each part in turn: with three fractions (X_train, y_train, X_val, y_val, X_test,
-    y_test), with two (X_train, y_train, X_test, y_test). Parts are NumPy arrays. `stratify=True` cuts each
-    class separately, so every part keeps the class proportions of y (up to rounding)."""
+    y_test), with two (X_train, y_train, X_test, y_test). Parts are NumPy arrays. `stratify=True` keeps the
+    class proportions of y in every part: the parts have the sizes they have without it, and each class's
+    count in a part is within 1 of the class's size times the part's fraction."""
     X, y = _arrays(X, y)
     fractions = tuple(fractions)
     if len(fractions) < 2 or min(fractions) <= 0 or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9):
         raise ValueError(f"train_val_test_split: fractions must be 2 or more positive numbers summing to 1, "
                          f"got {fractions} (sum {sum(fractions):g})")  # fmt: skip
     rng = np.random.default_rng(seed)
+    cuts = np.round(np.cumsum(fractions)[:-1] * len(y)).astype(int)
+    sizes = np.diff(cuts, prepend=0, append=len(y))
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
-    parts = [[] for _ in fractions]
-    for members in groups:
-        members = rng.permutation(members)
-        bounds = np.round(np.cumsum(fractions)[:-1] * len(members)).astype(int)
-        for part, chunk in zip(parts, np.split(members, bounds)):
+    counts = _class_counts(np.array([len(members) for members in groups], dtype=int), fractions, sizes)
+    parts = [[np.zeros(0, int)] for _ in fractions]
+    for members, row in zip(groups, counts):
+        for part, chunk in zip(parts, np.split(rng.permutation(members), np.cumsum(row)[:-1])):
             part.append(chunk)
     out = []
     for part in parts:
@@ -58,7 +107,8 @@ class DataLoader:
 
     `shuffle=True` draws a new order every epoch, from `np.random.default_rng(seed)` or, with seed None,
     from the library's default generator (so `manual_seed` makes it repeatable). `len(loader)` is the
-    number of batches; `drop_last=True` leaves out a last, smaller batch."""
+    number of batches; `drop_last=True` leaves out a last, smaller batch. Python lists become float32 (integer
+    labels stay int64) and NumPy arrays keep their dtype, as for Tensor."""
 
     def __init__(self, X, y, batch_size=32, shuffle=False, seed=None, drop_last=False):
         if batch_size < 1:
