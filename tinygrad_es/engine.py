@@ -135,6 +135,12 @@ def unbroadcast(grad, shape):
     raise ValueError(f"a gradient of shape {grad.shape} does not fit an input of shape {shape}")
 
 
+def _sizes(args):
+    """What a method taking sizes or axes was given, as PyTorch takes them: f(2, 3), f((2, 3)) or
+    f([2, 3]) are all (2, 3)."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
 def _as_array(data, dtype):
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
@@ -251,8 +257,7 @@ class Tensor:
                 )
             gradient = np.array(1, self.data.dtype, ndmin=self.data.ndim)  # 1, in the output's shape
         else:
-            # a copy: a leaf keeps it as its .grad, and later backward calls add into that
-            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
+            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
 
@@ -389,8 +394,7 @@ class Tensor:
         return ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
 
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, shape=shape)
+        return ops.Reshape.apply(self, shape=_sizes(shape))
 
     view = reshape
 
@@ -429,14 +433,13 @@ class Tensor:
 
     def permute(self, *axes):
         """The axes in a new order, which names every axis once (as ints or one tuple); none reverses them."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return ops.Transpose.apply(self, axes=tuple(axes) or None)
+        return ops.Transpose.apply(self, axes=_sizes(axes) or None)
 
     T = property(lambda self: ops.Transpose.apply(self, axes=None))
 
     def expand(self, *shape):
         """The tensor broadcast to `shape`; -1 keeps an existing axis's size (PyTorch)."""
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = _sizes(shape)
         new = len(shape) - self.ndim  # leading axes that are new
         shape = tuple(self.shape[i - new] if n == -1 and i >= new else n for i, n in enumerate(shape))
         return ops.Expand.apply(self, shape=shape)
@@ -498,10 +501,8 @@ def _propagate(root, gradient, retain_graph):
     added to its `.grad` as soon as it arrives; only a leaf with hooks waits for the sum of all
     its shares (its hooks see the total, as in PyTorch)."""
     if root.grad_fn is None:
-        if root._hooks:
-            _accumulate(root, _run_hooks(root._hooks, gradient), private=False)
-        else:
-            _accumulate(root, gradient)
+        # the caller's array (or a hook's): copied, as later backward calls add into a leaf's .grad
+        _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient, private=False)
         return
     key = -root.grad_fn.creation
     # pending: the gradient summed so far of each node (key -creation, <= 0) and of each leaf with
@@ -556,7 +557,7 @@ def _accumulate(leaf, grad, private=True):
     one else holds it (its reference count is at most that of an array held only by `_propagate`'s
     loop over an op's gradients: measured below). Anything else (a view, the caller's array, one
     array handed to two inputs, an array an op kept) is copied first, and so is a gradient hooks
-    have seen (`private=False`): the count cannot tell whether a hook kept it."""
+    have seen or the caller gave (`private=False`): the count cannot tell whether they kept it."""
     if leaf.grad is not None:
         leaf.grad.data += grad
     elif (private and type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype

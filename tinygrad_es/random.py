@@ -5,7 +5,7 @@ and falls back to this one; `manual_seed(n)` makes a whole run repeatable.
 """
 import numpy as np
 
-from .engine import Tensor
+from .engine import Tensor, _sizes
 
 _default = np.random.default_rng()
 
@@ -21,21 +21,13 @@ def default_generator():
     return _default
 
 
-def _shape(args):
-    """The shape a creation function was given, as PyTorch takes it: `f(2, 3)`, `f((2, 3))` or
-    `f([2, 3])`; `f()` and `f(())` are 0-d."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return args
-
-
 def randn(*shape, requires_grad=False, dtype=np.float32, generator=None):
     """Samples of N(0, 1)."""
-    data = (generator or _default).standard_normal(_shape(shape)).astype(dtype)
+    data = (generator or _default).standard_normal(_sizes(shape)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, requires_grad=False, dtype=np.float32, generator=None):
     """Samples of U[0, 1)."""
-    data = (generator or _default).random(_shape(shape)).astype(dtype)
+    data = (generator or _default).random(_sizes(shape)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
