@@ -377,6 +377,27 @@ def test_std_of_equal_values_has_a_zero_gradient():
     assert gradcheck(lambda x: x.std(axis=0, keepdims=True), leaf(np.arange(6.0).reshape(3, 2) ** 2))
 
 
+@pytest.mark.filterwarnings("error")
+def test_max_and_min_of_a_slice_holding_nan_are_nan_and_its_nans_take_the_gradient():
+    x = leaf([[np.nan, 1.0, np.nan], [2.0, 3.0, 3.0]])
+    out = x.max(axis=1)
+    out.sum().backward()
+    assert np.isnan(out.data[0]) and out.data[1] == 3
+    np.testing.assert_array_equal(x.grad.data, [[0.5, 0, 0.5], [0, 0.5, 0.5]])  # PyTorch's amax shares the same way
+    np.testing.assert_array_equal(grads_of(lambda t: t.min(), [1.0, np.nan])[0], [0, 1])
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_over_an_empty_axis_is_nan_without_warnings(dtype):
+    x = Tensor(np.zeros((0, 3), dtype), requires_grad=True)
+    by_column = x.mean(axis=0)
+    assert by_column.dtype == dtype and np.isnan(by_column.data).all() and by_column.shape == (3,)
+    assert x.mean(axis=1).shape == (0,) and np.isnan(x.mean().item())
+    by_column.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
 def test_variance_of_one_value_is_nan_with_a_nan_gradient():
     x = leaf([2.0])
     with pytest.warns(RuntimeWarning):  # NumPy's, as PyTorch warns about the degrees of freedom

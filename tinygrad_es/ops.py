@@ -274,25 +274,35 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """The mean over an empty axis is nan, as in PyTorch, without NumPy's warnings."""
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        if x.size == 0:  # 0 / 0: NumPy's mean would warn twice
+            with np.errstate(invalid="ignore"):
+                return x.sum(axis=axis, keepdims=keepdims) / x.dtype.type(_count(x.shape, axis))
         return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad / _count(ctx.shape, ctx.axis), ctx.shape, ctx.axis, ctx.keepdims)
+        # over an empty axis the gradient has no entries: any divisor but 0 gives it
+        return _spread(grad / max(_count(ctx.shape, ctx.axis), 1), ctx.shape, ctx.axis, ctx.keepdims)
 
 
 class Max(Function):
-    """Where several elements tie for the max, they share its gradient equally."""
+    """Where several elements tie for the max, they share its gradient equally. A slice holding
+    nan has nan as its max (NumPy, PyTorch), and its nans take the gradient."""
 
     reduce = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
         out = cls.reduce(x, axis=axis, keepdims=True)
-        share = (x == out).astype(x.dtype)
+        hit = x == out
+        if np.isnan(out).any():  # nan == nan is False: such a slice would share its gradient among none
+            hit |= np.isnan(x) & np.isnan(out)
+        share = hit.astype(x.dtype)
         share /= share.sum(axis=axis, keepdims=True)
         ctx.share = share
         ctx.axis, ctx.keepdims = axis, keepdims
