@@ -300,8 +300,8 @@ class Max(Function):
     def forward(cls, ctx, x, axis, keepdims):
         out = cls.reduce(x, axis=axis, keepdims=True)
         hit = x == out
-        if np.isnan(out).any():  # nan == nan is False: such a slice would share its gradient among none
-            hit |= np.isnan(x) & np.isnan(out)
+        if np.isnan(out).any():  # nan == nan is False; a nan makes its whole slice's max nan, so it is a max
+            hit |= np.isnan(x)
         share = hit.astype(x.dtype)
         share /= share.sum(axis=axis, keepdims=True)
         ctx.share = share
