@@ -11,7 +11,7 @@ import harness  # first: pins BLAS threads before NumPy loads
 import numpy as np
 
 import tinygrad_es as tg
-from tinygrad_es import activations, ops
+from tinygrad_es import activations, fused, helpers
 
 TARGET_US = 3.0
 
@@ -38,13 +38,7 @@ def _matmul_backward(g, y, p, gp):
     return g @ p[0].T
 
 
-def _sum_backward(g, shape, p, gp):
-    out = np.empty(shape, g.dtype)  # np.broadcast_to would cost 2 us more
-    out[...] = g
-    return out
-
-
-def _linear_forward(y, p):  # the NumPy calls ops.Linear makes (ndarray.dot, bias sum as a product with ones)
+def _linear_forward(y, p):  # the NumPy calls fused.linear makes (ndarray.dot, bias sum as a product with ones)
     out = y.dot(p[0].T)
     out += p[1]
     return out, y
@@ -52,13 +46,8 @@ def _linear_forward(y, p):  # the NumPy calls ops.Linear makes (ndarray.dot, bia
 
 def _linear_backward(g, y, p, gp):
     gp[0] += g.T.dot(y)
-    gp[1] += ops._ones(len(g), g.dtype).dot(g)  # the same cached vector
+    gp[1] += helpers.ones(len(g), g.dtype).dot(g)  # the same cached vector
     return g.dot(p[0])
-
-
-def _sigmoid_forward(y, p):  # the op's own NumPy calls; backward needs (f, 1 + e^x)
-    out, denominator = activations._sigmoid(y)
-    return out, (out, denominator)
 
 
 OPS = {
@@ -66,7 +55,7 @@ OPS = {
     "mul": (lambda y, p: y * p[0], lambda y, p: (y * p[0], y), _mul_backward, (4,), [(4,)]),
     "matmul": (lambda y, p: y @ p[0], lambda y, p: (y @ p[0], y), _matmul_backward, (4, 4), [(4, 4)]),
     "linear": (
-        lambda y, p: ops.linear(y, p[0], p[1]),
+        lambda y, p: fused.linear(y, p[0], p[1]),
         _linear_forward,
         _linear_backward,
         (4, 4),
@@ -75,7 +64,7 @@ OPS = {
     "sum": (
         lambda y, p: y.sum(axis=1, keepdims=True),
         lambda y, p: (y.sum(axis=1, keepdims=True), y.shape),
-        _sum_backward,
+        lambda g, shape, p, gp: np.broadcast_to(g, shape),
         (4, 4),
         [],
     ),
@@ -88,8 +77,8 @@ OPS = {
     ),
     "sigmoid": (
         lambda y, p: activations.sigmoid(y),
-        _sigmoid_forward,
-        lambda g, parts, p, gp: g * (parts[0] / parts[1]),
+        lambda y, p: _twice(activations._sigmoid(y)),  # the op's own NumPy calls
+        lambda g, out, p, gp: g * out * (1 - out),
         (4,),
         [],
     ),

@@ -81,9 +81,9 @@ def test_detach_restores_the_optimizer_and_removes_the_hooks():
     layer = nn.Dense(2, 2, activation="relu")
     optimizer = optim.SGD(layer.parameters(), lr=0.1)
     with Diagnostics(layer, optimizer) as diag:
-        layer(Tensor(np.ones((1, 2)))).sum().backward()
+        layer(Tensor(np.ones((1, 2), np.float32))).sum().backward()
         optimizer.step()
-    layer(Tensor(np.ones((1, 2)))).sum().backward()
+    layer(Tensor(np.ones((1, 2), np.float32))).sum().backward()
     optimizer.step()
     assert diag.steps == [0] and "step" not in optimizer.__dict__
     assert layer.activation._forward_hooks == {}
@@ -132,7 +132,7 @@ def test_report_is_a_table_of_the_last_step():
     diag = Diagnostics(model)
     assert "nothing recorded" in diag.report()
     with diag:
-        model(Tensor(np.ones((4, 3)))).sum().backward()
+        model(Tensor(np.ones((4, 3), np.float32))).sum().backward()
         diag.step()
     text = diag.report()
     assert text.splitlines()[0] == "step 0 (1 recorded)"
@@ -152,7 +152,7 @@ def test_plot_writes_a_png(tmp_path, rng):
     with Diagnostics(model) as diag:
         for _ in range(3):
             model.zero_grad()
-            model(Tensor(rng.standard_normal((4, 3)))).sum().backward()
+            model(Tensor(rng.standard_normal((4, 3), np.float32))).sum().backward()
             diag.step()
     path = diag.plot(tmp_path / "diag.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

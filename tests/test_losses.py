@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_es as tg
+from tinygrad_es import functional as F
 from tinygrad_es import losses, nn
 
 
@@ -151,7 +152,7 @@ def test_gradients_match_finite_differences(rng, reduction):
 
 def test_cross_entropy_is_one_node_on_the_logits(rng):
     z = tg.Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    loss = losses.cross_entropy(z, np.array([0, 1, 2]))
+    loss = F.cross_entropy(z, np.array([0, 1, 2]))
     assert type(loss.grad_fn).__name__ == "CrossEntropy" and loss.grad_fn.inputs[0] is z
     assert loss.dtype == np.float32
     assert type(losses.mse_loss(z, tg.Tensor(np.zeros((3, 4), np.float32))).grad_fn).__name__ == "MSELoss"
@@ -203,10 +204,10 @@ def test_float_class_targets_are_rejected():
     z = tg.Tensor(np.zeros((3, 4), np.float32), requires_grad=True)
     with pytest.raises(TypeError, match=r"cross_entropy: a target of shape \(3,\) holds class indices, which must be"):
         losses.cross_entropy(z, np.array([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match=r"class indices must be in \[0, 4\), got values in \[0, 4\]"):
+    with pytest.raises(IndexError, match=r"class indices must be in \[0, 4\), got values in \[0, 4\]"):
         losses.cross_entropy(z, np.array([0, 1, 4]))
     for negative in (np.array([0, -1, 2]), np.array([0, -1, 2], np.int32)):  # must not wrap around
-        with pytest.raises(ValueError, match=r"class indices must be in \[0, 4\), got values in \[-1, 2\]"):
+        with pytest.raises(IndexError, match=r"class indices must be in \[0, 4\), got values in \[-1, 2\]"):
             losses.cross_entropy(z, negative)
     with pytest.raises(ValueError, match=r"cross_entropy: input has shape \(3, 4\), so target must be"):
         losses.cross_entropy(z, np.array([[0, 1, 2]]))
@@ -215,7 +216,7 @@ def test_float_class_targets_are_rejected():
 
 
 def test_binary_cross_entropy_refuses_values_outside_0_1():
-    with pytest.raises(ValueError, match="binary_cross_entropy: input must be probabilities"):
+    with pytest.raises(RuntimeError, match="binary_cross_entropy: all elements of input should be between 0 and 1"):
         losses.binary_cross_entropy(t64([0.5, 1.5]), t64([0.0, 1.0]))
 
 

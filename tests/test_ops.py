@@ -122,11 +122,11 @@ def test_matmul_with_array_on_the_left(rng):
 
 def test_linear_fused_matches_matmul_plus_bias(rng):
     x, w, b = rng.standard_normal((5, 3)), rng.standard_normal((4, 3)), rng.standard_normal(4)
-    fused = tg.ops.linear(leaf(x), leaf(w), leaf(b))
+    fused = tg.fused.linear(leaf(x), leaf(w), leaf(b))
     np.testing.assert_allclose(fused.data, x @ w.T + b)
-    assert gradcheck(tg.ops.linear, (leaf(x), leaf(w), leaf(b)))
-    assert gradcheck(tg.ops.linear, (leaf(rng.standard_normal((2, 5, 3))), leaf(w), leaf(b)))
-    assert gradcheck(lambda x, w: tg.ops.linear(x, w), (leaf(rng.standard_normal(3)), leaf(w)))
+    assert gradcheck(tg.fused.linear, (leaf(x), leaf(w), leaf(b)))
+    assert gradcheck(tg.fused.linear, (leaf(rng.standard_normal((2, 5, 3))), leaf(w), leaf(b)))
+    assert gradcheck(lambda x, w: tg.fused.linear(x, w), (leaf(rng.standard_normal(3)), leaf(w)))
 
 
 @given(batch=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3), data=st.data())
@@ -134,15 +134,15 @@ def test_linear_takes_any_number_of_batch_axes(batch, data):
     x = data.draw(hnp.arrays(np.float64, batch + (3,), elements=values))
     w = data.draw(hnp.arrays(np.float64, (2, 3), elements=values))
     b = data.draw(hnp.arrays(np.float64, (2,), elements=values))
-    out = tg.ops.linear(leaf(x), leaf(w), leaf(b))
+    out = tg.fused.linear(leaf(x), leaf(w), leaf(b))
     assert out.shape == batch + (2,)
     np.testing.assert_allclose(out.data, x @ w.T + b, atol=1e-12)
-    assert gradcheck(tg.ops.linear, (leaf(x), leaf(w), leaf(b)))
+    assert gradcheck(tg.fused.linear, (leaf(x), leaf(w), leaf(b)))
 
 
 def test_linear_of_a_0d_input_is_an_error():
-    with pytest.raises(ValueError, match=r"Linear: a 0-d input has no features axis \(input shapes \(\), \(2, 1\)"):
-        tg.ops.linear(leaf(1.0), leaf(np.ones((2, 1))))
+    with pytest.raises(ValueError, match=r"linear: the input needs at least 1 dimension .*\(input shapes \(\), \(2,"):
+        tg.fused.linear(leaf(1.0), leaf(np.ones((2, 1))))
 
 
 axes = st.sampled_from([None, 0, -1, (0, 1), 1])
@@ -232,9 +232,9 @@ def test_squeeze_of_given_axes_drops_only_those_of_length_1(shape, data):
 
 def test_bad_axes_for_shape_ops_are_errors_naming_the_op():
     x = leaf(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"Transpose: .*\(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"Permute: .*\(2, 3, 4\)"):
         x.permute(1, 0)  # a permutation names every axis
-    with pytest.raises(ValueError, match=r"transpose: axes \(0, 5\) out of range for shape \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"transpose: axis 5 is out of bounds for array of dimension 3"):
         x.transpose(0, 5)
     with pytest.raises(ValueError, match="flatten: axis 5 is out of bounds"):
         x.flatten(5)

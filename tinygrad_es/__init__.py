@@ -1,24 +1,37 @@
 """tinygrad_es: a small, readable reverse-mode autograd framework on NumPy."""
+
 import numpy as np
 
-from . import data, functional, nn, optim
+from . import activations, autograd, data, functional, fused, nn, optim
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from .engine import Function, Tensor, _sizes, is_grad_enabled, no_grad, tensor, unbroadcast
+from .creation import ones, rand, randn, tensor, zeros
+from .engine import Function, OpError, Tensor, enable_grad, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck
-from .ops import concatenate, maximum, minimum, stack, where
-from .random import default_generator, manual_seed, rand, randn
+from .ops import (
+    abs,
+    add,
+    clip,
+    concatenate,
+    div,
+    exp,
+    log,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    mul,
+    pow,
+    sqrt,
+    stack,
+    sub,
+    sum,
+    where,
+)
+from .random import default_generator, manual_seed
 from .serialization import load, save
 
 cat = concatenate
+clamp = clip
 float32, float64 = np.float32, np.float64
-
-
-def zeros(*shape, requires_grad=False, dtype=np.float32):
-    return Tensor(np.zeros(_sizes(shape), dtype), requires_grad=requires_grad)
-
-
-def ones(*shape, requires_grad=False, dtype=np.float32):
-    return Tensor(np.ones(_sizes(shape), dtype), requires_grad=requires_grad)
-
 
 __version__ = "0.1.0"

@@ -1,64 +1,259 @@
 """Activation functions: each its own op, formula and derivative side by side.
 
-Most are elementwise and subclass `Elementwise`: `value` computes f(x) and keeps on the op what
-`slope` needs to give f'(x); backward multiplies the incoming gradient by that slope. At kinks
-the derivative is PyTorch's (stated in each docstring). Exponentials never get an argument
-that would overflow or underflow (see `_EXP_LIMIT`), so any input in [-1e4, 1e4] gives finite
-values and raises no floating-point warning. A ValueError raised in a forward reaches the user
-with the op's name and the input shapes, added by the engine.
+At kinks the derivative is PyTorch's (stated in each docstring). Exponentials never get an argument
+that would overflow (`_EXP_LIMIT`), so any input in [-1e4, 1e4] gives finite values and no
+floating-point warning. As every op's, the backward formulas are plain NumPy that also runs on
+Tensors (engine.py), so each activation can be differentiated twice and more.
 """
+
 import math
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from .engine import Function
+from .engine import Function, OpError, Tensor
+from .ops import _axis, _silent
 from .random import default_generator
 
-
-class _ExpLimits(dict):
-    """dtype -> |t| up to which e^t and e^-t are finite normal numbers, with room to spare for a
-    sum or a quotient; float64's for any other dtype. Arguments of exp are clamped to it: beyond
-    it the result is 0 or 1 to the dtype's precision anyway. A dict lookup, not a function call:
-    every sigmoid goes through it."""
-
-    def __missing__(self, dtype):
-        return 700.0
+# |x| up to which e^x and e^-x are finite normal numbers, with room for a sum or a quotient; beyond
+# it sigmoid and its kin are 0 or 1 to the dtype's precision anyway. float64's for other dtypes.
+_EXP_LIMIT = {np.dtype(np.float16): 9.0, np.dtype(np.float32): 80.0}
 
 
-_EXP_LIMIT = _ExpLimits({np.dtype(np.float16): 9.0, np.dtype(np.float32): 80.0, np.dtype(np.float64): 700.0})
-
-
-class _ExpConstants(dict):
-    """dtype -> (-limit, limit, 1) as 0-d arrays of that dtype (float64 for other kinds): the
-    bounds of exp's argument and the 1 of 1 + e^x. NumPy combines an array with a 0-d array of
-    its own dtype about 0.2 us faster than with a Python number, which it first has to promote;
-    sigmoid makes three such calls."""
-
-    def __missing__(self, dtype):
-        floating = dtype if dtype.kind in "fc" else np.dtype(np.float64)
-        limit = _EXP_LIMIT[floating]
-        constants = self[dtype] = (np.array(-limit, floating), np.array(limit, floating), np.array(1, floating))
-        return constants
-
-
-_EXP_CONSTANTS = _ExpConstants()
-
-
-def _exp(x):
-    """e^x with x clamped to +-_EXP_LIMIT."""
-    low, high, _ = _EXP_CONSTANTS[x.dtype]
-    t = np.maximum(x, low)
-    np.minimum(t, high, out=t)
-    return np.exp(t, out=t)
+def _exp_limit(x):
+    return _EXP_LIMIT.get(x.dtype, 700.0)
 
 
 def _sigmoid(x):
-    """(sigmoid(x), 1 + e^x): e^x / (1 + e^x) with x clamped, the fastest form we timed that never
-    warns. 1 / (1 + e^x) is 1 - sigmoid(x) without cancellation near sigmoid = 1."""
-    e = _exp(x)
-    denominator = e + _EXP_CONSTANTS[x.dtype][2]
-    return np.divide(e, denominator, out=e), denominator
+    """1 / (1 + e^-x), as e^x / (1 + e^x) with x clamped: never overflows, and keeps its relative
+    precision for x << 0."""
+    limit = _exp_limit(x)
+    e = np.exp(x.clip(-limit, limit))
+    return e / (1 + e)
+
+
+def _softplus(x):
+    """log(1 + e^x) without overflow: x itself where e^x would overflow (the two agree there)."""
+    limit = _exp_limit(x)
+    return np.where(x > limit, x, np.log1p(np.exp(np.minimum(x, limit))))
+
+
+class Elementwise(Function):
+    """An activation applied element by element, with one tensor input: dL/dx = dL/dy * f'(x).
+    A Dense layer can run it inside its own graph node (fused.py)."""
+
+
+# ---- sigmoid and tanh family ---------------------------------------------------------------------
+class Sigmoid(Elementwise):
+    """f(x) = 1 / (1 + e^-x);  f'(x) = f(x) (1 - f(x))."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = _sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Tanh(Elementwise):
+    """f(x) = (e^x - e^-x) / (e^x + e^-x);  f'(x) = 1 - f(x)^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class LogSigmoid(Elementwise):
+    """f(x) = log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|);  f'(x) = 1 - sigmoid(x) = sigmoid(-x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _sigmoid(-x)
+
+
+class Softsign(Elementwise):
+    """f(x) = x / (1 + |x|);  f'(x) = 1 / (1 + |x|)^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + np.abs(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + np.abs(x)) ** 2
+
+
+class Tanhshrink(Elementwise):
+    """f(x) = x - tanh(x);  f'(x) = tanh(x)^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x - np.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.tanh(x) ** 2
+
+
+# ---- rectifiers ----------------------------------------------------------------------------------
+class ReLU(Elementwise):
+    """f(x) = max(0, x);  f'(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+
+class LeakyReLU(Elementwise):
+    """f(x) = x if x > 0 else a x;  f'(x) = 1 if x > 0 else a (a at the kink, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.negative_slope = negative_slope
+        return np.where(positive, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return np.where(positive, grad, grad * ctx.negative_slope)
+
+
+class RReLU(Elementwise):
+    """Leaky ReLU whose slope a ~ U(lower, upper) is drawn anew for every element on every
+    forward (training mode); backward uses the same slopes. f'(x) = 1 if x > 0 else a."""
+
+    @staticmethod
+    def forward(ctx, x, lower, upper, generator):
+        slopes = (generator or default_generator()).uniform(lower, upper, np.shape(x)).astype(x.dtype)
+        k = np.where(x > 0, x.dtype.type(1), slopes)
+        ctx.save_for_backward(k)
+        return x * k
+
+    @staticmethod
+    def backward(ctx, grad):
+        (k,) = ctx.saved_tensors
+        return grad * k
+
+
+def _channel_slope(weight, ndim):
+    """PReLU's slopes shaped to broadcast against an input of `ndim` axes: one shared, or one per
+    channel along axis 1."""
+    return weight.reshape(()) if weight.size == 1 else weight.reshape((-1,) + (1,) * (ndim - 2))
+
+
+class PReLU(Function):
+    """f(x) = x if x > 0 else a x, the slope a learned: one shared, or one per channel (axis 1).
+    df/dx = 1 if x > 0 else a;  df/da = 0 if x > 0 else x, summed over all but the channel axis."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        if weight.size != 1 and not (weight.ndim == 1 and x.ndim >= 2 and x.shape[1] == weight.shape[0]):
+            raise OpError(f"weight of shape {weight.shape} needs one slope, or one per channel of the input's "
+                          f"axis 1; got input of shape {x.shape}")
+        ctx.save_for_backward(x, weight)
+        return np.where(x > 0, x, _channel_slope(weight, x.ndim) * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight = ctx.needs_input_grad
+        positive = x > 0
+        gx = np.where(positive, grad, grad * _channel_slope(weight, x.ndim)) if needs_x else None
+        gw = None
+        if needs_weight:
+            axes = None if weight.size == 1 else (0, *range(2, x.ndim))
+            gw = np.where(positive, 0, grad * x).sum(axis=axes).reshape(weight.shape)
+        return gx, gw
+
+
+class ELU(Elementwise):
+    """f(x) = x if x > 0 else alpha (e^x - 1);  f'(x) = 1 if x > 0 else alpha e^x (alpha at the
+    kink, as PyTorch). SELU passes `scale`, multiplying f and f' by it."""
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale=1.0):
+        ctx.save_for_backward(x)
+        ctx.alpha, ctx.scale = alpha, scale
+        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        scale = ctx.scale
+        return np.where(x > 0, grad * scale, grad * (scale * ctx.alpha) * np.exp(np.minimum(x, 0)))
+
+
+class SELU(ELU):
+    """f(x) = scale elu(x, alpha) with the constants of Klambauer et al. (2017) below;
+    f'(x) = scale if x > 0 else scale alpha e^x (scale alpha at the kink, as PyTorch)."""
+
+    ALPHA = 1.6732632423543772848170429916717
+    SCALE = 1.0507009873554804934193349852946
+
+    @staticmethod
+    def forward(ctx, x):
+        return ELU.forward(ctx, x, SELU.ALPHA, SELU.SCALE)
+
+
+class CELU(Elementwise):
+    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * np.exp(np.minimum(x, 0) / ctx.alpha))
+
+
+class Softplus(Elementwise):
+    """f(x) = log(1 + e^(beta x)) / beta, and x where beta x > threshold;
+    f'(x) = sigmoid(beta x), and 1 where linear."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        linear = x * beta > threshold
+        ctx.save_for_backward(x, linear)
+        ctx.beta = beta
+        return np.where(linear, x, _softplus(x * beta) / beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, linear = ctx.saved_tensors
+        return np.where(linear, grad, grad * _sigmoid(x * ctx.beta))
 
 
 # erfc(z) = t exp(P(u) - z^2) for z >= 0, with t = 2 / (2 + z) and u = 2t - 1 = (2 - z) / (2 + z)
@@ -72,218 +267,35 @@ _ERFC_POLY = (
     0.00067369624562106547, -0.0001462411996729981, -0.0023458146860594799, 0.0017589329255461358,
     0.00882493869732443, -0.0098726893289288343, -0.046895610234684706, 0.047343306841008549,
     0.67264322397767129, -0.67179408405668861,
-)
+)  # fmt: skip
 
 
-def _normal_cdf(x):
-    """Phi(x) = erfc(-x / sqrt(2)) / 2 (NumPy has no erf)."""
-    # z is capped where erfc(z) still is a normal number (e^-z^2 well above the smallest one).
-    z = np.minimum(np.abs(x) * math.sqrt(0.5), math.sqrt(_EXP_LIMIT[x.dtype] - 8))
-    t = 2 / (2 + z)
-    u = 2 * t - 1
-    p = np.full_like(u, _ERFC_POLY[0])
-    for c in _ERFC_POLY[1:]:  # Horner, in place
-        p *= u
-        p += c
-    p -= z * z
-    half_erfc = np.exp(p, out=p)
-    half_erfc *= 0.5 * t
-    return np.where(x < 0, half_erfc, 1 - half_erfc)
+def _normal_pdf(x):
+    return np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
 
 
-class Elementwise(Function):
-    """Base of the elementwise activations: y = f(x), dL/dx = dL/dy * f'(x).
-
-    A subclass defines `value(self, x, **options)`, returning f(x) and keeping on `self` what
-    `slope(self)` needs to return f'(x) (an array, or a number where f' is constant)."""
+class NormalCDF(Function):
+    """Phi(x) = erfc(-x / sqrt(2)) / 2, the standard normal CDF (NumPy has no erf);
+    Phi'(x) = phi(x) = e^(-x^2/2) / sqrt(2 pi)."""
 
     @staticmethod
-    def forward(ctx, x, **options):
-        return ctx.value(x, **options)
+    @_silent
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        # z is capped where erfc(z) still is a normal number (e^-z^2 well above the smallest one)
+        z = np.minimum(np.abs(x) * math.sqrt(0.5), math.sqrt(_exp_limit(x) - 8))
+        t = 2 / (2 + z)
+        u = 2 * t - 1
+        p = _ERFC_POLY[0]
+        for c in _ERFC_POLY[1:]:  # Horner
+            p = p * u + c
+        half_erfc = 0.5 * t * np.exp(p - z * z)
+        return np.where(x < 0, half_erfc, 1 - half_erfc)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.slope()
-
-
-# ---- sigmoid and tanh family ---------------------------------------------------------------------
-class Sigmoid(Elementwise):
-    """f(x) = 1 / (1 + e^-x);  f'(x) = f(x) (1 - f(x)) = f(x) / (1 + e^x)."""
-
-    def value(self, x):
-        self.out, self.denominator = _sigmoid(x)
-        return self.out
-
-    def slope(self):
-        return self.out / self.denominator
-
-
-class Tanh(Elementwise):
-    """f(x) = (e^x - e^-x) / (e^x + e^-x);  f'(x) = 1 - f(x)^2."""
-
-    def value(self, x):
-        self.out = np.tanh(x)
-        return self.out
-
-    def slope(self):
-        return 1 - self.out * self.out
-
-
-class LogSigmoid(Elementwise):
-    """f(x) = log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|);  f'(x) = 1 - sigmoid(x)."""
-
-    def value(self, x):
-        self.x, self.e = x, _exp(-np.abs(x))  # e^-|x| is all the slope needs
-        return np.minimum(x, 0) - np.log1p(self.e)
-
-    def slope(self):
-        return np.where(self.x < 0, 1, self.e) / (1 + self.e)
-
-
-class Softsign(Elementwise):
-    """f(x) = x / (1 + |x|);  f'(x) = 1 / (1 + |x|)^2."""
-
-    def value(self, x):
-        self.denominator = 1 + np.abs(x)
-        return x / self.denominator
-
-    def slope(self):
-        return 1 / np.square(self.denominator)
-
-
-class Tanhshrink(Elementwise):
-    """f(x) = x - tanh(x);  f'(x) = tanh(x)^2."""
-
-    def value(self, x):
-        self.tanh = np.tanh(x)
-        return x - self.tanh
-
-    def slope(self):
-        return self.tanh * self.tanh
-
-
-# ---- rectifiers ----------------------------------------------------------------------------------
-class ReLU(Elementwise):
-    """f(x) = max(0, x);  f'(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
-
-    def value(self, x):
-        self.positive = x > 0
-        return np.maximum(x, 0)
-
-    def slope(self):
-        return self.positive
-
-
-class LeakyReLU(Elementwise):
-    """f(x) = x if x > 0 else a x;  f'(x) = 1 if x > 0 else a (a at the kink, as PyTorch)."""
-
-    def value(self, x, negative_slope):
-        dtype = np.result_type(x, negative_slope)  # x's float dtype; float64 for integers
-        self.k = np.where(x > 0, dtype.type(1), dtype.type(negative_slope))
-        return x * self.k
-
-    def slope(self):
-        return self.k
-
-
-class RReLU(Elementwise):
-    """Leaky ReLU whose slope a ~ U(lower, upper) is drawn anew for every element on every
-    forward (training mode); backward uses the same slopes. f'(x) = 1 if x > 0 else a."""
-
-    def value(self, x, lower, upper, generator):
-        slopes = (generator or default_generator()).uniform(lower, upper, x.shape)
-        self.k = np.where(x > 0, 1, slopes.astype(np.result_type(x, lower), copy=False))
-        return x * self.k
-
-    def slope(self):
-        return self.k
-
-
-class PReLU(Function):
-    """f(x) = x if x > 0 else a x, the slope a learned: one shared, or one per channel (axis 1).
-    df/dx = 1 if x > 0 else a;  df/da = 0 if x > 0 else x, summed over all but the channel axis."""
-
-    @staticmethod
-    def forward(ctx, x, weight):
-        if weight.size == 1:
-            slope, ctx.sum_axes = weight.reshape(()), None  # shared: its gradient sums everything
-        elif weight.ndim == 1 and x.ndim >= 2 and x.shape[1] == weight.shape[0]:
-            slope = weight.reshape((-1,) + (1,) * (x.ndim - 2))
-            ctx.sum_axes = (0,) + tuple(range(2, x.ndim))
-        else:
-            raise ValueError(
-                f"weight of shape {weight.shape} needs one slope, or one per channel of the input's "
-                f"axis 1; got input of shape {x.shape}"
-            )
-        ctx.x, ctx.slope, ctx.weight_shape, ctx.positive = x, slope, weight.shape, x > 0
-        return np.where(ctx.positive, x, slope * x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        needs_x, needs_weight = ctx.needs_input_grad
-        gx = np.where(ctx.positive, grad, grad * ctx.slope) if needs_x else None
-        gw = None
-        if needs_weight:
-            gw = np.where(ctx.positive, 0, grad * ctx.x).sum(ctx.sum_axes).reshape(ctx.weight_shape)
-        return gx, gw
-
-
-class ELU(Elementwise):
-    """f(x) = x if x > 0 else alpha (e^x - 1);  f'(x) = 1 if x > 0 else alpha e^x = f(x) + alpha
-    (alpha at the kink, as PyTorch). SELU passes `scale`, multiplying f and f' by it."""
-
-    def value(self, x, alpha, scale=1.0):
-        self.x, self.alpha, self.scale = x, alpha, scale
-        out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        if scale != 1.0:
-            out *= scale
-        return out
-
-    def slope(self):
-        # alpha e^x rather than f(x) + alpha, which cancels to 0 where e^x is tiny
-        x = self.x
-        return np.where(x > 0, self.scale, (self.scale * self.alpha) * _exp(np.minimum(x, 0)))
-
-
-class SELU(ELU):
-    """f(x) = scale elu(x, alpha) with the constants of Klambauer et al. (2017) below;
-    f'(x) = scale if x > 0 else f(x) + scale alpha (scale alpha at the kink, as PyTorch)."""
-
-    ALPHA = 1.6732632423543772848170429916717
-    SCALE = 1.0507009873554804934193349852946
-
-    def value(self, x):
-        return super().value(x, self.ALPHA, self.SCALE)
-
-
-class CELU(Elementwise):
-    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha)."""
-
-    def value(self, x, alpha):
-        self.positive = x > 0
-        self.scaled = np.minimum(x, 0) / alpha
-        return np.where(self.positive, x, alpha * np.expm1(self.scaled))
-
-    def slope(self):
-        return np.where(self.positive, 1, _exp(self.scaled))
-
-
-class Softplus(Elementwise):
-    """f(x) = log(1 + e^(beta x)) / beta, and x where beta x > threshold;
-    f'(x) = sigmoid(beta x), and 1 where linear."""
-
-    def value(self, x, beta, threshold):
-        bx = x * beta if beta != 1 else x
-        # Past the exp limit the soft form equals x to the dtype's precision: take x there too.
-        self.linear = bx > min(threshold, _EXP_LIMIT[x.dtype])
-        self.e = _exp(bx)
-        soft = np.log1p(self.e)
-        if beta != 1:
-            soft /= beta
-        return np.where(self.linear, x, soft)
-
-    def slope(self):
-        return np.where(self.linear, 1, self.e / (1 + self.e))
+        (x,) = ctx.saved_tensors
+        return grad * _normal_pdf(x)
 
 
 class GELU(Elementwise):
@@ -291,47 +303,56 @@ class GELU(Elementwise):
     approximate="tanh": Phi(x) ~ (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3), and
     phi(x) ~ (1 - tanh(u)^2) / 2 * du/dx."""
 
-    def value(self, x, approximate):
-        if approximate == "tanh":
-            self.tanh = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
-            self.cdf = 0.5 * (1 + self.tanh)
-        elif approximate == "none":
-            self.cdf = _normal_cdf(x)
-        else:
-            raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.x, self.approximate = x, approximate
-        return x * self.cdf
+    @staticmethod
+    def forward(ctx, x, approximate):
+        if approximate not in ("none", "tanh"):
+            raise OpError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        return x * GELU.cdf_and_pdf(x, approximate)[0]
 
-    def slope(self):
-        x = self.x
-        if self.approximate == "tanh":
-            pdf = 0.5 * (1 - self.tanh * self.tanh) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
-        else:
-            pdf = np.exp(np.maximum(-0.5 * x * x, -_EXP_LIMIT[x.dtype])) * (1 / math.sqrt(2 * math.pi))
-        return self.cdf + x * pdf
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        cdf, pdf = GELU.cdf_and_pdf(x, ctx.approximate)
+        return grad * (cdf + x * pdf)
+
+    @staticmethod
+    def cdf_and_pdf(x, approximate):
+        if approximate == "none":
+            return NormalCDF.on(x), _normal_pdf(x)
+        t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t), 0.5 * (1 - t * t) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
 
 
 class SiLU(Elementwise):
     """f(x) = x sigmoid(x) (swish);  f'(x) = s (1 + x (1 - s)), s = sigmoid(x)."""
 
-    def value(self, x):
-        self.x, self.s = x, _sigmoid(x)[0]
-        return x * self.s
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * _sigmoid(x)
 
-    def slope(self):
-        return self.s * (1 + self.x * (1 - self.s))
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = _sigmoid(x)
+        return grad * s * (1 + x * (1 - s))
 
 
 class Mish(Elementwise):
     """f(x) = x tanh(softplus(x));  f'(x) = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))."""
 
-    def value(self, x):
-        self.x, self.e = x, _exp(x)
-        self.t = np.tanh(np.log1p(self.e))
-        return x * self.t
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.tanh(_softplus(x))
 
-    def slope(self):
-        return self.t + self.x * (self.e / (1 + self.e)) * ((1 - self.t) * (1 + self.t))  # 1 - t^2, no underflow
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = np.tanh(_softplus(x))
+        return grad * (t + x * _sigmoid(x) * ((1 - t) * (1 + t)))  # (1 - t)(1 + t): 1 - t^2 without cancelling
 
 
 # ---- piecewise linear ----------------------------------------------------------------------------
@@ -339,86 +360,108 @@ class Hardtanh(Elementwise):
     """f(x) = min(max(x, min_val), max_val);  f'(x) = 1 if min_val < x < max_val else 0
     (0 at both kinks, as PyTorch)."""
 
-    def value(self, x, min_val, max_val):
-        self.inside = (x > min_val) & (x < max_val)
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        ctx.save_for_backward((x > min_val) & (x < max_val))
         return np.minimum(np.maximum(x, min_val), max_val)
 
-    def slope(self):
-        return self.inside
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return grad * inside
 
 
 class ReLU6(Hardtanh):
     """f(x) = min(max(x, 0), 6);  f'(x) = 1 if 0 < x < 6 else 0."""
 
-    def value(self, x):
-        return super().value(x, 0.0, 6.0)
+    @staticmethod
+    def forward(ctx, x):
+        return Hardtanh.forward(ctx, x, 0.0, 6.0)
 
 
 class Hardsigmoid(Elementwise):
     """f(x) = 0 if x <= -3, 1 if x >= 3, else x/6 + 1/2;  f'(x) = 1/6 if -3 < x < 3 else 0."""
 
-    def value(self, x):
-        self.inside, self.sixth = (x > -3) & (x < 3), x.dtype.type(1 / 6)
-        return np.minimum(np.maximum(x * (1 / 6) + 0.5, 0), 1)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward((x > -3) & (x < 3))
+        return np.clip(x / 6 + 0.5, 0, 1)
 
-    def slope(self):
-        return self.inside * self.sixth
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return grad * inside / 6
 
 
 class Hardswish(Elementwise):
     """f(x) = x hardsigmoid(x);  f'(x) = 0 if x <= -3, 1 if x >= 3, else x/3 + 1/2 (as PyTorch)."""
 
-    def value(self, x):
-        self.x = x
-        return x * np.minimum(np.maximum(x * (1 / 6) + 0.5, 0), 1)
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x / 6 + 0.5, 0, 1)
 
-    def slope(self):
-        x = self.x
-        return np.where(x >= 3, 1, np.where(x > -3, x * (1 / 3) + 0.5, 0))
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x >= 3, 1, np.where(x > -3, x / 3 + 0.5, 0))
 
 
 class Softshrink(Elementwise):
     """f(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0;  f'(x) = 1 if |x| > lambd else 0."""
 
-    def value(self, x, lambd):
-        self.outside = np.abs(x) > lambd
-        return x - np.minimum(np.maximum(x, -lambd), lambd)
+    @staticmethod
+    def forward(ctx, x, lambd):
+        ctx.save_for_backward(np.abs(x) > lambd)
+        return x - np.clip(x, -lambd, lambd)
 
-    def slope(self):
-        return self.outside
+    @staticmethod
+    def backward(ctx, grad):
+        (outside,) = ctx.saved_tensors
+        return grad * outside
 
 
 class Hardshrink(Elementwise):
     """f(x) = x if |x| > lambd else 0;  f'(x) = 1 if |x| > lambd else 0."""
 
-    def value(self, x, lambd):
-        self.outside = np.abs(x) > lambd
-        return np.where(self.outside, x, 0)
+    @staticmethod
+    def forward(ctx, x, lambd):
+        outside = np.abs(x) > lambd
+        ctx.save_for_backward(outside)
+        return np.where(outside, x, 0)
 
-    def slope(self):
-        return self.outside
+    @staticmethod
+    def backward(ctx, grad):
+        (outside,) = ctx.saved_tensors
+        return grad * outside
 
 
 class Threshold(Elementwise):
     """f(x) = x if x > threshold else value;  f'(x) = 1 if x > threshold else 0."""
 
-    def value(self, x, threshold, value):
-        self.above = x > threshold
-        return np.where(self.above, x, value)
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        above = x > threshold
+        ctx.save_for_backward(above)
+        return np.where(above, x, value).astype(x.dtype, copy=False)
 
-    def slope(self):
-        return self.above
+    @staticmethod
+    def backward(ctx, grad):
+        (above,) = ctx.saved_tensors
+        return grad * above
 
 
 class Step(Elementwise):
     """Heaviside step, the perceptron's activation: f(x) = 1 if x >= 0 else 0.
     f'(x) = 0 everywhere (also at the jump, where it does not exist): no gradient flows through."""
 
-    def value(self, x):
+    @staticmethod
+    def forward(ctx, x):
         return (x >= 0).astype(x.dtype)
 
-    def slope(self):
-        return 0
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
 
 
 # ---- along an axis -------------------------------------------------------------------------------
@@ -427,18 +470,18 @@ class Softmax(Function):
     J = diag(s) - s s^T, so dL/dx = s * (g - sum(g * s))."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, axis):
-        e = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))  # integers: float64
-        np.maximum(e, -_EXP_LIMIT[x.dtype], out=e)
-        np.exp(e, out=e)
-        e /= e.sum(axis, keepdims=True)
-        ctx.out, ctx.axis = e, axis
-        return e
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        s = ctx.out
-        return s * (grad - (grad * s).sum(ctx.axis, keepdims=True))
+        (s,) = ctx.saved_tensors
+        return s * (grad - (grad * s).sum(axis=ctx.axis, keepdims=True))
 
 
 class Softmin(Softmax):
@@ -455,20 +498,27 @@ class Softmin(Softmax):
 
 class LogSoftmax(Function):
     """f_i = x_i - log sum_j e^(x_j) along `axis` (the max is subtracted first);
-    dL/dx = g - softmax(x) * sum(g)."""
+    dL/dx = g - softmax(x) * sum(g), softmax(x) = e^f."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, axis):
-        shifted = np.subtract(x, x.max(axis, keepdims=True), dtype=np.result_type(x, 1.0))
-        e = np.exp(np.maximum(shifted, -_EXP_LIMIT[x.dtype]))
-        total = e.sum(axis, keepdims=True)
-        ctx.e, ctx.total, ctx.axis = e, total, axis
-        shifted -= np.log(total)
-        return shifted
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad - ctx.e / ctx.total * grad.sum(ctx.axis, keepdims=True)
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+def _halves(x, axis):
+    size = x.shape[axis]
+    before = (slice(None),) * normalize_axis_index(axis, x.ndim)
+    return x[before + (slice(0, size // 2),)], x[before + (slice(size // 2, size),)]
 
 
 class GLU(Function):
@@ -477,16 +527,21 @@ class GLU(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        if x.ndim == 0:
+            raise OpError("glu does not take a 0-d tensor: it halves an axis")
         if x.shape[normalize_axis_index(axis, x.ndim)] % 2:
-            raise ValueError(f"the size along axis {axis} must be even to halve it, got shape {x.shape}")
-        a, b = np.split(x, 2, axis)
-        ctx.a, ctx.s, ctx.axis = a, _sigmoid(b)[0], axis
-        return a * ctx.s
+            raise OpError(f"the size along axis {axis} must be even to halve it, got shape {x.shape}")
+        ctx.save_for_backward(x)
+        ctx.axis = axis
+        a, b = _halves(x, axis)
+        return a * _sigmoid(b)
 
     @staticmethod
     def backward(ctx, grad):
-        gate = grad * ctx.s
-        return np.concatenate([gate, gate * ctx.a * (1 - ctx.s)], ctx.axis)
+        (x,) = ctx.saved_tensors
+        a, b = _halves(x, ctx.axis)
+        s = _sigmoid(b)
+        return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=ctx.axis)
 
 
 # ---- the functional forms (PyTorch's names and defaults; `axis` is PyTorch's `dim`) ---------------
@@ -606,17 +661,22 @@ def identity(x):
 
 def softmax(x, axis=-1):
     """Softmax along `axis`, the last one by default."""
-    return Softmax.apply(x, axis=axis)
+    return Softmax.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def softmin(x, axis=-1):
-    return Softmin.apply(x, axis=axis)
+    return Softmin.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along `axis`, computed without taking the log of tiny probabilities."""
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def glu(x, axis=-1):
     return GLU.apply(x, axis=axis)
+
+
+for _fn in (sigmoid, tanh, relu, softmax, log_softmax):
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor._numpy_functions.update({np.tanh: tanh})

@@ -4,8 +4,10 @@
         loss = model(x).log().mean()   # raises AnomalyError at the first op that makes a NaN/inf,
         loss.backward()                # naming the op, its shapes and the line of your code that ran it
 
-With the mode off, the engine pays one flag test per op and nothing else.
+The mode installs this module's two checks on the engine (`engine.checks`); with it off, the
+engine pays one test per op and nothing else.
 """
+
 import os
 import sys
 
@@ -24,29 +26,28 @@ class detect_anomaly:
     """Context manager: check every forward result and every backward gradient for NaN/inf."""
 
     def __enter__(self):
-        self._previous = engine._anomaly_mode
-        engine._anomaly_mode = True
+        self._previous, engine.checks = engine.checks, sys.modules[__name__]
         return self
 
     def __exit__(self, *exc_info):
-        engine._anomaly_mode = self._previous
+        engine.checks = self._previous
 
 
 def is_anomaly_enabled():
-    return engine._anomaly_mode
+    return engine.checks is not None
 
 
 def check_forward(ctx, inputs, out):
     """Called by Function.apply in anomaly mode: remember where the op was called, and raise
     if its result is not finite."""
-    ctx._called_at = _user_code_location()
+    ctx.called_at = _user_code_location()
     problem = _non_finite(out)
     if problem:
         arrays = [x.data for x in inputs if isinstance(x, engine.Tensor)]
         origin = "" if not any(_non_finite(a) for a in arrays) else " (an input already held NaN/inf)"
         raise AnomalyError(
-            f"{type(ctx).__name__} produced {problem} in its output of shape {np.shape(out)}{origin}; "
-            f"input shapes {_shapes(inputs)}; called at {ctx._called_at}"
+            f"{engine._node_name(ctx)} produced {problem} in its output of shape {np.shape(out)}{origin}; "
+            f"input shapes {_shapes(inputs)}; called at {ctx.called_at}"
         )
 
 
@@ -55,9 +56,10 @@ def check_backward(ctx, grad, input_grads):
     for i, g in enumerate(input_grads):
         problem = g is not None and _non_finite(g)
         if problem:
-            where = ctx.__dict__.get("_called_at", "an unknown place (the op ran before detect_anomaly was on)")
+            where = getattr(ctx, "called_at", "an unknown place (the op ran before detect_anomaly was on)")
             raise AnomalyError(
-                f"{type(ctx).__name__} backward produced {problem} in the gradient of input {i} (shape {np.shape(g)}) "
+                f"{engine._node_name(ctx)} backward produced {problem} in the gradient of input {i} "
+                f"(shape {np.shape(g)}) "
                 f"from an output gradient of shape {np.shape(grad)}; input shapes {_shapes(ctx.inputs)}; "
                 f"the op was called at {where}"
             )

@@ -107,7 +107,7 @@ class Diagnostics:
 
             def keeper(name):
                 def hook(module, inputs, out):
-                    if engine._grad_enabled:
+                    if engine.is_grad_enabled():
                         outputs[name] = out.data
 
                 return hook

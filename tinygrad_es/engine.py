@@ -1,34 +1,55 @@
-"""The engine: Tensor, Function and reverse-mode backward.
+"""The engine: Tensor, Function and reverse-mode backward. Read this file first.
 
-A Tensor wraps a NumPy array. Every differentiable op is a Function: `forward` computes the
-result from plain arrays, `backward` turns the gradient of the result into gradients of the
-inputs. When an op runs on tensors that require gradients, its Function instance is kept on the
-result (`grad_fn`) together with the inputs; that is the whole graph. `Tensor.backward` walks
-it from the output to the leaves, newest node first (a node is always made after its inputs, so
-each is reached only once all its consumers have passed their gradients back).
+A Tensor wraps a NumPy array. Every differentiable op is a Function: `forward` computes the result
+from plain arrays, `backward` turns the gradient of the result into gradients of the inputs. An op
+applied to tensors that require gradients keeps its Function instance (its context, `ctx`) on the
+result as `grad_fn`, with the inputs: that is the whole graph. `backward` walks it from the output
+to the leaves, newest node first: a node is always made after its inputs, so it is reached only
+once all its consumers have passed their gradients back.
+
+Gradients of gradients. Backward formulas are written in plain NumPy (operators, methods, np.where,
+np.exp, ...), and Tensor speaks NumPy's dispatch protocols (`__array_ufunc__`, `__array_function__`),
+so the same formula given Tensors records a graph of its own. With `create_graph=True` the engine
+hands each backward the gradient and the saved inputs and output as Tensors, with recording on: the
+gradients that come out can be differentiated again. Otherwise backward runs on arrays and records
+nothing. What an op saves for backward must therefore be its inputs, its output, or constants such
+as masks: anything else it computed would count as a constant in the second derivative.
+
+In-place writes. One clock numbers the nodes as they are made and the in-place writes into an
+array's memory as they happen (`+=`, an optimizer's step, `load_state_dict`). A node whose saved
+arrays were written after it was made would compute a wrong gradient, so backward raises instead.
+Only nodes older than the latest write are checked at all. Writing to `.data` is not checked.
+
+Tensor's operators and methods are the ops of ops.py, activations.py and the other op modules,
+each attached to Tensor there, next to its Function.
 """
-import math
-import sys
-from heapq import heappop, heappush
-from itertools import count
+
+import heapq
+import itertools
+import weakref
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 _grad_enabled = True  # switched off by `no_grad`
-_anomaly_mode = False  # switched on by `detect_anomaly` (anomaly.py)
-_creation_count = count(1)  # numbers the graph's nodes in the order they are made (0: released)
+_clock = itertools.count(1)  # the time of each node's creation and of each in-place write
+_last_write = 0  # the time of the latest in-place write
+_writes = {}  # id(memory owner) -> [time of its last in-place write, weak reference to the owner]
+checks = None  # anomaly detection installs an object here with check_forward/check_backward (anomaly.py)
+
+
+class OpError(RuntimeError, ValueError):
+    """An op given what it cannot take (shapes that do not fit, values out of its range): a
+    RuntimeError as PyTorch raises, and a ValueError as NumPy does."""
 
 
 class no_grad:
-    """Context manager and decorator: ops run inside it record no graph.
+    """Context manager and decorator: ops run inside it record no graph. `enable_grad` undoes it.
 
-        with no_grad():
-            y = model(x)          # no graph, nothing kept for backward
-
-        @no_grad()                # or @no_grad
-        def evaluate(model, x): ...
+    with no_grad():
+        y = model(x)          # no graph, nothing kept for backward
     """
+
+    enabled = False
 
     def __new__(cls, fn=None):
         self = super().__new__(cls)
@@ -36,8 +57,7 @@ class no_grad:
 
     def __enter__(self):
         global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+        self._previous, _grad_enabled = _grad_enabled, self.enabled
 
     def __exit__(self, *exc_info):
         global _grad_enabled
@@ -45,11 +65,17 @@ class no_grad:
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
         return wrapper
+
+
+class enable_grad(no_grad):
+    """Record a graph again, inside a `no_grad` block."""
+
+    enabled = True
 
 
 def is_grad_enabled():
@@ -72,17 +98,20 @@ class Function:
 
         y = Cube.apply(t)
 
-    `forward` receives tensors as arrays, NumPy scalars as Python numbers (so that, as in
-    PyTorch, they do not change a tensor's dtype) and everything else (numbers, axes) as given.
-    `backward` returns one gradient per positional input (None for inputs without one); a
-    gradient may have the broadcast shape, the engine sums it back to the input's shape.
+    `forward` receives tensors as arrays, NumPy scalars as Python numbers (so that, as in PyTorch,
+    they do not change a tensor's dtype) and everything else (numbers, axes) as given. Arrays that
+    backward needs are kept with `save_for_backward`; other values (axes, shapes) as attributes.
+    `backward` returns one gradient per positional input (None for inputs without one); a gradient
+    may have the broadcast shape, the engine sums it back to the input's shape.
     `ctx.needs_input_grad[i]` says whether input i wants a gradient, so work can be skipped.
-    The instance is the context: anything set on it in forward is there in backward.
     """
 
-    inputs = None  # the positional inputs of the call; None once the graph is released
-    creation = 0  # a recorded node's number, from 1 up (see _propagate); a released node reads 0:
-    # backward takes it last, shares one queue entry among all such nodes, and raises on it
+    inputs = None  # the positional inputs; None once backward has released the graph
+    creation = 0  # the clock's time when the node was made
+    saved_tensors = ()
+    # True when backward's gradients are new arrays no one else holds: a leaf may keep one as its
+    # .grad without a copy. Otherwise the first gradient a leaf receives is copied.
+    fresh_gradients = False
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -100,13 +129,14 @@ class Function:
                 needs.append(False)
         try:
             out = cls.forward(ctx, *arrays, **options)
-        except ValueError as error:  # e.g. shapes that do not broadcast: say which op and which shapes
-            shapes = ", ".join(str(np.shape(a)) for a in arrays if isinstance(a, (np.ndarray, np.generic)))
-            raise ValueError(f"{cls.__name__}: {error} (input shapes {shapes})") from None
-        if _anomaly_mode:
-            anomaly.check_forward(ctx, inputs, out)
+        except (ValueError, IndexError) as error:
+            raise _naming_the_op(cls, error, arrays) from None
+        if type(out) is not np.ndarray:  # NumPy gives a 0-d result as a scalar: make it an array, also where saved
+            out = _result_array(ctx, out)
+        if checks is not None:
+            checks.check_forward(ctx, inputs, out)
         if _grad_enabled and True in needs:
-            ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, tuple(needs), next(_creation_count)
+            ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, tuple(needs), next(_clock)
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 
@@ -117,6 +147,34 @@ class Function:
     @staticmethod
     def backward(ctx, grad):
         raise NotImplementedError
+
+    @classmethod
+    def on(cls, *args, **options):
+        """The op inside another op's backward formula: recorded on Tensors (create_graph), its
+        plain forward on arrays."""
+        if any(isinstance(a, Tensor) for a in args):
+            return cls.apply(*args, **options)
+        return cls.forward(cls(), *args, **options)
+
+
+def _result_array(ctx, scalar):
+    array = np.asarray(scalar)
+    for a in ctx.saved_tensors:
+        if a is scalar:
+            ctx.saved_tensors = tuple(array if a is scalar else a for a in ctx.saved_tensors)
+            break
+    return array
+
+
+def _naming_the_op(cls, error, arrays):
+    """The error again, with the op's name and input shapes: an axis or index out of range stays an
+    IndexError (NumPy's AxisError is one), NumPy's other ValueErrors become OpError."""
+    shapes = ", ".join(str(np.shape(a)) for a in arrays if isinstance(a, (np.ndarray, np.generic)))
+    message = f"{cls.__name__}: {error} (input shapes {shapes})"
+    if isinstance(error, np.exceptions.AxisError):
+        return np.exceptions.AxisError(message)
+    kind = OpError if type(error) is ValueError else type(error)
+    return kind(message)
 
 
 def unbroadcast(grad, shape):
@@ -135,451 +193,216 @@ def unbroadcast(grad, shape):
     raise ValueError(f"a gradient of shape {grad.shape} does not fit an input of shape {shape}")
 
 
-def _sizes(args):
-    """What a method taking sizes or axes was given, as PyTorch takes them: f(2, 3), f((2, 3)) or
-    f([2, 3]) are all (2, 3)."""
-    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-
-
-def _as_array(data, dtype):
-    if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data)
-    array = np.asarray(data)
-    # Python numbers become float32, as PyTorch's default dtype; bools stay bools.
-    return array.astype(np.float32) if array.dtype.kind in "iuf" else array
-
-
-class Tensor:
-    """An n-dimensional array that can record the ops applied to it and differentiate them.
-
-    `Tensor(data, requires_grad=False, dtype=None)`: Python numbers and lists become float32;
-    a NumPy array keeps its dtype (float64 stays float64) and its memory, which the tensor shares
-    (`tensor(data)` copies it). Only floating tensors can require gradients.
-    """
-
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
-    __array_ufunc__ = None  # `ndarray * tensor` must call Tensor.__rmul__, not loop in NumPy
-    __hash__ = object.__hash__  # == is elementwise, identity stays the hash
-
-    def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
-        self.grad = self.grad_fn = self._hooks = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_()
-
-    @staticmethod
-    def _make(data, requires_grad, grad_fn):
-        # Ops create their results here: no conversion, no checks.
-        t = Tensor.__new__(Tensor)
-        t.data, t.requires_grad, t.grad_fn = data, requires_grad, grad_fn
-        t.grad = t._hooks = None
-        return t
-
-    # ---- plain array access -------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
-    is_leaf = property(lambda self: self.grad_fn is None)
-
-    def numpy(self):
-        return self.data
-
-    def item(self):
-        return self.data.item()
-
-    def tolist(self):
-        return self.data.tolist()
-
-    def __array__(self, dtype=None, copy=None):
-        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return array.copy() if copy and array is self.data else array  # np.array(t) is a snapshot
-
-    def __len__(self):
-        return len(self.data)
-
-    # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
-    # elements is ambiguous and raises (NumPy's error)
-    def __bool__(self):
-        return bool(self.data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __repr__(self):
-        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        if self.grad_fn is not None:
-            return f"Tensor({values}, grad_fn=<{type(self.grad_fn).__name__}Backward>)"
-        return f"Tensor({values}{', requires_grad=True' if self.requires_grad else ''})"
-
-    # ---- graph ----------------------------------------------------------------------------
-    def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
-                "pass float data or dtype=np.float32"
-            )
-        self.requires_grad = requires_grad
-        return self
-
-    def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data, False, None)
-
-    def register_hook(self, hook):
-        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a handle whose `.remove()` unregisters the hook."""
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        if self._hooks is None:
-            self._hooks = {}
-        return RemovableHandle(self._hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
-
-        A scalar output needs no `gradient`; any other output needs one of its shape. Unless
-        `retain_graph=True`, the graph's saved arrays are released on the way back.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a scalar output, got shape {self.shape}; "
-                    "pass gradient= with that shape"
-                )
-            gradient = np.array(1, self.data.dtype, ndmin=self.data.ndim)  # 1, in the output's shape
-        else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, self.data.dtype)
-            if gradient.shape != self.shape:
-                raise RuntimeError(f"backward(): gradient has shape {gradient.shape}, output has shape {self.shape}")
-
-        _propagate(self, gradient, retain_graph)
-
-    # ---- ops: defined in ops.py, one Function each ----------------------------------------
-    def __add__(self, other):
-        return ops.Add.apply(self, other)
-
-    def __radd__(self, other):
-        return ops.Add.apply(other, self)
-
-    def __sub__(self, other):
-        return ops.Sub.apply(self, other)
-
-    def __rsub__(self, other):
-        return ops.Sub.apply(other, self)
-
-    def __mul__(self, other):
-        return ops.Mul.apply(self, other)
-
-    def __rmul__(self, other):
-        return ops.Mul.apply(other, self)
-
-    def __truediv__(self, other):
-        return ops.Div.apply(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.Div.apply(other, self)
-
-    def __neg__(self):
-        return ops.Neg.apply(self)
-
-    def __abs__(self):
-        return ops.Abs.apply(self)
-
-    # In place, as PyTorch, where no graph is being recorded: under no_grad (a hand-written update
-    # `p -= lr * p.grad`) or on tensors that need no gradient. Where one is, a leaf that requires
-    # grad refuses (its change would go unrecorded) and any other tensor gets a new node, as `x = x + y`.
-    def _in_place(self, other, ufunc, op):
-        if _grad_enabled and (self.requires_grad or isinstance(other, Tensor) and other.requires_grad):
-            if self.requires_grad and self.grad_fn is None:
-                raise RuntimeError("an in-place op on a leaf that requires grad: do it under no_grad() "
-                                   "(as an optimizer's update) or write x = x + y")  # fmt: skip
-            return op.apply(self, other)
-        if type(self.data) is not np.ndarray:  # a reduction's result is a NumPy scalar: no memory to write
-            self.data = np.array(self.data)
-        ufunc(self.data, _data(other), out=self.data)
-        return self
-
-    def __iadd__(self, other):
-        return self._in_place(other, np.add, ops.Add)
-
-    def __isub__(self, other):
-        return self._in_place(other, np.subtract, ops.Sub)
-
-    def __imul__(self, other):
-        return self._in_place(other, np.multiply, ops.Mul)
-
-    def __itruediv__(self, other):
-        return self._in_place(other, np.divide, ops.Div)
-
-    def __pow__(self, exponent):
-        return ops.Pow.apply(self, exponent)
-
-    def __rpow__(self, base):
-        return ops.Pow.apply(base, self)
-
-    def __matmul__(self, other):
-        return ops.MatMul.apply(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.MatMul.apply(other, self)
-
-    # Comparisons give plain boolean tensors: no graph, no gradient.
-    def __lt__(self, other):
-        return Tensor._make(self.data < _data(other), False, None)
-
-    def __le__(self, other):
-        return Tensor._make(self.data <= _data(other), False, None)
-
-    def __gt__(self, other):
-        return Tensor._make(self.data > _data(other), False, None)
-
-    def __ge__(self, other):
-        return Tensor._make(self.data >= _data(other), False, None)
-
-    def __eq__(self, other):
-        return Tensor._make(self.data == _data(other), False, None)
-
-    def __ne__(self, other):
-        return Tensor._make(self.data != _data(other), False, None)
-
-    def exp(self):
-        return ops.Exp.apply(self)
-
-    def log(self):
-        return ops.Log.apply(self)
-
-    def sqrt(self):
-        return ops.Sqrt.apply(self)
-
-    def abs(self):
-        return ops.Abs.apply(self)
-
-    def clip(self, min=None, max=None):
-        return ops.Clip.apply(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        return ops.Maximum.apply(self, other)
-
-    def minimum(self, other):
-        return ops.Minimum.apply(self, other)
-
-    def sum(self, axis=None, keepdims=False):
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, keepdims=False, correction=1):
-        """Variance; `correction=1` (Bessel's, PyTorch's default) divides by n - 1."""
-        return ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=correction)
-
-    def std(self, axis=None, keepdims=False, correction=1):
-        return ops.Std.apply(self, axis=axis, keepdims=keepdims, correction=correction)
-
-    def reshape(self, *shape):
-        return ops.Reshape.apply(self, shape=_sizes(shape))
-
-    view = reshape
-
-    def flatten(self, start_axis=0, end_axis=-1):
-        """Axes start_axis to end_axis (both included) merged into one, as PyTorch's flatten."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = (normalize_axis_index(axis, self.ndim, "flatten") for axis in (start_axis, end_axis))
-        if start > end:
-            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {self.shape}")
-        shape = self.shape
-        return self.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
-
-    def squeeze(self, axis=None):
-        """Without the axes of length 1, or of those among `axis` (an int or a tuple): an axis given
-        that is longer than 1 stays, as in PyTorch."""
-        if axis is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        axes = {normalize_axis_index(a, self.ndim, "squeeze") for a in (axis if isinstance(axis, tuple) else (axis,))}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in axes))
-
-    def unsqueeze(self, axis):
-        return self.reshape(np.expand_dims(self.data, axis).shape)
-
-    def transpose(self, *axes):
-        """`transpose(a, b)` swaps axes a and b (PyTorch), whatever the number of axes; otherwise as
-        `permute`: no axes reverses them, and a tuple names every axis (NumPy's transpose(axes))."""
-        if len(axes) != 2:
-            return self.permute(*axes)
-        order = list(range(self.ndim))
-        try:
-            order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
-        except IndexError:
-            raise ValueError(f"transpose: axes {axes} out of range for shape {self.shape}") from None
-        return self.permute(order)
-
-    def permute(self, *axes):
-        """The axes in a new order, which names every axis once (as ints or one tuple); none reverses them."""
-        return ops.Transpose.apply(self, axes=_sizes(axes) or None)
-
-    T = property(lambda self: ops.Transpose.apply(self, axes=None))
-
-    def expand(self, *shape):
-        """The tensor broadcast to `shape`; -1 keeps an existing axis's size (PyTorch)."""
-        shape = _sizes(shape)
-        new = len(shape) - self.ndim  # leading axes that are new
-        shape = tuple(self.shape[i - new] if n == -1 and i >= new else n for i, n in enumerate(shape))
-        return ops.Expand.apply(self, shape=shape)
-
-    broadcast_to = expand
-
-    def __getitem__(self, index):
-        return ops.GetItem.apply(self, index=_data(index))
-
-    # The common activations, as methods (each is its own op in activations.py).
-    def sigmoid(self):
-        return activations.sigmoid(self)
-
-    def tanh(self):
-        return activations.tanh(self)
-
-    def relu(self):
-        return activations.relu(self)
-
-    def softmax(self, axis=-1):
-        return activations.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return activations.log_softmax(self, axis)
-
-    def astype(self, dtype):
-        dtype = np.dtype(dtype)
-        if dtype.kind not in "fc":  # integers and booleans carry no gradient, as in PyTorch
-            return Tensor._make(self.data.astype(dtype), False, None)
-        return ops.Cast.apply(self, dtype=dtype)
-
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
-
-
-def tensor(data, requires_grad=False, dtype=None):
-    """A Tensor of a copy of `data`, as torch.tensor. `Tensor(array)` shares the array's memory
-    instead (as torch.as_tensor), so an optimizer's in-place steps would change the array."""
-    data = data.data if isinstance(data, Tensor) else data
-    return Tensor(data.copy() if isinstance(data, np.ndarray) else data, requires_grad, dtype)
-
-
-def _data(x):
-    if isinstance(x, Tensor):
-        return x.data
-    if isinstance(x, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in x)
-    return x
-
-
-def _propagate(root, gradient, retain_graph):
-    """Carry `gradient` from `root` back through the graph into the leaves' `.grad`.
-
-    A node is created after its inputs, so taking nodes in decreasing creation order (a heap)
-    reaches each one after all its consumers, with its gradient complete. A leaf's share is
-    added to its `.grad` as soon as it arrives; only a leaf with hooks waits for the sum of all
-    its shares (its hooks see the total, as in PyTorch)."""
-    if root.grad_fn is None:
-        # the caller's array (or a hook's): copied, as later backward calls add into a leaf's .grad
-        _accumulate(root, _run_hooks(root._hooks, gradient) if root._hooks else gradient, private=False)
-        return
-    key = -root.grad_fn.creation
-    # pending: the gradient summed so far of each node (key -creation, <= 0) and of each leaf with
-    # hooks (key id(leaf), > 0)
-    pending, queue, hooked_leaves = {key: gradient}, [(key, root)], []
-    while queue:
-        key, node = heappop(queue)
-        ctx = node.grad_fn
-        if ctx.inputs is None:
+# ---- in-place writes ----------------------------------------------------------------------------
+def _owner(array):
+    """The array that owns `array`'s memory (views of it share the owner)."""
+    base = array.base
+    while base is not None and hasattr(base, "base"):
+        array, base = base, base.base
+    return array
+
+
+def mark_written(*arrays):
+    """Note that the arrays' memory was just written in place: nodes made before now that saved one
+    of them (or a view of the same memory) can no longer give a right gradient."""
+    global _last_write
+    _last_write = now = next(_clock)
+    for array in arrays:
+        key = id(array if array.base is None else _owner(array))
+        entry = _writes.get(key)
+        if entry is not None:
+            entry[0] = now
+        else:  # forgotten when the memory is freed: a new array may then take the same id
+            _writes[key] = [now, weakref.ref(_owner(array), lambda _, key=key: _writes.pop(key, None))]
+
+
+def _check_saved_arrays_unwritten(ctx):
+    for array in ctx.saved_tensors:
+        entry = _writes.get(id(_owner(array))) if isinstance(array, np.ndarray) else None
+        if entry is not None and entry[0] > ctx.creation:
             raise RuntimeError(
-                "backward through a graph that was already released: call backward(retain_graph=True) "
-                "the first time to go through it twice"
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {type(ctx).__name__} saved an array of shape {array.shape} that was written in place "
+                "after the op ran; compute the graph again after the write, or write to a copy"
             )
-        grad = pending.pop(key)
-        if node._hooks:
-            grad = _run_hooks(node._hooks, grad)
-        input_grads = type(ctx).backward(ctx, grad)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if _anomaly_mode:
-            anomaly.check_backward(ctx, grad, input_grads)
-        for x, needs, g in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-            if not needs or g is None:
-                continue
-            if g.shape != x.data.shape:
-                try:
-                    g = unbroadcast(g, x.data.shape)
-                except ValueError as error:  # a Function's backward returned a wrong gradient
-                    raise RuntimeError(f"{type(ctx).__name__}.backward: {error}") from None
-            fn = x.grad_fn
-            if fn is None and not x._hooks:  # a leaf: its share is final
-                _accumulate(x, g)
-                continue
-            key = id(x) if fn is None else -fn.creation
-            if key in pending:
-                pending[key] = pending[key] + g
-            else:
-                pending[key] = g
-                if fn is None:
-                    hooked_leaves.append(x)
+
+
+# ---- backward -----------------------------------------------------------------------------------
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate d(tensors)/d(leaf) into `.grad` of every leaf that requires grad (PyTorch's
+    torch.autograd.backward): `grad_tensors` holds one gradient per tensor (None for a scalar)."""
+    if isinstance(tensors, Tensor):
+        return tensors.backward(grad_tensors, retain_graph, create_graph)
+    tensors = tuple(tensors)
+    grads = _seeds(tensors, grad_tensors, create_graph)
+    _propagate(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, as a tuple, leaving every `.grad` alone
+    (PyTorch's torch.autograd.grad). An input the outputs do not depend on is an error, or None
+    with `allow_unused=True`."""
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for x in inputs:
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            raise RuntimeError("grad: every input must be a tensor that requires grad")
+    found = _propagate(outputs, _seeds(outputs, grad_outputs, create_graph),
+                       create_graph if retain_graph is None else retain_graph, create_graph, dict.fromkeys(inputs))
+    if not allow_unused and any(found.get(x) is None for x in inputs):
+        raise RuntimeError("grad: one of the inputs was not used to compute the outputs; pass allow_unused=True "
+                           "to get None for it")
+    return tuple(found.get(x) for x in inputs)
+
+
+def _seeds(tensors, grads, create_graph):
+    """One starting gradient per output tensor (see _seed)."""
+    grads = (None,) * len(tensors) if grads is None else (grads,) if isinstance(grads, Tensor) else tuple(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"backward: got {len(grads)} gradients for {len(tensors)} outputs")
+    return [_seed(t, g, create_graph) for t, g in zip(tensors, grads)]
+
+
+def _seed(t, g, create_graph):
+    """The gradient backward starts from at output t: g, or 1 for a scalar. Copied, as a leaf may
+    keep it as its .grad; a tensor in a graph stays itself under create_graph."""
+    if not t.requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
+    if g is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"backward() without a gradient needs a scalar output, got shape {t.shape}; "
+                               "pass gradient= with that shape")
+        g = np.array(1, t.dtype, ndmin=t.ndim)  # 1, in the output's shape
+    elif not (create_graph and isinstance(g, Tensor)):
+        g = np.array(g.data if isinstance(g, Tensor) else g, t.dtype)
+        if g.shape != t.shape:
+            raise RuntimeError(f"backward(): gradient has shape {g.shape}, output has shape {t.shape}")
+    return Tensor._make(g, False, None) if create_graph and not isinstance(g, Tensor) else g
+
+
+def _propagate(roots, grads, retain_graph, create_graph, targets=None):
+    """Carry the gradients from `roots` back through the graph. Without `targets`, a leaf's share is
+    added to its `.grad` as it arrives; a leaf with hooks waits for the sum of its shares (its hooks
+    see the total, as in PyTorch). With `targets`, their total gradients are returned in a dict and
+    no `.grad` changes. Nodes come out of a heap by decreasing creation time."""
+    global _grad_enabled
+    pending, queue, waiting = {}, [], []  # pending: tensor -> its gradient summed so far
+    wanted = None if targets is None else _leading_to(roots, targets)
+    shares, fresh, op = zip(roots, [True] * len(roots), grads), True, None  # the seeds are the first shares
+    previous, _grad_enabled = _grad_enabled, create_graph  # backward formulas record only for create_graph
+    try:
+        while True:
+            for x, needs, g in shares:  # x receives its share g of the gradient
+                if not needs or g is None:
+                    continue
+                own = fresh  # whether g is a new array no one else holds
+                if g.shape != x.data.shape:
+                    g, own = _unbroadcast_share(g, x, op), True
+                fn = x.grad_fn
+                if fn is None and targets is None and not x._hooks:  # a leaf: its share is final
+                    _accumulate(x, g, own)
+                elif wanted is not None and x not in wanted:  # grad(): leads to none of its inputs
+                    continue
+                elif x in pending:
+                    pending[x] = pending[x] + g
                 else:
-                    heappush(queue, (key, x))
-        if not retain_graph:
-            ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
-    for leaf in hooked_leaves:
-        _accumulate(leaf, _run_hooks(leaf._hooks, pending.pop(id(leaf))), private=False)
+                    pending[x] = g
+                    if fn is None:
+                        waiting.append(x)
+                    elif fn.inputs is None:
+                        raise RuntimeError("backward through a graph that was already released: call "
+                                           "backward(retain_graph=True) the first time to go through it twice")
+                    else:
+                        heapq.heappush(queue, (-fn.creation, x))
+            if not queue:
+                break
+            _, node = heapq.heappop(queue)
+            ctx, grad = node.grad_fn, pending.pop(node)
+            if node._hooks:
+                grad = _run_hooks(node._hooks, grad)
+            if targets is not None and node in targets:
+                waiting.append(node)
+                pending[node] = grad
+            if _last_write > ctx.creation:
+                _check_saved_arrays_unwritten(ctx)
+            input_grads = _backward_on_tensors(ctx, node, grad) if create_graph else type(ctx).backward(ctx, grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if checks is not None:
+                checks.check_backward(ctx, grad, input_grads)
+            op = type(ctx)  # whose gradients the shares are
+            shares, fresh = zip(ctx.inputs, ctx.needs_input_grad, input_grads), op.fresh_gradients
+            if not retain_graph:
+                ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
+        found = {}
+        for x in waiting:  # leaves with hooks, and targets
+            total = pending.pop(x)
+            if x.grad_fn is None and x._hooks:
+                total = _run_hooks(x._hooks, total)
+            if targets is None:
+                _accumulate(x, total)
+            else:
+                found[x] = total if isinstance(total, Tensor) else Tensor._make(np.array(total, x.dtype), False, None)
+        return found
+    finally:
+        _grad_enabled = previous
 
 
-def _accumulate(leaf, grad, private=True):
-    """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first gradient becomes
-    `.grad` without a copy when nothing else can see it: it owns its memory (not a view) and no
-    one else holds it (its reference count is at most that of an array held only by `_propagate`'s
-    loop over an op's gradients: measured below). Anything else (a view, the caller's array, one
-    array handed to two inputs, an array an op kept) is copied first, and so is a gradient hooks
-    have seen or the caller gave (`private=False`): the count cannot tell whether they kept it."""
-    if leaf.grad is not None:
-        leaf.grad.data += grad
-    elif (private and type(grad) is np.ndarray and grad.base is None and grad.dtype == leaf.data.dtype
-          and sys.getrefcount(grad) <= _UNSHARED_REFCOUNT):  # fmt: skip
-        leaf.grad = Tensor._make(grad, False, None)
+def _unbroadcast_share(g, x, op):
+    """A share in the broadcast shape, summed back to x's shape (a new array)."""
+    try:
+        return unbroadcast(g, x.data.shape)
+    except ValueError as error:  # a Function's backward returned a wrong gradient
+        raise RuntimeError(f"{op.__name__}.backward: {error}") from None
+
+
+def _leading_to(roots, targets):
+    """The tensors of the graph from which one of `targets` can be reached: grad() computes nothing else."""
+    found, stack = set(), list(roots)
+    while stack:
+        t = stack.pop()
+        if t not in found:
+            found.add(t)
+            if t.grad_fn is not None:
+                stack.extend(x for x in t.grad_fn.inputs or () if isinstance(x, Tensor) and x.requires_grad)
+    wanted = set()
+    for t in sorted(found, key=lambda t: 0 if t.grad_fn is None else t.grad_fn.creation):  # inputs first
+        inputs = () if t.grad_fn is None else t.grad_fn.inputs or ()
+        if t in targets or any(isinstance(x, Tensor) and x in wanted for x in inputs):
+            wanted.add(t)
+    return wanted
+
+
+def _backward_on_tensors(ctx, node, grad):
+    """create_graph: the op's backward given Tensors, recording. Its saved inputs and output become
+    those tensors; other saved arrays stay constants."""
+    arrays = ctx.saved_tensors
+    tensors = {id(x.data): x for x in ctx.inputs if isinstance(x, Tensor)}
+    tensors[id(node.data)] = node
+    ctx.saved_tensors = tuple(tensors.get(id(a), a) for a in arrays)
+    try:
+        return type(ctx).backward(ctx, grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None))
+    finally:
+        ctx.saved_tensors = arrays
+
+
+def _accumulate(leaf, g, fresh=False):
+    """Add a gradient into `leaf.grad`, as PyTorch does, until zeroed. The first array is kept as it
+    is when it is new and no one else holds it (`fresh`), copied otherwise. A gradient in a graph
+    (create_graph) becomes `.grad` itself, and what comes later is added out of place."""
+    if isinstance(g, Tensor):
+        if g.requires_grad or (leaf.grad is not None and leaf.grad.requires_grad):
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            return
+        g = g.data
+    if leaf.grad is None:
+        keep = fresh and type(g) is np.ndarray and g.dtype == leaf.data.dtype
+        leaf.grad = Tensor._make(g if keep else np.array(g, leaf.data.dtype), False, None)
+    elif leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
     else:
-        leaf.grad = Tensor._make(np.array(grad, leaf.data.dtype), False, None)
-
-
-def _unshared_refcount():
-    """What sys.getrefcount reports inside `_accumulate` for an array held only by an op's tuple of
-    gradients, the zip going through it (its last item), the loop variable and the argument, as in
-    `_propagate` (measured: the count differs between Python versions)."""
-
-    def count_in_callee(grad):
-        return sys.getrefcount(grad)
-
-    for _, array in zip((None,), (np.empty(0),)):
-        return count_in_callee(array)
-
-
-_UNSHARED_REFCOUNT = _unshared_refcount()
+        leaf.grad.data += g
+        mark_written(leaf.grad.data)
 
 
 class RemovableHandle:
@@ -598,10 +421,167 @@ class RemovableHandle:
 
 def _run_hooks(hooks, grad):
     for hook in list(hooks.values()):
-        replaced = hook(Tensor._make(grad, False, None))
+        replaced = hook(grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None))
         if replaced is not None:
-            grad = replaced.data if isinstance(replaced, Tensor) else np.asarray(replaced)
+            grad = replaced if isinstance(grad, Tensor) else np.asarray(_data(replaced))
     return grad
 
 
-from . import activations, anomaly, ops  # noqa: E402  (they subclass Function, so they come after it)
+# ---- Tensor -------------------------------------------------------------------------------------
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and differentiate them.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: Python numbers and lists become float32;
+    a NumPy array keeps its dtype (float64 stays float64) and its memory, which the tensor shares
+    (`tensor(data)` copies it). Only floating tensors can require gradients.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __hash__ = object.__hash__  # == is elementwise, identity stays the hash
+    _numpy_functions = {}  # NumPy function or ufunc -> our op: filled by the op modules
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self.grad = self.grad_fn = self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @staticmethod
+    def _make(data, requires_grad, grad_fn):
+        # Ops create their results here: no conversion, no checks.
+        t = Tensor.__new__(Tensor)
+        t.data, t.requires_grad, t.grad_fn = data, requires_grad, grad_fn
+        t.grad = t._hooks = None
+        return t
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self.grad_fn is None)
+
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):  # along the first axis, as PyTorch
+        return (self[i] for i in range(len(self)))
+
+    # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
+    # elements is ambiguous and raises (NumPy's error)
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):  # an integer 0-d tensor as an index or a size
+        if self.data.dtype.kind not in "iu" or self.data.ndim:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.data)
+
+    def __repr__(self):
+        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        if self.grad_fn is not None:
+            return f"Tensor({values}, grad_fn=<{_node_name(self.grad_fn)}Backward>)"
+        return f"Tensor({values}{', requires_grad=True' if self.requires_grad else ''})"
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                            "pass float data or dtype=np.float32")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self):
+        """The same data (the same memory), cut from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces
+        the gradient. Returns a handle whose `.remove()` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad. A scalar
+        needs no `gradient`; any other output one of its shape. The graph is released on the way
+        back unless `retain_graph` (default: `create_graph`). With `create_graph=True` the
+        gradients are tensors in a graph of their own, to be differentiated again."""
+        seed = _seed(self, gradient, create_graph)
+        _propagate((self,), (seed,), create_graph if retain_graph is None else retain_graph, create_graph)
+
+    # NumPy's protocols: np.exp(t), np.where(c, t, 0), ndarray * t ... run our ops on tensors.
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        op = self._numpy_functions.get(ufunc) if method == "__call__" and not kwargs else None
+        return op(*args) if op is not None else _without_gradient(getattr(ufunc, method), args, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        op = self._numpy_functions.get(func)
+        return op(*args, **kwargs) if op is not None else _without_gradient(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array  # np.array(t) is a snapshot
+
+
+def _node_name(ctx):
+    """What a graph node does: its op's name, or the `name` a fused node gives itself."""
+    return getattr(ctx, "name", type(ctx).__name__)
+
+
+def _data(x):
+    """The array inside a tensor, or x itself; through lists and tuples (indices, np.concatenate's lists)."""
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (tuple, list)):
+        return type(x)(_data(i) for i in x)
+    return x
+
+
+def _without_gradient(func, args, kwargs):
+    """A NumPy function we have no op for, run on the tensors' arrays: fine for values (np.shape,
+    np.isnan, ...), an error where a gradient would be silently lost."""
+    if any(isinstance(a, Tensor) for a in kwargs.get("out", None) or ()):
+        raise TypeError(f"{getattr(func, '__name__', func)}: out= cannot be a Tensor; use the Tensor's own methods")
+    result = func(*_data(args), **_data(kwargs))
+    tracked = _grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in _flat(args, kwargs))
+    if tracked and isinstance(result, np.ndarray) and result.dtype.kind in "fc":
+        raise TypeError(f"numpy.{getattr(func, '__name__', func)} has no gradient in tinygrad_es; use the Tensor "
+                        "methods and functions, or .detach() the tensor for values only")
+    return result
+
+
+def _flat(args, kwargs):
+    for a in (*args, *kwargs.values()):
+        yield from (a if isinstance(a, (tuple, list)) else (a,))
+
+
+def _as_array(data, dtype):
+    if dtype is not None:
+        array = np.asarray(data, dtype=dtype)
+    elif isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+    else:  # Python numbers become float32, PyTorch's default dtype; bools stay bools
+        array = np.asarray(data)
+        array = array.astype(np.float32) if array.dtype.kind in "iuf" else array
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"a tensor holds numbers, got {type(data).__name__} (NumPy dtype {array.dtype})")
+    return array

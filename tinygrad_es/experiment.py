@@ -33,8 +33,8 @@ import numpy as np
 from . import data as datasets
 from . import nn, optim
 from .engine import Tensor, no_grad
+from .fused import linear
 from .losses import binary_cross_entropy, cross_entropy, half_mse_loss
-from .ops import linear
 
 # Tables 2 and 3 of the paper: validation accuracy in %.
 PAPER_ACCURACY = {

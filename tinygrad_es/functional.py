@@ -1,4 +1,5 @@
-"""The functional API, `from tinygrad_es import functional as F`: every function in one flat namespace."""
+"""The functional API, `from tinygrad_es import functional as F`: every function in one flat namespace.
+Where a fused node exists (linear, cross_entropy), the function uses it."""
 
 from .activations import (  # noqa: F401  (re-exported)
     celu,
@@ -32,13 +33,13 @@ from .activations import (  # noqa: F401  (re-exported)
     tanhshrink,
     threshold,
 )
+from .fused import cross_entropy, linear  # noqa: F401  (the fast path, where it applies)
 from .losses import (  # noqa: F401  (re-exported)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     half_mse_loss,
     huber_loss,
     mse_loss,
     nll_loss,
 )
-from .ops import dropout, linear  # noqa: F401  (re-exported)
+from .ops import dropout  # noqa: F401  (re-exported)

@@ -1,13 +1,24 @@
-"""The primitive ops: arithmetic, reductions and shape changes, each forward beside its backward.
+"""The primitive ops: arithmetic, reductions, matrix products, shape changes and indexing, each
+forward beside its backward, and each attached to Tensor as a method or operator.
 
-Forward and backward work on NumPy arrays. Backward may return a gradient in the broadcast
-shape of the output; the engine sums it back to each input's shape (`engine.unbroadcast`).
+Forward works on NumPy arrays. Backward is written in plain NumPy too, so that it also runs on
+Tensors for gradients of gradients (see engine.py): it keeps to operators, array methods and the
+NumPy functions registered at the bottom of this file, and never writes into an array in place.
+A gradient may come back in the broadcast shape of the output; the engine sums it back to each
+input's shape (`engine.unbroadcast`).
 """
+
 import functools
+import math
+import warnings
 
 import numpy as np
+from numpy.exceptions import AxisError
+from numpy.lib.array_utils import normalize_axis_index
 
-from .engine import Function, Tensor
+from . import engine
+from .engine import Function, OpError, Tensor, _data, mark_written
+from .helpers import sizes
 from .random import default_generator
 
 
@@ -23,7 +34,28 @@ def _silent(fn):
     return quiet
 
 
-# ---- elementwise arithmetic -------------------------------------------------------------------
+def _axis(axis, ndim):
+    """PyTorch's dims: a 0-d tensor takes 0 and -1 (its one element), which NumPy calls None."""
+    if ndim or axis is None:
+        return axis
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if a not in (0, -1):
+            raise AxisError(f"axis {a} is out of range for a 0-d tensor (expected -1 or 0)")
+    return None
+
+
+def _keep_reduced_axes(grad, axis, keepdims):
+    """The gradient of a reduction with the reduced axes back as length 1, ready to broadcast."""
+    return grad if keepdims or axis is None else np.expand_dims(grad, axis)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+# ---- elementwise arithmetic ---------------------------------------------------------------------
 class Add(Function):
     @staticmethod
     def forward(ctx, x, y):
@@ -45,6 +77,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    fresh_gradients = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -58,17 +92,23 @@ class Mul(Function):
 
 
 class Div(Function):
+    """x / y;  d/dx = 1 / y,  d/dy = -x / y^2 = -(x / y) / y."""
+
+    fresh_gradients = True
+
     @staticmethod
+    @_silent
     def forward(ctx, x, y):
         out = x / y
         ctx.save_for_backward(y, out)
         return out
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
         y, out = ctx.saved_tensors
         gx = grad / y
-        return gx, -gx * out if ctx.needs_input_grad[1] else None  # d(x/y)/dy = -(x/y)/y
+        return gx, -gx * out if ctx.needs_input_grad[1] else None
 
 
 class Neg(Function):
@@ -85,6 +125,8 @@ class Pow(Function):
     """x ** p, for a tensor or a number on either side. d/dx = p x^(p-1), 0 where p = 0 (x^0 is
     constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch)."""
 
+    fresh_gradients = True
+
     @staticmethod
     @_silent
     def forward(ctx, x, p):
@@ -97,71 +139,104 @@ class Pow(Function):
     def backward(ctx, grad):
         x, p, out = ctx.saved_tensors
         needs_x, needs_p = ctx.needs_input_grad
-        gx = grad * np.where(p == 0, 0, p * np.power(x, p - 1)) if needs_x else None
+        gx = grad * np.where(p == 0, 0, p * x ** (p - 1)) if needs_x else None
         gp = grad * np.where((x == 0) & (p >= 0), 0, out * np.log(x)) if needs_p else None
         return gx, gp
 
 
 class Exp(Function):
+    fresh_gradients = True
+
     @staticmethod
     @_silent
     def forward(ctx, x):
-        ctx.out = np.exp(x)
-        return ctx.out
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.out
+        (out,) = ctx.saved_tensors
+        return grad * out
 
 
 class Log(Function):
+    fresh_gradients = True
+
     @staticmethod
     @_silent
     def forward(ctx, x):
-        ctx.x = x
+        ctx.save_for_backward(x)
         return np.log(x)
 
     @staticmethod
     @_silent
     def backward(ctx, grad):
-        return grad / ctx.x
+        (x,) = ctx.saved_tensors
+        return grad / x
 
 
 class Sqrt(Function):
+    fresh_gradients = True
+
     @staticmethod
     @_silent
     def forward(ctx, x):
-        ctx.out = np.sqrt(x)
-        return ctx.out
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     @_silent
     def backward(ctx, grad):
-        return grad / (2 * ctx.out)
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
 
 
 class Abs(Function):
+    """|x|;  d/dx = sign(x), 0 at 0 (as PyTorch)."""
+
+    fresh_gradients = True
+
     @staticmethod
     def forward(ctx, x):
-        ctx.x = x
+        ctx.save_for_backward(x)
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * np.sign(ctx.x)  # 0 at 0, as PyTorch
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Sign(Function):
+    """-1, 0 or 1; its gradient is 0 everywhere (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
 
 
 class Clip(Function):
-    """Gradient passes where min <= x <= max (bounds included, as PyTorch's clamp)."""
+    """x limited to [low, high] (either may be None); the gradient passes where low <= x <= high,
+    bounds included, as PyTorch's clamp."""
+
+    fresh_gradients = True
 
     @staticmethod
     def forward(ctx, x, low, high):
-        ctx.inside = (x >= (-np.inf if low is None else low)) & (x <= (np.inf if high is None else high))
+        inside = (x >= (-np.inf if low is None else low)) & (x <= (np.inf if high is None else high))
+        ctx.save_for_backward(inside)
         return np.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.inside, None, None
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None
 
 
 def _tie_share(wins, ties, dtype):
@@ -175,22 +250,21 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.x_share = _tie_share(x > y, x == y, np.result_type(x, y))
+        ctx.save_for_backward(_tie_share(x > y, x == y, np.result_type(x, y)))
         return np.maximum(x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        gx = grad * ctx.x_share
+        (x_share,) = ctx.saved_tensors
+        gx = grad * x_share
         return gx, grad - gx if ctx.needs_input_grad[1] else None
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.x_share = _tie_share(x < y, x == y, np.result_type(x, y))
+        ctx.save_for_backward(_tie_share(x < y, x == y, np.result_type(x, y)))
         return np.minimum(x, y)
-
-    backward = Maximum.backward
 
 
 class Where(Function):
@@ -198,13 +272,13 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, x, y):
-        ctx.condition = condition
+        ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        zero = np.zeros((), grad.dtype)
-        return None, np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
+        (condition,) = ctx.saved_tensors
+        return None, np.where(condition, grad, 0), np.where(condition, 0, grad)
 
 
 class Cast(Function):
@@ -220,10 +294,18 @@ class Cast(Function):
 
 # ---- matrix product -----------------------------------------------------------------------------
 class MatMul(Function):
-    """np.matmul: 2-D, 1-D (a vector, promoted and then dropped) and batched."""
+    """x @ y as np.matmul: 2-D, batched, and 1-D (a vector, promoted to a matrix and dropped again).
+    d/dx = grad @ y^T,  d/dy = x^T @ grad."""
+
+    fresh_gradients = True
 
     @staticmethod
     def forward(ctx, x, y):
+        if np.ndim(x) == 0 or np.ndim(y) == 0:
+            raise OpError(f"both arguments to matmul need at least 1 dimension, got shapes {np.shape(x)} and "
+                          f"{np.shape(y)}")
+        if x.dtype != y.dtype:
+            raise OpError(f"expected both operands to have the same dtype, got {x.dtype} and {y.dtype}")
         ctx.save_for_backward(x, y)
         return x @ y
 
@@ -235,123 +317,117 @@ class MatMul(Function):
         if x.ndim == 1:  # a row vector whose row axis was dropped
             x, grad = x[None, :], np.expand_dims(grad, -2)
         needs_x, needs_y = ctx.needs_input_grad
-        gx = grad @ y.swapaxes(-1, -2) if needs_x else None  # the method: np.swapaxes is a slow wrapper
-        gy = x.swapaxes(-1, -2) @ grad if needs_y else None
-        if gx is not None and ctx.saved_tensors[0].ndim == 1:
-            gx = gx[..., 0, :]
-        if gy is not None and ctx.saved_tensors[1].ndim == 1:
-            gy = gy[..., 0]
-        return gx, gy
+        gx = grad @ np.swapaxes(y, -1, -2) if needs_x else None
+        gy = np.swapaxes(x, -1, -2) @ grad if needs_y else None
+        x_vector, y_vector = (a.ndim == 1 for a in ctx.saved_tensors)
+        return (gx[..., 0, :] if x_vector and needs_x else gx), (gy[..., 0] if y_vector and needs_y else gy)
 
 
 # ---- reductions -------------------------------------------------------------------------------
-def _spread(grad, shape, axis, keepdims):
-    """Copy the gradient of a reduction back over the reduced axes. A fresh array rather than
-    np.broadcast_to's view: that wrapper alone costs 2 us, and a leaf can keep the array as is."""
-    if axis is not None and not keepdims:
-        grad = np.expand_dims(grad, axis)
-    out = np.empty(shape, grad.dtype)
-    out[...] = grad
-    return out
-
-
-def _count(shape, axis):
-    if axis is None:
-        return int(np.prod(shape))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return int(np.prod([shape[a] for a in axes]))
-
-
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return x.sum(axis=axis, keepdims=keepdims)  # the method: np.sum's wrapper costs 1 us more
+        return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.axis, ctx.keepdims)
+        return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
 
 
 class Mean(Function):
     """The mean over an empty axis is nan, as in PyTorch, without NumPy's warnings."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        if x.size == 0:  # 0 / 0: NumPy's mean would warn twice
-            with np.errstate(invalid="ignore"):
-                return x.sum(axis=axis, keepdims=keepdims) / x.dtype.type(_count(x.shape, axis))
-        return x.mean(axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims) / _count(x.shape, axis)
 
     @staticmethod
     def backward(ctx, grad):
-        # over an empty axis the gradient has no entries: any divisor but 0 gives it
-        return _spread(grad / max(_count(ctx.shape, ctx.axis), 1), ctx.shape, ctx.axis, ctx.keepdims)
+        grad = np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
+        return grad / max(_count(ctx.shape, ctx.axis), 1)  # an empty axis: no entries, any divisor but 0
 
 
-class Max(Function):
-    """Where several elements tie for the max, they share its gradient equally. A slice holding
-    nan has nan as its max (NumPy, PyTorch), and its nans take the gradient."""
+class Amax(Function):
+    """The largest element along `axis`. Where several tie, they share its gradient equally (as
+    PyTorch's amax). A slice holding nan has nan as its max, and its nans take the gradient."""
 
     reduce = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
         out = cls.reduce(x, axis=axis, keepdims=True)
-        hit = x == out
-        if np.isnan(out).any():  # nan == nan is False; a nan makes its whole slice's max nan, so it is a max
-            hit |= np.isnan(x)
-        share = hit.astype(x.dtype)
-        share /= share.sum(axis=axis, keepdims=True)
-        ctx.share = share
+        hit = (x == out) | np.isnan(x)  # nan == nan is False; a nan makes its whole slice's max nan
+        share = hit / hit.sum(axis=axis, keepdims=True, dtype=x.dtype)
+        ctx.save_for_backward(share)
         ctx.axis, ctx.keepdims = axis, keepdims
         return out if keepdims else np.squeeze(out, axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.share.shape, ctx.axis, ctx.keepdims) * ctx.share
+        (share,) = ctx.saved_tensors
+        return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), share.shape) * share
 
 
-class Min(Max):
+class Amin(Amax):
     reduce = staticmethod(np.min)
 
 
+def _centered(x, axis):
+    return x - x.sum(axis=axis, keepdims=True) / _count(x.shape, axis)
+
+
+def _variance(x, axis, keepdims, divisor):
+    """sum((x - mean)^2) / divisor, nan where divisor <= 0 (NumPy's var would warn)."""
+    centered = _centered(x, axis)
+    return (centered * centered).sum(axis=axis, keepdims=keepdims) / (divisor if divisor > 0 else np.nan)
+
+
 class Var(Function):
-    """sum((x - mean)^2) / (n - correction); d/dx = 2 (x - mean) / (n - correction)."""
+    """sum((x - mean)^2) / (n - correction);  d/dx = 2 (x - mean) / (n - correction), nan when
+    n <= correction (as the variance itself)."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, axis, keepdims, correction):
-        ctx.centered = x - x.mean(axis=axis, keepdims=True)
-        ctx.divisor = _count(x.shape, axis) - correction
-        ctx.axis, ctx.keepdims = axis, keepdims
-        return np.sum(ctx.centered**2, axis=axis, keepdims=keepdims) / ctx.divisor
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdims, ctx.divisor = axis, keepdims, _count(x.shape, axis) - correction
+        return _variance(x, axis, keepdims, ctx.divisor)
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
-        grad = _spread(grad, ctx.centered.shape, ctx.axis, ctx.keepdims)
-        # n <= correction: the variance is nan (NumPy warns in forward), and so is its gradient
-        return grad * ctx.centered * (2 / ctx.divisor if ctx.divisor > 0 else np.nan)
+        (x,) = ctx.saved_tensors
+        scale = 2 / ctx.divisor if ctx.divisor > 0 else np.nan
+        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * _centered(x, ctx.axis) * scale
 
 
-class Std(Var):
-    """sqrt(var); d/dx = (x - mean) / ((n - correction) std), taken as 0 where std is 0 (PyTorch):
-    the gradient of sqrt at 0 is infinite, but there every x - mean is 0."""
+class Std(Function):
+    """sqrt(var);  d/dx = (x - mean) / ((n - correction) std), taken as 0 where std is 0 (as
+    PyTorch): sqrt's slope is infinite there, but every x - mean is 0."""
 
     @staticmethod
+    @_silent
     def forward(ctx, x, axis, keepdims, correction):
-        ctx.std = np.sqrt(Var.forward(ctx, x, axis, keepdims, correction))
-        return ctx.std
+        ctx.axis, ctx.keepdims, ctx.divisor = axis, keepdims, _count(x.shape, axis) - correction
+        out = np.sqrt(_variance(x, axis, keepdims, ctx.divisor))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
+    @_silent
     def backward(ctx, grad):
-        std = ctx.std
-        return Var.backward(ctx, grad / (2 * np.where(std == 0, np.inf, std)))
+        x, out = ctx.saved_tensors
+        std = _keep_reduced_axes(out, ctx.axis, ctx.keepdims)
+        slope = np.where(std == 0, 0, _centered(x, ctx.axis) / (ctx.divisor * std)) if ctx.divisor > 0 else np.nan
+        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * slope
 
 
 # ---- shape changes ------------------------------------------------------------------------------
 class Reshape(Function):
-    """Also squeeze, unsqueeze, flatten and view: each is a reshape."""
+    """Also view, flatten, squeeze and unsqueeze: each is a reshape."""
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -363,7 +439,9 @@ class Reshape(Function):
         return grad.reshape(ctx.input_shape)
 
 
-class Transpose(Function):
+class Permute(Function):
+    """The axes in a new order (np.transpose); backward puts them back."""
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -371,7 +449,7 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.transpose(grad, None if ctx.axes is None else np.argsort(ctx.axes))
+        return np.transpose(grad, None if ctx.axes is None else tuple(np.argsort(ctx.axes)))
 
 
 class Expand(Function):
@@ -386,152 +464,68 @@ class Expand(Function):
         return grad
 
 
-def _is_basic_index(index):
-    """Slices, ints, None and ... select each element at most once: no repeats to add up."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in parts)
-
-
 class GetItem(Function):
+    """x[index]; the gradient goes back to the elements picked (added up where an integer array
+    picks one twice)."""
+
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        ctx.shape, ctx.index = x.shape, index
         return x[index]
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, ctx.dtype)
-        if _is_basic_index(ctx.index):
-            out[ctx.index] = grad
-        else:  # integer arrays may repeat an element: each repeat adds its gradient
-            np.add.at(out, ctx.index, grad)
+        return IndexAdd.on(grad, shape=ctx.shape, index=ctx.index)
+
+
+class IndexAdd(Function):
+    """Zeros of `shape` with x added at `index`: the gradient of indexing, and indexing its gradient."""
+
+    @staticmethod
+    def forward(ctx, x, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, x.dtype)
+        np.add.at(out, index, x)
         return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index]
+
+
+def _along(axis, index):
+    """An index that picks `index` (an int or a slice) along `axis` and everything on the others."""
+    return (slice(None),) * axis + (index,)
 
 
 class Concatenate(Function):
     @staticmethod
     def forward(ctx, *arrays, axis):
-        ctx.axis = axis
-        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        if any(np.ndim(a) == 0 for a in arrays):
+            raise OpError("zero-dimensional tensors cannot be concatenated; stack them, or reshape them to (1,)")
+        ctx.axis = axis % arrays[0].ndim
+        ends = np.cumsum([a.shape[ctx.axis] for a in arrays]).tolist()
+        ctx.parts = list(zip([0] + ends[:-1], ends))
         return np.concatenate(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
+        return tuple(grad[_along(ctx.axis, slice(start, stop))] for start, stop in ctx.parts)
 
 
 class Stack(Function):
     @staticmethod
     def forward(ctx, *arrays, axis):
-        ctx.axis = axis
-        return np.stack(arrays, axis=axis)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return tuple(np.moveaxis(grad, ctx.axis, 0))
-
-
-def where(condition, x, y):
-    """`x` where `condition` holds, else `y`; differentiable in x and y."""
-    condition = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(np.asarray(condition, bool), x, y)
-
-
-def maximum(x, y):
-    return Maximum.apply(x, y)
-
-
-def minimum(x, y):
-    return Minimum.apply(x, y)
-
-
-def concatenate(tensors, axis=0):
-    return Concatenate.apply(*tensors, axis=axis)
-
-
-def stack(tensors, axis=0):
-    return Stack.apply(*tensors, axis=axis)
-
-
-# ---- fused layers ---------------------------------------------------------------------------------
-class Linear(Function):
-    """x @ weight.T + bias in one node, the whole of a dense layer (weight is (out, in), as in
-    PyTorch). Any leading axes of x are batch axes. Given `activation`, an elementwise activation
-    op (activations.Elementwise), its f runs on the result in the same node and backward first
-    multiplies by its f': one node per layer instead of two.
-
-    The products are 2-D `ndarray.dot` calls, with the batch axes flattened into one: for the
-    small matrices of a small network the method costs about 0.4 us less than `@` (and than
-    np.dot, which first goes through NumPy's dispatch in Python), and for 3-D inputs `@` is
-    slower still. The bias gradient, a sum over the rows, is a product with a vector of ones,
-    which BLAS does in half the time of sum(axis=0) at these sizes."""
-
-    activation = None  # the activation op's instance, when one runs in this node
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, activation=None, options=None):
-        ctx.x, ctx.weight = x, weight
-        out = (x if x.ndim == 2 else _rows(x)).dot(weight.T)
-        if bias is not None:
-            out += bias
-        if x.ndim != 2:
-            out = out.reshape(x.shape[:-1] + out.shape[1:])
-        if activation is not None:
-            ctx.activation = activation()  # the activation's own op keeps what its f' needs
-            out = ctx.activation.value(out, **options)
+        out = np.stack(arrays, axis=axis)
+        ctx.axis, ctx.count = axis % out.ndim, len(arrays)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.x, ctx.weight
-        if ctx.activation is not None:
-            grad = grad * ctx.activation.slope()
-        if grad.ndim != 2:
-            grad, x = _rows(grad), _rows(x)
-        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]  # the activation's inputs never need one
-        gx = grad.dot(weight) if needs_x else None
-        if gx is not None and ctx.x.ndim != 2:
-            gx = gx.reshape(ctx.x.shape)
-        gw = grad.T.dot(x) if needs_weight else None
-        gb = _ones(len(grad), grad.dtype).dot(grad) if needs_bias else None
-        return gx, gw, gb
+        return tuple(grad[_along(ctx.axis, i)] for i in range(ctx.count))
 
 
-def _rows(x):
-    """x as a matrix with one row per batch element (its last axis the features)."""
-    if x.ndim == 0:
-        raise ValueError("a 0-d input has no features axis")
-    return x.reshape(-1, x.shape[-1])
-
-
-def _shared(make):
-    """`make(*args)` made once per args and shared between calls (so read-only): the constant
-    arrays a training step needs every time."""
-
-    @functools.lru_cache(maxsize=16)
-    def cached(*args):
-        array = make(*args)
-        array.flags.writeable = False
-        return array
-
-    return cached
-
-
-_ones = _shared(np.ones)  # _ones(n, dtype)
-# _scalar(value, dtype): a number as a 0-d array. NumPy combines an array with a 0-d array of its
-# dtype about 0.2 us faster than with a Python number, whose dtype it must first work out.
-_scalar = _shared(np.array)
-
-
-def linear(x, weight, bias=None, activation=None, options=None):
-    """x @ weight.T + bias, then `activation` (an elementwise activation op class, given its
-    keyword `options`) in the same node."""
-    if activation is None:
-        return Linear.apply(x, weight, bias)
-    return Linear.apply(x, weight, bias, activation, options or {})
-
-
-# ---- regularization ------------------------------------------------------------------------------
+# ---- regularization -----------------------------------------------------------------------------
 class Dropout(Function):
     """Inverted dropout: x * mask, mask = keep / (1 - p) with keep ~ Bernoulli(1 - p); the gradient
     passes through the same mask."""
@@ -539,15 +533,17 @@ class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p, generator):
         if p == 1:
-            ctx.mask = np.zeros_like(x)
+            mask = np.zeros_like(x)
         else:
             draws = generator.random(x.shape, np.float32 if x.dtype == np.float32 else np.float64)
-            ctx.mask = (draws >= p) * x.dtype.type(1 / (1 - p))
-        return x * ctx.mask
+            mask = (draws >= p) * x.dtype.type(1 / (1 - p))
+        ctx.save_for_backward(mask)
+        return x * mask
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.mask
+        (mask,) = ctx.saved_tensors
+        return grad * mask
 
 
 def dropout(x, p=0.5, training=True, generator=None):
@@ -558,3 +554,305 @@ def dropout(x, p=0.5, training=True, generator=None):
     if not training or p == 0:
         return x
     return Dropout.apply(x, p, generator or default_generator())
+
+
+# ---- the functions (tg.exp(t), ...) and Tensor's methods ----------------------------------------
+def add(x, y):
+    return Add.apply(x, y)
+
+
+def sub(x, y):
+    return Sub.apply(x, y)
+
+
+def mul(x, y):
+    return Mul.apply(x, y)
+
+
+def div(x, y):
+    return Div.apply(x, y)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(x, exponent):  # noqa: A001  (PyTorch's name)
+    return Pow.apply(x, exponent)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+def sign(x):
+    return Sign.apply(x)
+
+
+def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's names)
+    return Clip.apply(x, min, max)
+
+
+def maximum(x, y):
+    return Maximum.apply(x, y)
+
+
+def minimum(x, y):
+    return Minimum.apply(x, y)
+
+
+def where(condition, x, y):
+    """`x` where `condition` holds, else `y`; differentiable in x and y."""
+    return Where.apply(np.asarray(_data(condition), bool), x, y)
+
+
+def astype(x, dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":  # integers and booleans carry no gradient, as in PyTorch
+        return Tensor._make(_data(x).astype(dtype), False, None)
+    return Cast.apply(x, dtype=dtype)
+
+
+def matmul(x, y):
+    return MatMul.apply(x, y)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return Sum.apply(x, axis=_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return Mean.apply(x, axis=_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
+
+def amax(x, axis=None, keepdims=False):
+    return Amax.apply(x, axis=_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    return Amin.apply(x, axis=_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
+
+def _spread(op, x, axis, keepdims, correction):
+    axis = _axis(axis, np.ndim(_data(x)))
+    if _count(np.shape(_data(x)), axis) <= correction:  # as PyTorch, which warns too
+        warnings.warn(f"{op.__name__.lower()}: degrees of freedom <= 0 (n <= correction = {correction}): the "
+                      "result is nan", RuntimeWarning, stacklevel=3)
+    return op.apply(x, axis=axis, keepdims=keepdims, correction=correction)
+
+
+def var(x, axis=None, keepdims=False, correction=1):
+    """Variance; `correction=1` (Bessel's, PyTorch's default) divides by n - 1."""
+    return _spread(Var, x, axis, keepdims, correction)
+
+
+def std(x, axis=None, keepdims=False, correction=1):
+    """Standard deviation; `correction=1` divides the variance by n - 1."""
+    return _spread(Std, x, axis, keepdims, correction)
+
+
+def reshape(x, *shape):
+    return Reshape.apply(x, shape=sizes(shape))
+
+
+def flatten(x, start_axis=0, end_axis=-1):
+    """Axes start_axis to end_axis (both included) merged into one, as PyTorch's flatten."""
+    shape = np.shape(_data(x))
+    if not shape:
+        _axis(start_axis, 0), _axis(end_axis, 0)
+        return reshape(x, 1)
+    start, end = (normalize_axis_index(a, len(shape), "flatten") for a in (start_axis, end_axis))
+    if start > end:
+        raise OpError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {shape}")
+    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+
+def squeeze(x, axis=None):
+    """Without the axes of length 1, or of those among `axis` (an int or a tuple): an axis given
+    that is longer than 1 stays, as in PyTorch."""
+    shape = np.shape(_data(x))
+    if axis is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if not shape:
+        _axis(axes, 0)
+        return reshape(x, ())
+    axes = {normalize_axis_index(a, len(shape), "squeeze") for a in axes}
+    return reshape(x, tuple(n for i, n in enumerate(shape) if n != 1 or i not in axes))
+
+
+def unsqueeze(x, axis):
+    return reshape(x, np.expand_dims(np.empty(np.shape(_data(x)), bool), axis).shape)
+
+
+def permute(x, *axes):
+    """The axes in a new order, which names every axis once (as ints or one tuple); none reverses them."""
+    axes = sizes(axes)
+    return Permute.apply(x, axes=None if axes in ((), (None,)) else axes)
+
+
+def transpose(x, *axes):
+    """`transpose(a, b)` swaps axes a and b (PyTorch), whatever the number of axes; otherwise as
+    `permute`: no axes reverses them, and a tuple names every axis (NumPy's transpose(axes))."""
+    if len(axes) != 2:
+        return permute(x, *axes)
+    ndim = np.ndim(_data(x))
+    if ndim == 0:
+        _axis(axes, 0)
+        return x
+    order = list(range(ndim))
+    a, b = (normalize_axis_index(axis, ndim, "transpose") for axis in axes)
+    order[a], order[b] = order[b], order[a]
+    return permute(x, order)
+
+
+def swapaxes(x, axis1, axis2):
+    return transpose(x, axis1, axis2)
+
+
+def expand(x, *shape):
+    """The tensor broadcast to `shape`; -1 keeps an existing axis's size (PyTorch)."""
+    shape, own = sizes(shape), np.shape(_data(x))
+    new = len(shape) - len(own)  # leading axes that are new
+    shape = tuple(own[i - new] if n == -1 and i >= new else n for i, n in enumerate(shape))
+    return Expand.apply(x, shape=shape)
+
+
+def _pytorch_index(index):
+    """The index as one or two steps of NumPy indexing that give PyTorch's result. They differ
+    where ints and index arrays are both given: PyTorch takes the ints first (each drops its
+    axis), so x[1, :, [0, 2]] on a (2, 3, 4) tensor is (3, 2); NumPy, treating the int as one
+    more index array separated from the other by a slice, puts their axis first: (2, 3)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [isinstance(i, (list, np.ndarray)) and np.ndim(i) > 0 for i in parts]
+    ints = [isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in parts]
+    if not (any(arrays) and any(ints)):
+        return [index]
+    first = []  # the ints, full slices in place of the rest (a boolean mask covers its ndim axes)
+    for part, is_array, is_int in zip(parts, arrays, ints):
+        if is_int or part is Ellipsis:
+            first.append(part)
+        elif is_array:
+            first += [slice(None)] * (np.ndim(part) if np.asarray(part).dtype == bool else 1)
+        elif part is not None:
+            first.append(slice(None))
+    then = tuple(part for part, is_int in zip(parts, ints) if not is_int)
+    return [tuple(first), then]
+
+
+def getitem(x, index):
+    for step in _pytorch_index(_data(index)):
+        x = GetItem.apply(x, index=step)
+    return x
+
+
+def concatenate(tensors, axis=0):
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    return Stack.apply(*tensors, axis=axis)
+
+
+def _comparison(ufunc):
+    def compare(x, y):  # a plain boolean tensor: no graph, no gradient
+        return Tensor._make(np.asarray(ufunc(_data(x), _data(y))), False, None)
+
+    return compare
+
+
+def _reflected(fn):
+    return lambda self, other: fn(other, self)
+
+
+# ---- in place -----------------------------------------------------------------------------------
+def _write(x, name, write):
+    """Run `write(x.data)`, which changes x's memory, and note it for the in-place checks."""
+    try:
+        write(x.data)
+    except (ValueError, TypeError) as error:  # a read-only (expanded) array, or a dtype that cannot hold the result
+        raise RuntimeError(f"{name}: cannot write into a tensor of shape {x.shape}, dtype {x.dtype}: {error}") from None
+    mark_written(x.data)
+    return x
+
+
+def _in_place(op, ufunc):
+    """x += y and friends: in place where no graph is recorded through x (under no_grad, or on tensors
+    that need no gradient). Where one is, a leaf that requires grad refuses (its change would go
+    unrecorded) and any other tensor gets a new node, as x = x + y (the name x is rebound)."""
+
+    def method(self, other):
+        if engine._grad_enabled and (self.requires_grad or isinstance(other, Tensor) and other.requires_grad):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation: "
+                                   "do it under no_grad() (as an optimizer's update) or write x = x + y")
+            return op.apply(self, other)
+        return _write(self, f"{ufunc.__name__} in place", lambda data: ufunc(data, _data(other), out=data))
+
+    return method
+
+
+def _setitem(self, index, value):
+    if engine._grad_enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad):
+        raise RuntimeError("assigning into a tensor that takes part in a graph is not recorded: use where(), "
+                           "or do it under no_grad()")
+    steps = _pytorch_index(_data(index))
+    if len(steps) == 2:  # write through the view the ints select
+        return _setitem(Tensor._make(self.data[steps[0]], False, None), steps[1], value)
+
+    def assign(data):
+        data[steps[0]] = _data(value)
+
+    _write(self, "setitem", assign)
+
+
+_METHODS = [add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, clip, maximum, minimum, matmul, sum,
+            mean, amax, amin, var, std, reshape, flatten, squeeze, unsqueeze, permute, transpose, swapaxes,
+            expand, astype]
+for _fn in _METHODS:
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.clamp = clip
+Tensor.view = reshape
+Tensor.broadcast_to = expand
+Tensor.T = property(lambda self: Permute.apply(self, axes=None))
+Tensor.max, Tensor.min = amax, amin
+Tensor.float = lambda self: astype(self, np.float32)
+Tensor.double = lambda self: astype(self, np.float64)
+Tensor.__getitem__, Tensor.__setitem__ = getitem, _setitem
+Tensor.__add__, Tensor.__radd__, Tensor.__iadd__ = add, _reflected(add), _in_place(Add, np.add)
+Tensor.__sub__, Tensor.__rsub__, Tensor.__isub__ = sub, _reflected(sub), _in_place(Sub, np.subtract)
+Tensor.__mul__, Tensor.__rmul__, Tensor.__imul__ = mul, _reflected(mul), _in_place(Mul, np.multiply)
+Tensor.__truediv__, Tensor.__rtruediv__, Tensor.__itruediv__ = div, _reflected(div), _in_place(Div, np.divide)
+Tensor.__pow__, Tensor.__rpow__ = pow, _reflected(pow)
+Tensor.__matmul__, Tensor.__rmatmul__ = matmul, _reflected(matmul)
+Tensor.__neg__, Tensor.__abs__ = neg, abs
+for _name, _ufunc in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal),
+                      ("eq", np.equal), ("ne", np.not_equal), ("and", np.logical_and), ("or", np.logical_or),
+                      ("xor", np.logical_xor)]:
+    setattr(Tensor, f"__{_name}__", _comparison(_ufunc))
+    Tensor._numpy_functions[_ufunc] = _comparison(_ufunc)
+Tensor.__invert__ = lambda self: Tensor._make(~self.data, False, None)
+
+# NumPy's functions on tensors: what backward formulas (and users) call
+Tensor._numpy_functions.update({
+    np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg, np.power: pow,
+    np.exp: exp, np.log: log, np.sqrt: sqrt, np.absolute: abs, np.sign: sign, np.maximum: maximum,
+    np.minimum: minimum, np.matmul: matmul, np.where: where, np.clip: clip,
+    np.sum: sum, np.mean: mean, np.max: amax, np.min: amin, np.amax: amax, np.amin: amin,
+    np.reshape: reshape, np.transpose: permute, np.swapaxes: swapaxes, np.broadcast_to: expand,
+    np.expand_dims: unsqueeze, np.squeeze: squeeze, np.concatenate: concatenate, np.stack: stack,
+    np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
+    np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),
+})  # fmt: skip

@@ -3,7 +3,8 @@
     print(to_dot(loss, names=dict(model.named_parameters())))
     render(loss, "graph.svg")          # needs the `dot` program from Graphviz
 
-Ops are boxes named after their Function; tensors are ellipses with their shape and dtype.
+Ops are boxes named after their Function (a fused node after what it does: Linear+Sigmoid);
+tensors are ellipses with their shape and dtype.
 Leaves that require grad (the parameters) are filled blue. Draw before `backward()`, or pass
 `retain_graph=True` to it: backward releases the graph's inputs.
 """
@@ -11,7 +12,7 @@ import os
 import shutil
 import subprocess
 
-from .engine import Tensor
+from .engine import Tensor, _node_name
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -31,7 +32,7 @@ def to_dot(tensor, names=None):
         if ctx is None:
             continue
         op = f"op{id(ctx)}"
-        lines.append(f'  {op} [label="{type(ctx).__name__}", shape=box, style=filled, fillcolor=lightgray];')
+        lines.append(f'  {op} [label="{_node_name(ctx)}", shape=box, style=filled, fillcolor=lightgray];')
         lines.append(f"  {op} -> t{id(t)};")
         for x in ctx.inputs or ():  # None once backward released the graph
             if isinstance(x, Tensor):

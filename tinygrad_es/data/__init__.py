@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Tensor, _as_array
+from ..engine import Tensor
 from ..random import default_generator
 
 _DIGITS = Path(__file__).with_name("digits.npz")
@@ -22,7 +22,7 @@ def load_digits():
 def _arrays(X, y):
     # Tensor's rule: Python numbers and lists become float32, NumPy arrays keep their dtype. Labels in a
     # list keep integers as integers (int64), as cross_entropy, one_hot and accuracy want them.
-    X = X.data if isinstance(X, Tensor) else _as_array(X, None)
+    X = Tensor(X).data
     if isinstance(y, Tensor):
         y = y.data
     elif not isinstance(y, np.ndarray):

@@ -6,6 +6,7 @@ convolution kernel's) multiply both.
 """
 import math
 
+from ..engine import mark_written
 from ..random import default_generator
 
 
@@ -36,6 +37,7 @@ def calculate_gain(nonlinearity, param=None):
 
 def _fill(tensor, values):
     tensor.data[...] = values  # in place: views of the array see the new values too
+    mark_written(tensor.data)
     return tensor
 
 
@@ -54,8 +56,7 @@ def uniform(tensor, a=0.0, b=1.0, generator=None):
 
 
 def constant(tensor, value):
-    tensor.data[...] = value
-    return tensor
+    return _fill(tensor, value)
 
 
 def zeros(tensor, generator=None):

@@ -1,6 +1,6 @@
 """Losses as modules, as PyTorch's nn.MSELoss, nn.CrossEntropyLoss, ...: options in the constructor,
 `loss(input, target)` to call. The computation is in tinygrad_es/losses.py."""
-from .. import losses
+from .. import fused, losses
 from .module import Module
 
 
@@ -46,18 +46,18 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0, ignore_index=-100):
         super().__init__(reduction)
-        self.weight, self.label_smoothing = weight, label_smoothing
+        self.weight, self.label_smoothing, self.ignore_index = weight, label_smoothing, ignore_index
 
     def forward(self, input, target):
-        return losses.cross_entropy(input, target, self.weight, self.label_smoothing, self.reduction)
+        return fused.cross_entropy(input, target, self.weight, self.label_smoothing, self.reduction, self.ignore_index)
 
 
 class NLLLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean"):
+    def __init__(self, weight=None, reduction="mean", ignore_index=-100):
         super().__init__(reduction)
-        self.weight = weight
+        self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):
-        return losses.nll_loss(input, target, self.weight, self.reduction)
+        return losses.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)

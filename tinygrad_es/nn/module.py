@@ -1,7 +1,7 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
 import numpy as np
 
-from ..engine import Function, RemovableHandle, Tensor
+from ..engine import Function, RemovableHandle, Tensor, mark_written
 
 
 class Parameter(Tensor):
@@ -149,6 +149,7 @@ class Module:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data[...] = 0
+                mark_written(p.grad.data)
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self):
@@ -180,15 +181,16 @@ class Module:
             elif not np.can_cast(array.dtype, p.dtype, "same_kind"):
                 problems.append(f"dtype mismatch for {name}: checkpoint {array.dtype} cannot become {p.dtype}")
             else:
-                arrays[name] = array.astype(p.dtype)  # a copy: the model never shares the checkpoint's memory
+                arrays[name] = array.astype(p.dtype, copy=False)
                 first = first_name.setdefault(id(p), name)
                 if first != name and not np.array_equal(arrays[first], arrays[name], equal_nan=True):
                     problems.append(f"{first} and {name} are one shared parameter, but the checkpoint gives "
                                     "them different values")  # fmt: skip
         if problems:
             raise RuntimeError(f"cannot load state_dict into {type(self).__name__}: " + "; ".join(problems))
-        for name, array in arrays.items():
-            own[name].data = array
+        for name, array in arrays.items():  # in place, as PyTorch: graphs made before the load see the change
+            np.copyto(own[name].data, array)
+            mark_written(own[name].data)
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # ---- printing ------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from ..engine import Tensor
-from ..ops import _scalar
+from ..engine import Tensor, mark_written
+from ..helpers import constant
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 
@@ -95,6 +95,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def step(self):
+        written = []
         for group in self.param_groups:
             lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
             for p in group["params"]:  # the loop of _with_grads written out: in a small network's
@@ -112,7 +113,9 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1 - group["dampening"]) * g
                     g = g + momentum * buf if group["nesterov"] else buf
-                p.data -= _scalar(lr, g.dtype) * g
+                p.data -= constant(lr, g.dtype) * g  # a 0-d lr: 2.5 us less per digits step (six parameters)
+                written.append(p.data)
+        mark_written(*written)
 
 
 class Adam(Optimizer):
@@ -142,6 +145,7 @@ class Adam(Optimizer):
                 denom /= math.sqrt(1 - beta2**t)
                 denom += eps
                 p.data -= (lr / (1 - beta1**t)) * m / denom
+                mark_written(p.data)
 
 
 class AdamW(Adam):
@@ -152,6 +156,7 @@ class AdamW(Adam):
 
     def _decay(self, p, g, group):
         p.data *= 1 - group["lr"] * group["weight_decay"]
+        mark_written(p.data)
         return g
 
 
@@ -196,6 +201,7 @@ class RMSprop(Optimizer):
                     p.data -= lr * buf
                 else:
                     p.data -= lr * g / avg
+                mark_written(p.data)
 
 
 class Adagrad(Optimizer):
@@ -222,4 +228,5 @@ class Adagrad(Optimizer):
                 denom = np.sqrt(s)
                 denom += group["eps"]
                 p.data -= lr * g / denom
+                mark_written(p.data)
 
