@@ -81,11 +81,12 @@ def test_detach_restores_the_optimizer_and_removes_the_hooks():
     layer = nn.Dense(2, 2, activation="relu")
     optimizer = optim.SGD(layer.parameters(), lr=0.1)
     with Diagnostics(layer, optimizer) as diag:
+        assert "step" not in optimizer.__dict__  # watched through a step hook, not by replacing step
         layer(Tensor(np.ones((1, 2)))).sum().backward()
         optimizer.step()
     layer(Tensor(np.ones((1, 2)))).sum().backward()
     optimizer.step()
-    assert diag.steps == [0] and "step" not in optimizer.__dict__
+    assert diag.steps == [0]
     assert layer.activation._forward_hooks == {}
 
 
@@ -210,6 +211,17 @@ def test_diagnose_is_a_subcommand_of_the_main_command(capsys):
 
     assert main(["diagnose", "--depth", "1", "--width", "4", "--steps", "1"]) == 0
     assert "0.activation (Sigmoid)" in capsys.readouterr().out
+
+
+def test_plot_draws_without_pyplot_and_leaves_the_backend_alone(monkeypatch, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # importing pyplot now fails
+    monkeypatch.setattr(matplotlib, "use", lambda *args, **kwargs: pytest.fail("plot chose a backend"))
+    relu = nn.ReLU()
+    with Diagnostics(relu) as diag:
+        relu(Tensor([[1.0, -1.0]]))
+        diag.step()
+    assert diag.plot(tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):

@@ -1,6 +1,6 @@
 """See inside training: per layer and per step, what the activations and gradients are doing.
 
-    diag = Diagnostics(model, optimizer)       # with the optimizer, every optimizer.step() is recorded
+    diag = Diagnostics(model, optimizer)       # with the optimizer, every optimizer.step() is recorded (a step hook)
     with diag:
         for x, y in loader:
             loss = F.cross_entropy(model(x), y)
@@ -73,26 +73,20 @@ class Diagnostics:
         self.gradients = {name: {key: [] for key in PARAMETER_STATS} for name in self.parameters}
         self.outputs = {}  # each layer's output in the last training forward
         self.recorded_outputs = {}  # the outputs of the last recorded step (for histograms)
-        self._step, self._before, self._handles = 0, None, []
+        self._step, self._before, self._handles, self._step_hook = 0, None, [], None
 
     # ---- attaching ------------------------------------------------------------------------------
     def attach(self):
         if self.optimizer is not None:
-            optimizer_step = type(self.optimizer).step.__get__(self.optimizer)
-
-            def step_and_record(*args, **kwargs):
-                result = optimizer_step(*args, **kwargs)
-                self.step()
-                return result
-
-            self.optimizer.step = step_and_record
+            self._step_hook = self.optimizer.register_step_post_hook(lambda optimizer, args, kwargs: self.step())
         self._prepare()
         return self
 
     def detach(self):
         self._watch(False)
-        if self.optimizer is not None:
-            self.optimizer.__dict__.pop("step", None)
+        if self._step_hook is not None:
+            self._step_hook.remove()
+            self._step_hook = None
 
     def __enter__(self):
         return self.attach()
@@ -194,25 +188,24 @@ class Diagnostics:
         """PNG: the gradient norm of each weight over the steps (top), and a histogram of each
         layer's output at the last recorded step (below). Needs matplotlib."""
         try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            from matplotlib import colormaps
+            from matplotlib.figure import Figure  # not pyplot: no global figure, no backend chosen for the caller
         except ImportError:
             raise ImportError("Diagnostics.plot needs matplotlib: pip install matplotlib") from None
         if not self.steps:
             raise ValueError("Diagnostics.plot: nothing recorded yet")
         columns = min(len(self.recorded_outputs), 6) or 1
         rows = -(-len(self.recorded_outputs) // columns)
-        fig = plt.figure(figsize=(2.2 * max(columns, 5), 3.5 + 1.8 * rows))
+        fig = Figure(figsize=(2.2 * max(columns, 5), 3.5 + 1.8 * rows))
         top, bottom = fig.subfigures(2, 1, height_ratios=[3.5, 1.8 * rows])
         ax = top.subplots()
         weights = [name for name in self.gradients if name.endswith("weight")] or list(self.gradients)
-        colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(weights), 1)))
+        colors = colormaps["viridis"](np.linspace(0, 0.9, max(len(weights), 1)))
         for color, name in zip(colors, weights):
             ax.plot(self.steps, self.gradients[name]["grad_norm"], color=color, label=name)
         ax.set(yscale="log", xlabel="step", ylabel="gradient norm", title="gradient norm of each weight")
-        ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1, 0.5))
+        if weights:  # a model without parameters (a lone activation) has no lines to name
+            ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1, 0.5))
         axes = np.atleast_1d(bottom.subplots(rows, columns, gridspec_kw={"hspace": 0.7})).ravel()
         for ax, (name, y) in zip(axes, self.recorded_outputs.items()):
             ax.hist(np.ravel(y), bins=40, color="tab:blue")
@@ -221,7 +214,6 @@ class Diagnostics:
         for ax in axes[len(self.recorded_outputs):]:
             ax.axis("off")
         fig.savefig(path, dpi=90, bbox_inches="tight")
-        plt.close(fig)
         return path
 
 
