@@ -1,8 +1,11 @@
 """Every Python block of README.md and README.es.md runs as written, on its own (a fresh namespace,
 in an empty directory), and does what the text around it says."""
 import contextlib
+import functools
 import io
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +19,17 @@ def blocks(path, language):
     return re.findall(rf"```{language}\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
 
 
-def run_block(code, name, directory, monkeypatch):
-    """(namespace, printed text) of one block run in a fresh namespace inside `directory`."""
-    monkeypatch.chdir(directory)
-    namespace, printed = {"__name__": "__main__"}, io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, name, "exec"), namespace)
+@functools.cache  # each block runs once; the tests below read what it left
+def run_block(code):
+    """(namespace, printed text) of one block run in a fresh namespace inside an empty directory
+    (a traceback's line numbers count from the block's first line)."""
+    namespace, printed, cwd = {"__name__": "__main__"}, io.StringIO(), os.getcwd()
+    with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(printed):
+        os.chdir(directory)
+        try:
+            exec(compile(code, "<README block>", "exec"), namespace)
+        finally:
+            os.chdir(cwd)
     return namespace, printed.getvalue()
 
 
@@ -31,8 +39,8 @@ def readme_blocks():
 
 
 @pytest.mark.parametrize("readme, index, code", readme_blocks())
-def test_every_python_block_runs_on_its_own(readme, index, code, tmp_path, monkeypatch):
-    run_block(code, f"{readme.name}, block {index}", tmp_path, monkeypatch)
+def test_every_python_block_runs_on_its_own(readme, index, code):
+    run_block(code)
 
 
 def find_block(readme, marker):
@@ -45,28 +53,28 @@ def readme(request):
     return request.param
 
 
-def test_quick_start_prints_the_accuracy_the_text_gives(readme, tmp_path, monkeypatch):
-    _, printed = run_block(find_block(readme, "validation accuracy"), "quick start", tmp_path, monkeypatch)
+def test_quick_start_prints_the_accuracy_the_text_gives(readme):
+    _, printed = run_block(find_block(readme, "validation accuracy"))
     (stated,) = re.findall(r"`validation accuracy: ([\d.]+)`", readme.read_text(encoding="utf-8"))
     (got,) = re.findall(r"validation accuracy: ([\d.]+)", printed)
     assert abs(float(got) - float(stated)) <= 0.006  # two digits of 360: what another CPU may round differently
 
 
-def test_gradient_block_gives_the_gradients_of_its_comment(readme, tmp_path, monkeypatch):
-    namespace, _ = run_block(find_block(readme, "print(x.grad, w.grad, b.grad)"), "gradients", tmp_path, monkeypatch)
+def test_gradient_block_gives_the_gradients_of_its_comment(readme):
+    namespace, _ = run_block(find_block(readme, "print(x.grad, w.grad, b.grad)"))
     x, w = namespace["x"].data, namespace["w"].data
     np.testing.assert_array_equal(namespace["x"].grad.data, np.ones((2, 1)) @ w.T)  # [[0.5, -1], [0.5, -1]]
     np.testing.assert_array_equal(namespace["w"].grad.data, x.T @ np.ones((2, 1)))  # [[4], [6]]
     np.testing.assert_array_equal(namespace["b"].grad.data, [2.0])
 
 
-def test_custom_op_block_passes_gradcheck(readme, tmp_path, monkeypatch):
-    _, printed = run_block(find_block(readme, "class Cube"), "custom op", tmp_path, monkeypatch)
+def test_custom_op_block_passes_gradcheck(readme):
+    _, printed = run_block(find_block(readme, "class Cube"))
     assert printed == "True\n"
 
 
-def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme, tmp_path, monkeypatch):
-    namespace, printed = run_block(find_block(readme, "Diagnostics("), "tools", tmp_path, monkeypatch)
+def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme):
+    namespace, printed = run_block(find_block(readme, "Diagnostics("))
     assert namespace["report"].splitlines()[0] == "step 4 (5 recorded)"
     assert printed == "dense 0: (16, 32)\n"
     dot = namespace["dot"]
