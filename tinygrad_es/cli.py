@@ -13,6 +13,8 @@ import sys
 import tempfile
 
 from . import __version__
+from .nn import activation_names
+from .nn import init as nn_init
 from .study import diagnose, grid
 from .study.diagnose import SELU_DEPTH
 from .study.run import paper
@@ -80,9 +82,6 @@ def add_paper_command(subparsers):
 
 def study_from_args(args, parser):
     """The Study the arguments ask for; bad values end in parser.error (one line, exit code 2)."""
-    from .nn import activation_names
-    from .nn import init as nn_init
-
     costs = _flatten(args.costs)
     if costs is not None:
         unknown = [c for c in costs if c not in COST_ALIASES]
@@ -159,9 +158,6 @@ def add_diagnose_command(subparsers):
 
 def check_diagnose_args(args, parser):
     """Bad values end in parser.error (one line, exit code 2), before any training."""
-    from .nn import activation_names
-    from .nn import init as nn_init
-
     for option in ("depth", "width", "steps"):
         _check_at_least(args, option, 1, parser)
     _check_at_least(args, "seed", 0, parser)
