@@ -8,7 +8,7 @@ import numpy as np
 
 import tinygrad_es as tg
 from tinygrad_es import losses, nn
-from tinygrad_es.experiment import paper_cross_entropy
+from tinygrad_es.study.training import paper_cross_entropy
 
 KINKS = np.array([-3, -1, -0.5, 0, 0.5, 1, 3, 6])
 rng = np.random.default_rng(0)

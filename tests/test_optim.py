@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 
+import tinygrad_es as tg
 from tinygrad_es import nn, optim
 
 # Gradients fed to the optimizers, one per step: fixed numbers, so the expected values can be written out.
@@ -113,15 +114,141 @@ def test_parameter_groups_take_their_own_options():
         optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
 
 
-def test_bad_options_are_errors():
-    with pytest.raises(ValueError, match="SGD: lr must be >= 0, got -1"):
-        optim.SGD([nn.Parameter(np.zeros(1))], lr=-1)
-    with pytest.raises(TypeError, match="SGD takes an iterable of parameters"):
-        optim.SGD(nn.Parameter(np.zeros(3)), lr=0.1)
-    with pytest.raises(ValueError, match="SGD got an empty parameter list"):
-        optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="Nesterov momentum needs momentum > 0"):
-        optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1, nesterov=True)
+def one(param):
+    return [param()]
+
+
+# Bad inputs PyTorch 2.13 refuses too, with the same error class: (optimizer, params given a factory of
+# fresh parameters, options, error class, our message).
+BAD_INPUTS = [
+    ("Adam", one, {"betas": (1.0, 0.9)}, ValueError, r"Adam: betas\[0\] must be in \[0, 1\), got 1.0"),
+    ("Adam", one, {"betas": (0.9, 1.0)}, ValueError, r"Adam: betas\[1\] must be in \[0, 1\), got 1.0"),
+    ("AdamW", one, {"betas": (-0.1, 0.9)}, ValueError, r"AdamW: betas\[0\] must be in \[0, 1\), got -0.1"),
+    ("Adam", one, {"betas": (float("nan"), 0.9)}, ValueError, r"Adam: betas\[0\] must be in \[0, 1\), got nan"),
+    ("Adam", one, {"betas": (0.9, "0.99")}, TypeError, r"Adam: betas\[1\] must be a number, got '0.99'"),
+    ("SGD", one, {"lr": "0.1"}, TypeError, "SGD: lr must be a number, got '0.1'"),
+    ("SGD", one, {"lr": None}, TypeError, "SGD: lr must be a number, got None"),
+    ("SGD", one, {"lr": 1j}, TypeError, r"SGD: lr must be a number, got 1j"),
+    ("SGD", one, {"lr": -1}, ValueError, "SGD: lr must be a finite number >= 0, got -1"),
+    ("SGD", one, {"lr": 0.1, "momentum": -0.5}, ValueError, "SGD: momentum must be a finite number >= 0, got -0.5"),
+    ("SGD", one, {"lr": 0.1, "weight_decay": -1}, ValueError, "SGD: weight_decay must be a finite number >= 0"),
+    ("SGD", one, {"lr": 0.1, "nesterov": True}, ValueError, "SGD: Nesterov momentum needs momentum > 0"),
+    ("Adam", one, {"eps": -1e-8}, ValueError, "Adam: eps must be a finite number >= 0, got -1e-08"),
+    ("RMSprop", one, {"alpha": -0.1}, ValueError, r"RMSprop: alpha must be in \[0, 1\], got -0.1"),
+    ("RMSprop", one, {"eps": -1}, ValueError, "RMSprop: eps must be a finite number >= 0, got -1"),
+    ("Adagrad", one, {"lr_decay": -1}, ValueError, "Adagrad: lr_decay must be a finite number >= 0, got -1"),
+    ("Adagrad", one, {"initial_accumulator_value": -1}, ValueError,
+     "Adagrad: initial_accumulator_value must be a finite number >= 0, got -1"),
+    ("SGD", lambda param: [], {"lr": 0.1}, ValueError, "SGD got an empty parameter list"),
+    ("SGD", lambda param: param(), {"lr": 0.1}, TypeError, "SGD takes an iterable of parameters"),
+    ("SGD", lambda param: [1.0], {"lr": 0.1}, TypeError,
+     "SGD can only optimize Tensors, but one of the params is float"),
+    ("SGD", lambda param: [param(), {"params": [param()]}], {"lr": 0.1}, TypeError,
+     "SGD can only optimize Tensors, but one of the params is dict"),
+    ("SGD", lambda param: [{"params": [param()]}, param()], {"lr": 0.1}, TypeError,
+     r"SGD: give either parameters or parameter groups \(dicts\), not both"),
+    ("SGD", lambda param: [param() * 2], {"lr": 0.1}, ValueError, "SGD: can't optimize a non-leaf Tensor"),
+    ("Adam", lambda param: (lambda p: [{"params": [p]}, {"params": [param(), p]}])(param()), {}, ValueError,
+     "Adam: a parameter appears in more than one group"),
+]
+
+
+@pytest.mark.parametrize("name, params, options, error, message", BAD_INPUTS)
+def test_bad_inputs_are_errors_at_construction(name, params, options, error, message):
+    with pytest.raises(error, match=message):
+        getattr(optim, name)(params(lambda: nn.Parameter(np.zeros(1))), **options)
+
+
+@pytest.mark.parametrize("name, params, options, error, message", BAD_INPUTS)
+def test_torch_refuses_the_same_bad_inputs_with_the_same_error_class(name, params, options, error, message):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error):
+        getattr(torch.optim, name)(params(lambda: torch.zeros(1, requires_grad=True)), **options)
+
+
+def test_a_parameter_given_twice_in_one_group_is_refused():
+    p = nn.Parameter(np.zeros(1))  # PyTorch only warns ("in future, this will cause an error"): step would
+    with pytest.raises(ValueError, match=r"SGD: a parameter appears twice in one group \(step would update it twice\)"):
+        optim.SGD([p, p], lr=0.1)  # update it twice
+
+
+def test_a_groups_own_options_are_checked_too():
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got -1"):  # PyTorch checks only
+        optim.SGD([{"params": [nn.Parameter(np.zeros(1))], "lr": -1}], lr=0.1)  # the defaults
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf")])
+def test_a_learning_rate_that_is_not_finite_is_refused(lr):
+    with pytest.raises(ValueError, match=f"SGD: lr must be a finite number >= 0, got {lr}"):  # PyTorch accepts it and
+        optim.SGD([nn.Parameter(np.zeros(1))], lr=lr)  # the first step makes every parameter nan
+
+
+def test_a_tensor_that_does_not_require_grad_is_accepted_and_left_alone():
+    frozen = tg.Tensor(np.ones(3))  # as in PyTorch: it has no grad, so step skips it
+    optim.SGD([frozen], lr=0.1).step()
+    np.testing.assert_array_equal(frozen.data, np.ones(3))
+
+
+@pytest.mark.parametrize("lr", [0.1, 1, np.float32(0.5), np.array(0.25), True], ids=repr)
+def test_any_real_number_is_a_learning_rate(lr):
+    np.testing.assert_allclose(run(lambda ps: optim.SGD(ps, lr=lr), steps=1), P0 - float(lr) * GRADS[0])
+
+
+# ---- step hooks ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_step_hooks_run_around_every_optimizers_step_until_removed(name):
+    p = nn.Parameter(P0.copy())
+    p.grad = nn.Parameter(GRADS[0].copy(), requires_grad=False)
+    opt = getattr(optim, name)([p], lr=0.1)
+    seen = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: seen.append(("pre", o, args, kwargs, p.data.copy())))
+    post = opt.register_step_post_hook(lambda o, args, kwargs: seen.append(("post", o, args, kwargs, p.data.copy())))
+    opt.step()
+    (when_pre, *call_pre, before), (when_post, *call_post, after) = seen
+    assert (when_pre, when_post) == ("pre", "post") and call_pre == call_post == [opt, (), {}]
+    np.testing.assert_array_equal(before, P0)  # the pre-hook sees the parameter before the update
+    assert not np.array_equal(after, P0)  # the post-hook after it
+    pre.remove()
+    post.remove()
+    opt.step()
+    assert len(seen) == 2
+
+
+def test_a_subclass_step_calling_super_runs_the_hooks_once():
+    class ClippedSGD(optim.SGD):
+        def step(self):
+            for group in self.param_groups:
+                for q in group["params"]:
+                    np.clip(q.grad.data, -1, 1, out=q.grad.data)
+            super().step()
+
+    p = nn.Parameter(P0.copy())
+    p.grad = nn.Parameter(GRADS[0].copy(), requires_grad=False)
+    opt = ClippedSGD([p], lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda *args: calls.append(1))
+    opt.step()
+    assert calls == [1]
+    np.testing.assert_allclose(p.data, P0 - 0.1 * np.clip(GRADS[0], -1, 1))
+
+
+def test_a_hook_that_raises_leaves_the_optimizer_usable():
+    p = nn.Parameter(P0.copy())
+    p.grad = nn.Parameter(GRADS[0].copy(), requires_grad=False)
+    opt = optim.SGD([p], lr=0.1)
+
+    def failing(*args):
+        raise RuntimeError("hook failed")
+
+    handle = opt.register_step_pre_hook(failing)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, P0)
+    handle.remove()
+    calls = []
+    opt.register_step_post_hook(lambda *args: calls.append(1))
+    opt.step()
+    assert calls == [1]  # the hooks run again: the failed step did not leave the optimizer "inside" a step
 
 
 def test_state_dict_round_trip_continues_identically():

@@ -1,7 +1,8 @@
-"""The `tinygrad-es` command (also `python -m tinygrad_es`).
+"""The `tinygrad-es` command (also `python -m tinygrad_es`): its arguments, checked before any
+work starts (a bad one is one line on stderr and exit code 2), and the dispatch to the study.
 
     tinygrad-es paper                       # the paper's grid, quick settings (under a minute)
-    tinygrad-es paper --full                # the paper's settings: 30 epochs, 5 seeds
+    tinygrad-es paper --full                # longer: 30 epochs, 5 seeds
     tinygrad-es paper --protocol modern --activations relu elu selu gelu
     tinygrad-es diagnose --activation relu --depth 12   # inside a deep network, layer by layer
 """
@@ -9,10 +10,14 @@ import argparse
 import math
 import os
 import sys
-import time
+import tempfile
 
-from . import experiment as ex
-from .diagnostics import add_diagnose_command
+from . import __version__
+from .nn import activation_names
+from .nn import init as nn_init
+from .study import diagnose, grid
+from .study.diagnose import SELU_DEPTH
+from .study.run import paper
 
 COST_ALIASES = {"cross_entropy": "cross_entropy", "cross-entropy": "cross_entropy", "ce": "cross_entropy",
                 "mse": "mse"}
@@ -34,6 +39,7 @@ def _flatten(groups):
     return None if groups is None else tuple(x for group in groups for x in group)
 
 
+# ---- paper ---------------------------------------------------------------------------------------------
 def add_paper_command(subparsers):
     p = subparsers.add_parser(
         "paper",
@@ -45,7 +51,7 @@ def add_paper_command(subparsers):
             "on the other 20% (its 'Validation'). Results go to OUT/results.json, results.csv and PNG figures."
         ),
     )
-    p.add_argument("--protocol", choices=ex.PROTOCOLS, default="paper",
+    p.add_argument("--protocol", choices=grid.PROTOCOLS, default="paper",
                    help="paper: its activation on the output too, its CE/MSE formulas and inits; modern: linear "
                         "output with softmax CE or MSE, init suited to the activation (default: paper)")
     p.add_argument("--costs", type=_names, nargs="+", metavar="COST", help="cross_entropy (ce), mse (default: both)")
@@ -57,15 +63,18 @@ def add_paper_command(subparsers):
     p.add_argument("--lrs", type=_number, nargs="+", metavar="LR",
                    help="learning rates, each > 0 (default: 1 0.1 ... 1e-5)")
     p.add_argument("--epochs", type=int,
-                   help=f"epochs per run (default: {ex.DEFAULT_EPOCHS}; --full: {ex.FULL_EPOCHS})")
-    p.add_argument("--batch-size", type=int, help=f"minibatch size (default: {ex.DEFAULT_BATCH})")
-    p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread (default: {ex.DEFAULT_SEEDS}; "
-                                             f"--full: {ex.FULL_SEEDS})")
-    p.add_argument("--jobs", type=int, default=2, help="runs trained in parallel processes (default: 2)")
+                   help=f"epochs per run (default: {grid.DEFAULT_EPOCHS}; --full: {grid.FULL_EPOCHS})")
+    p.add_argument("--batch-size", type=int, help=f"minibatch size (default: {grid.DEFAULT_BATCH})")
+    p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread (default: "
+                                             f"{grid.DEFAULT_SEEDS}; --full: {grid.FULL_SEEDS})")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="runs trained in parallel processes; never more processes than runs or CPU cores "
+                        f"({os.cpu_count()} here) (default: 2)")
     p.add_argument("--out", default=os.path.join("runs", "paper"),
                    help="directory for results and figures (default: runs/paper)")
     p.add_argument("--full", action="store_true",
-                   help=f"the paper's full settings: {ex.FULL_EPOCHS} epochs, {ex.FULL_SEEDS} seeds")
+                   help=f"longer runs, {grid.FULL_EPOCHS} epochs and {grid.FULL_SEEDS} seeds (the paper gives "
+                        "neither its epochs nor its batch size; 30 epochs of minibatches of 10 are Nielsen's book's)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.set_defaults(run=run_paper, parser=p)
     return p
@@ -73,9 +82,6 @@ def add_paper_command(subparsers):
 
 def study_from_args(args, parser):
     """The Study the arguments ask for; bad values end in parser.error (one line, exit code 2)."""
-    from .nn import activation_names
-    from .nn import init as nn_init
-
     costs = _flatten(args.costs)
     if costs is not None:
         unknown = [c for c in costs if c not in COST_ALIASES]
@@ -88,71 +94,123 @@ def study_from_args(args, parser):
         for name in activations:
             if name not in known:
                 parser.error(f"unknown activation {name!r}; choose from: {', '.join(sorted(known))}")
-            if name in ex.NOT_ELEMENTWISE:
+            if name in grid.NOT_ELEMENTWISE:
                 parser.error(f"activation {name!r} is not elementwise, a Dense layer of the grid cannot use it")
-    inits = _flatten(args.inits) or (ex.PAPER_INITS if args.protocol == "paper" else ("auto",))
+    inits = _flatten(args.inits) or (grid.PAPER_INITS if args.protocol == "paper" else ("auto",))
     for name in inits:
-        if args.protocol == "paper" and name not in ex.PAPER_INITS:
+        if args.protocol == "paper" and name not in grid.PAPER_INITS:
             parser.error(f"unknown init {name!r} for --protocol paper; choose from gaussian, xavier")
-        if args.protocol == "modern" and name not in ("auto", *ex.PAPER_INITS):
+        if args.protocol == "modern" and name not in ("auto", *grid.PAPER_INITS):
             try:
                 nn_init.get_initializer(name)
             except ValueError as error:
                 parser.error(f"{error} (or auto, xavier)")
     lrs = args.lrs and tuple(dict.fromkeys(args.lrs))
     for lr in lrs or ():
-        if not 0 < lr < math.inf:
-            parser.error(f"learning rates must be > 0 and finite, got {lr:g}")
-    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--seeds", args.seeds),
-                          ("--jobs", args.jobs)):
-        if value is not None and value < 1:
-            parser.error(f"{option} must be at least 1, got {value}")
-    _check_writable(args.out, parser)
-    full = {"epochs": ex.FULL_EPOCHS, "seeds": ex.FULL_SEEDS} if args.full else {}
-    return ex.with_overrides(
-        ex.Study(protocol=args.protocol, inits=tuple(dict.fromkeys(inits)), **full),
+        _check_learning_rate(lr, "learning rates", parser)
+    for option in ("epochs", "batch_size", "seeds", "jobs"):
+        _check_at_least(args, option, 1, parser)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot write there ({error.strerror or error})")
+    _check_writable(args.out, args.out, parser)
+    full = {"epochs": grid.FULL_EPOCHS, "seeds": grid.FULL_SEEDS} if args.full else {}
+    return grid.with_overrides(
+        grid.Study(protocol=args.protocol, inits=tuple(dict.fromkeys(inits)), **full),
         costs=costs, activations=activations and tuple(dict.fromkeys(activations)), lrs=lrs,
         epochs=args.epochs, batch_size=args.batch_size, seeds=args.seeds,
     )
 
 
-def _check_writable(out, parser):
+def run_paper(args):
+    return paper(study_from_args(args, args.parser), args.out, args.jobs, plots=not args.no_plots)
+
+
+# ---- diagnose ------------------------------------------------------------------------------------------
+def add_diagnose_command(subparsers):
+    """Register `diagnose` on the main command's subparsers."""
+    p = subparsers.add_parser(
+        "diagnose",
+        help="train a deep network on the digits and show what happens inside it, layer by layer",
+        description=(
+            "Train a deep network (DEPTH hidden Dense layers of WIDTH units) on the digits with SGD and print, "
+            "per layer, activation mean and std, dead units (ReLU), saturated units (sigmoid, tanh), gradient "
+            "norms and update-to-weight ratios. --claims instead checks, with numbers, three claims of the course "
+            "notes: sigmoid's gradient vanishes layer by layer, a bad init kills ReLU units, and SELU with LeCun init "
+            f"keeps mean 0 and std 1 through {SELU_DEPTH} layers."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--activation", default="sigmoid", help="activation of the hidden layers (any registered name)")
+    p.add_argument("--init", default="xavier_paper", help="weight initializer (an nn.init name)")
+    p.add_argument("--bias-init", default="zeros", help="bias initializer (an nn.init name)")
+    p.add_argument("--depth", type=int, default=12, help="number of hidden layers")
+    p.add_argument("--width", type=int, default=32, help="units per hidden layer")
+    p.add_argument("--steps", type=int, default=100, help="SGD steps (minibatches of 32)")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate")
+    p.add_argument("--seed", type=int, default=0, help="seed for the init and the batches (>= 0)")
+    p.add_argument("--out", help="also write the plots (gradient norms, activation histograms) to this PNG")
+    p.add_argument("--claims", action="store_true", help="check the notes' three claims and print a verdict for each")
+    p.set_defaults(run=run_diagnose, parser=p)
+    return p
+
+
+def check_diagnose_args(args, parser):
+    """Bad values end in parser.error (one line, exit code 2), before any training."""
+    for option in ("depth", "width", "steps"):
+        _check_at_least(args, option, 1, parser)
+    _check_at_least(args, "seed", 0, parser)
+    _check_learning_rate(args.lr, "--lr", parser)
+    if args.activation not in activation_names():
+        parser.error(f"--activation: unknown name {args.activation!r}; choose one of {', '.join(activation_names())}")
+    for option in ("init", "bias_init"):
+        try:
+            nn_init.get_initializer(getattr(args, option))
+        except ValueError as error:
+            parser.error(f"--{option.replace('_', '-')}: {error}")
+    if args.out:
+        if not args.out.lower().endswith(".png"):
+            parser.error(f"--out {args.out}: the plots are a PNG image; give a name ending in .png")
+        directory = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(directory):
+            parser.error(f"--out {args.out}: its directory does not exist")
+        _check_writable(directory, args.out, parser)
+
+
+def run_diagnose(args):
+    check_diagnose_args(args, args.parser)
+    if args.claims:
+        print(diagnose.claims(args.depth, args.width, args.steps, args.lr, args.seed))
+        return 0
+    return diagnose.diagnose(args.activation, args.init, args.bias_init, args.depth, args.width, args.steps, args.lr,
+                             args.seed, args.out)
+
+
+# ---- shared checks -------------------------------------------------------------------------------------
+def _check_at_least(args, option, lowest, parser):
+    value = getattr(args, option)
+    if value is not None and value < lowest:
+        parser.error(f"--{option.replace('_', '-')} must be at least {lowest}, got {value}")
+
+
+def _check_learning_rate(lr, name, parser):
+    if not 0 < lr < math.inf:
+        parser.error(f"{name} must be > 0 and finite, got {lr:g}")
+
+
+def _check_writable(directory, out, parser):
+    """Fail now, not after the training, if no file can be written into `directory`."""
     try:
-        os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".write-test")
-        with open(probe, "w"):
+        with tempfile.TemporaryFile(dir=directory):
             pass
-        os.remove(probe)
     except OSError as error:
         parser.error(f"--out {out}: cannot write there ({error.strerror or error})")
 
 
-def run_paper(args):
-    study = study_from_args(args, args.parser)
-    runs = len(study.runs())
-    print(f"{study.protocol} protocol: {len(study.cells())} cells x {len(study.lrs)} lrs x {study.seeds} seed(s) = "
-          f"{runs} runs of {study.epochs} epochs (batch {study.batch_size}), {args.jobs} process(es)")
-    print("splits: train on 60% (the paper's 'Test'), pick lr on 20% (its 'Train'), report the other 20% "
-          "(its 'Validation')")
-    if study.protocol == "paper" and "cross_entropy" in study.costs:
-        print(f"paper CE: yhat is clipped into [{ex.CLIP_EPS:g}, 1 - {ex.CLIP_EPS:g}] before the log, "
-              "so outputs outside (0, 1) (tanh, ReLU) get no gradient from it")
-    start = time.perf_counter()
-    cells, interrupted = ex.run_study(study, args.out, jobs=args.jobs, plots=not args.no_plots)
-    elapsed = time.perf_counter() - start
-    print()
-    print(ex.format_tables(study, cells))
-    if cells:
-        print()
-        print("measured at the end of training, report split, chosen lr (see README: why tanh and ReLU fail):")
-        print(ex.format_reasons(cells))
-    state = "interrupted: kept" if interrupted else "done:"
-    print(f"\n{state} {len(cells)}/{len(study.cells())} cells in {elapsed:.1f} s; results in {args.out}/")
-    return 130 if interrupted else 0
-
-
 def build_parser():
     parser = argparse.ArgumentParser(prog="tinygrad-es", description="tinygrad_es: experiments and tools")
+    parser.add_argument("--version", action="version", version=f"tinygrad-es {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_paper_command(subparsers)
     add_diagnose_command(subparsers)

@@ -1,6 +1,6 @@
 """See inside training: per layer and per step, what the activations and gradients are doing.
 
-    diag = Diagnostics(model, optimizer)       # with the optimizer, every optimizer.step() is recorded
+    diag = Diagnostics(model, optimizer)       # with the optimizer, every optimizer.step() is recorded (a step hook)
     with diag:
         for x, y in loader:
             loss = F.cross_entropy(model(x), y)
@@ -21,10 +21,7 @@ Without an optimizer, call `diag.step()` after each `optimizer.step()` (before t
 Cost on the paper's 64-32-16-10 digits model, batch 32: about +70% per training step recording every
 step, +13% with every=10 (benchmarks/diagnostics_overhead.py).
 """
-import argparse
 import math
-import os
-from itertools import pairwise
 
 import numpy as np
 
@@ -73,26 +70,20 @@ class Diagnostics:
         self.gradients = {name: {key: [] for key in PARAMETER_STATS} for name in self.parameters}
         self.outputs = {}  # each layer's output in the last training forward
         self.recorded_outputs = {}  # the outputs of the last recorded step (for histograms)
-        self._step, self._before, self._handles = 0, None, []
+        self._step, self._before, self._handles, self._step_hook = 0, None, [], None
 
     # ---- attaching ------------------------------------------------------------------------------
     def attach(self):
         if self.optimizer is not None:
-            optimizer_step = type(self.optimizer).step.__get__(self.optimizer)
-
-            def step_and_record(*args, **kwargs):
-                result = optimizer_step(*args, **kwargs)
-                self.step()
-                return result
-
-            self.optimizer.step = step_and_record
+            self._step_hook = self.optimizer.register_step_post_hook(lambda optimizer, args, kwargs: self.step())
         self._prepare()
         return self
 
     def detach(self):
         self._watch(False)
-        if self.optimizer is not None:
-            self.optimizer.__dict__.pop("step", None)
+        if self._step_hook is not None:
+            self._step_hook.remove()
+            self._step_hook = None
 
     def __enter__(self):
         return self.attach()
@@ -194,25 +185,24 @@ class Diagnostics:
         """PNG: the gradient norm of each weight over the steps (top), and a histogram of each
         layer's output at the last recorded step (below). Needs matplotlib."""
         try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            from matplotlib import colormaps
+            from matplotlib.figure import Figure  # not pyplot: no global figure, no backend chosen for the caller
         except ImportError:
             raise ImportError("Diagnostics.plot needs matplotlib: pip install matplotlib") from None
         if not self.steps:
             raise ValueError("Diagnostics.plot: nothing recorded yet")
         columns = min(len(self.recorded_outputs), 6) or 1
         rows = -(-len(self.recorded_outputs) // columns)
-        fig = plt.figure(figsize=(2.2 * max(columns, 5), 3.5 + 1.8 * rows))
+        fig = Figure(figsize=(2.2 * max(columns, 5), 3.5 + 1.8 * rows))
         top, bottom = fig.subfigures(2, 1, height_ratios=[3.5, 1.8 * rows])
         ax = top.subplots()
         weights = [name for name in self.gradients if name.endswith("weight")] or list(self.gradients)
-        colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(weights), 1)))
+        colors = colormaps["viridis"](np.linspace(0, 0.9, max(len(weights), 1)))
         for color, name in zip(colors, weights):
             ax.plot(self.steps, self.gradients[name]["grad_norm"], color=color, label=name)
         ax.set(yscale="log", xlabel="step", ylabel="gradient norm", title="gradient norm of each weight")
-        ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1, 0.5))
+        if weights:  # a model without parameters (a lone activation) has no lines to name
+            ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1, 0.5))
         axes = np.atleast_1d(bottom.subplots(rows, columns, gridspec_kw={"hspace": 0.7})).ravel()
         for ax, (name, y) in zip(axes, self.recorded_outputs.items()):
             ax.hist(np.ravel(y), bins=40, color="tab:blue")
@@ -221,204 +211,8 @@ class Diagnostics:
         for ax in axes[len(self.recorded_outputs):]:
             ax.axis("off")
         fig.savefig(path, dpi=90, bbox_inches="tight")
-        plt.close(fig)
         return path
 
 
 def _percent(fraction):
     return "-" if math.isnan(fraction) else f"{100 * fraction:.1f}%"
-
-
-# ---- the `tinygrad-es diagnose` command ---------------------------------------------------------------
-SELU_DEPTH = 20
-
-
-def add_diagnose_command(subparsers):
-    """Register `diagnose` on the main command's subparsers."""
-    p = subparsers.add_parser(
-        "diagnose",
-        help="train a deep network on the digits and show what happens inside it, layer by layer",
-        description=(
-            "Train a deep network (DEPTH hidden Dense layers of WIDTH units) on the digits with SGD and print, "
-            "per layer, activation mean and std, dead units (ReLU), saturated units (sigmoid, tanh), gradient "
-            "norms and update-to-weight ratios. --claims instead checks, with numbers, three claims of the course "
-            "notes: sigmoid's gradient vanishes layer by layer, a bad init kills ReLU units, and SELU with LeCun init "
-            f"keeps mean 0 and std 1 through {SELU_DEPTH} layers."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("--activation", default="sigmoid", help="activation of the hidden layers (any registered name)")
-    p.add_argument("--init", default="xavier_paper", help="weight initializer (an nn.init name)")
-    p.add_argument("--bias-init", default="zeros", help="bias initializer (an nn.init name)")
-    p.add_argument("--depth", type=int, default=12, help="number of hidden layers")
-    p.add_argument("--width", type=int, default=32, help="units per hidden layer")
-    p.add_argument("--steps", type=int, default=100, help="SGD steps (minibatches of 32)")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate")
-    p.add_argument("--seed", type=int, default=0, help="seed for the init and the batches")
-    p.add_argument("--out", help="also write the plots (gradient norms, activation histograms) to this PNG")
-    p.add_argument("--claims", action="store_true", help="check the notes' three claims and print a verdict for each")
-    p.set_defaults(run=run_diagnose, parser=p)
-    return p
-
-
-def run_diagnose(args):
-    from .nn import activation_names
-    from .nn import init as nn_init
-
-    parser = args.parser
-    for option in ("depth", "width", "steps"):
-        if getattr(args, option) < 1:
-            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
-    if not args.lr > 0:
-        parser.error(f"--lr must be positive, got {args.lr}")
-    if args.activation not in activation_names():
-        parser.error(f"--activation: unknown name {args.activation!r}; choose one of {', '.join(activation_names())}")
-    for option in ("init", "bias_init"):
-        try:
-            nn_init.get_initializer(getattr(args, option))
-        except ValueError as error:
-            parser.error(f"--{option.replace('_', '-')}: {error}")
-    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-        parser.error(f"--out {args.out}: its directory does not exist")
-    X, y = _digits()
-    if args.claims:
-        print(run_claims(X, y, args.depth, args.width, args.steps, args.lr, args.seed))
-        return 0
-    generator = np.random.default_rng(args.seed)
-    model = _network(args.activation, args.init, args.bias_init, args.depth, args.width, generator)
-    diag = Diagnostics(model)
-    with diag:
-        _train(model, X, y, args.steps, args.lr, generator, after_step=diag.step)
-    print(f"{args.depth} hidden layers of {args.width} {args.activation}, init {args.init} (bias {args.bias_init}), "
-          f"{args.steps} SGD steps at lr {args.lr}, batch 32")
-    print(diag.report())
-    first, last = (diag.gradients[f"{i}.weight"]["grad_norm"][-1] for i in (0, args.depth - 1))
-    print(f"weight gradient norm, first hidden layer / last hidden layer: {first / last:.3g}")
-    if args.out:
-        try:
-            print(f"plots written to {diag.plot(args.out)}")
-        except ImportError as error:
-            print(f"no plots: {error}")
-    return 0
-
-
-def _digits():
-    from .data import load_digits
-
-    return load_digits()
-
-
-def _network(activation, init, bias_init, depth, width, generator, inputs=64, classes=10):
-    from .nn import Dense, Sequential
-
-    sizes = [inputs] + [width] * depth
-    layers = [Dense(a, b, activation=activation, init=init, bias_init=bias_init, generator=generator)
-              for a, b in pairwise(sizes)]  # fmt: skip
-    layers.append(Dense(width, classes, init=init, bias_init=bias_init, generator=generator))
-    return Sequential(*layers)
-
-
-def _train(model, X, y, steps, lr, generator, batch_size=32, after_step=None):
-    from .engine import Tensor
-    from .losses import cross_entropy
-    from .optim import SGD
-
-    optimizer = SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        batch = generator.integers(0, len(X), batch_size)
-        loss = cross_entropy(model(Tensor(X[batch])), Tensor(y[batch]))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if after_step is not None:
-            after_step()
-
-
-def _forward_stats(model, X):
-    """Diagnostics of one forward pass of X through `model` (no training)."""
-    from .engine import Tensor
-
-    diag = Diagnostics(model)
-    with diag:
-        model(Tensor(X))
-        diag.step()
-    return diag
-
-
-def _weight_grad_norms(model, X, y):
-    from .engine import Tensor
-    from .losses import cross_entropy
-
-    cross_entropy(model(Tensor(X)), Tensor(y)).backward()
-    return [_norm(layer.weight.grad.data) for layer in model]
-
-
-def _row(values, fmt):
-    return " ".join(format(v, fmt) for v in values)
-
-
-def run_claims(X, y, depth, width, steps, lr, seed):
-    """The three claims of the notes, each measured and given a verdict. Returns the text."""
-    lines = []
-
-    def verdict(holds, text):
-        lines.append(f"  verdict: {'CONFIRMED' if holds else 'NOT CONFIRMED'}: {text}")
-
-    # 1. Sigmoid: each layer multiplies the gradient by f' <= 1/4, so it shrinks towards the input.
-    batch = np.random.default_rng(seed).choice(len(X), 256, replace=False)
-    norms = {}
-    for activation, init in (("sigmoid", "xavier_paper"), ("relu", "he_normal")):
-        model = _network(activation, init, "zeros", depth, width, np.random.default_rng(seed))
-        norms[activation] = _weight_grad_norms(model, X[batch], y[batch])
-    first_over_last = {a: n[0] / n[depth - 1] for a, n in norms.items()}
-    per_layer = first_over_last["sigmoid"] ** (1 / max(depth - 1, 1))
-    lines.append(f"claim 1: sigmoid's gradient vanishes layer by layer ({depth} layers of {width}, one batch of 256)")
-    for activation, label in (("sigmoid", "sigmoid + xavier_paper"), ("relu", "relu + he_normal")):
-        lines.append(f"  weight grad norm, layer 1 to {depth}, {label:<22}: {_row(norms[activation][:depth], '.1e')}")
-    verdict(
-        first_over_last["sigmoid"] < 0.1 * first_over_last["relu"],
-        f"layer 1 gets {first_over_last['sigmoid']:.1e} of layer {depth}'s gradient with sigmoid "
-        f"(x{per_layer:.2f} per layer), {first_over_last['relu']:.2f} with relu + he_normal",
-    )
-
-    # 2. ReLU: units whose input is negative for every sample output 0, get no gradient and stay dead.
-    #    The paper's init draws biases N(0, 1) next to weights N(0, 1/fan_in): many biases win, negative.
-    dead = {}
-    for name, init, bias_init in (("bad", "xavier_paper", "gaussian"), ("good", "he_normal", "zeros")):
-        generator = np.random.default_rng(seed)
-        model = _network("relu", init, bias_init, depth, width, generator)
-        at_init = _forward_stats(model, X)
-        _train(model, X, y, steps, lr, generator)
-        trained = _forward_stats(model, X)
-        dead[name] = [[d.activations[f"{i}.activation"]["dead"][0] for i in range(depth)] for d in (at_init, trained)]
-    lines.append(f"claim 2: a bad init kills ReLU units ({depth} layers of {width}; dead = 0 on all {len(X)} digits)")
-    labels = {"bad": "paper init (weights N(0,1/fan_in), biases N(0,1))", "good": "he_normal, zero biases"}
-    for name, label in labels.items():
-        for when, fractions in zip(("at init", f"after {steps} steps"), dead[name]):
-            lines.append(f"  dead per layer, {label}, {when}: {_row(fractions, '.2f')}")
-    bad, good = np.mean(dead["bad"][1]), np.mean(dead["good"][1])
-    verdict(bad > 0.2 and bad > 2 * good, f"{bad:.0%} of the units dead with the bad init, {good:.0%} with he_normal")
-
-    # 3. SELU + LeCun normal init on standardized input: mean and std stay near the fixed point (0, 1).
-    spread = X.std(axis=0)
-    standardized = ((X - X.mean(axis=0)) / np.where(spread > 0, spread, 1)).astype(np.float32)
-    lines.append(f"claim 3: SELU with LeCun init keeps mean 0 and std 1 ({SELU_DEPTH} layers of {width}, "
-                 f"standardized digits)")  # fmt: skip
-    shown = [i for i in range(SELU_DEPTH) if i in (0, 4, 9, 14, SELU_DEPTH - 1)]
-    stats = {}
-    for activation in ("selu", "tanh", "relu"):
-        model = _network(activation, "lecun_normal", "zeros", SELU_DEPTH, width, np.random.default_rng(seed))
-        diag = _forward_stats(model, standardized)
-        layers = [diag.activations[f"{i}.activation"] for i in range(SELU_DEPTH)]
-        stats[activation] = [(layer["mean"][0], layer["std"][0]) for layer in layers]
-        cells = ", ".join(f"layer {i + 1}: {stats[activation][i][0]:+.2f}/{stats[activation][i][1]:.2f}" for i in shown)
-        lines.append(f"  {activation:<5} mean/std  {cells}")
-    worst_mean = max(abs(m) for m, _ in stats["selu"])
-    worst_std = max(abs(s - 1) for _, s in stats["selu"])
-    verdict(
-        worst_mean < 0.2 and worst_std < 0.2,
-        f"over {SELU_DEPTH} SELU layers |mean| <= {worst_mean:.2f} and |std - 1| <= {worst_std:.2f}; "
-        f"with the same init tanh ends at std {stats['tanh'][-1][1]:.2f}, relu at {stats['relu'][-1][1]:.2g}",
-    )
-    return "\n".join(lines)
-

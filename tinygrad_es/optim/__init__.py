@@ -2,44 +2,130 @@
 
 Each takes the parameters (or a list of parameter groups: dicts with "params" and per-group
 options), updates `p.data` in place in `step()` and skips parameters whose grad is None.
-Gradients are read, never written: two parameters' gradients may share memory.
+Gradients are read, never written: two parameters' gradients may share memory. Options are
+checked when a group is added, as PyTorch checks them (a TypeError for a value that is not a
+number, a ValueError for one out of range), so that a bad one fails there and not in `step()`.
+
+`register_step_pre_hook(hook)` and `register_step_post_hook(hook)` run `hook(optimizer, args,
+kwargs)` before and after every `step()`, for every optimizer, as in PyTorch.
 """
+import functools
 import math
+import numbers
 
 import numpy as np
 
-from ..engine import Tensor, mark_written
+from ..engine import RemovableHandle, Tensor, mark_written
 from ..helpers import constant
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
+
+# The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
+_NON_NEGATIVE = ("lr", "momentum", "weight_decay", "eps", "lr_decay", "initial_accumulator_value")
 
 
 def _copy(state):
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
 
 
+def _number(owner, name, value):
+    """`value` as a float if it is a real number (a 0-d numeric array counts); else a TypeError."""
+    is_array_number = isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"
+    if not (isinstance(value, numbers.Real) or is_array_number):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _check_options(owner, group):
+    """Refuse a group's option that `step()` could not use (see the module docstring)."""
+    for name in _NON_NEGATIVE:
+        if name in group and not 0 <= _number(owner, name, group[name]) < math.inf:
+            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {group[name]}")
+    if "alpha" in group and not 0 <= _number(owner, "alpha", group["alpha"]) <= 1:  # a running average's decay
+        raise ValueError(f"{owner}: alpha must be in [0, 1], got {group['alpha']}")
+    if "betas" in group:
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{owner}: betas must be a pair of numbers, got {betas!r}")
+        for index, beta in enumerate(betas):  # beta = 1 would divide by 1 - beta^t = 0
+            if not 0 <= _number(owner, f"betas[{index}]", beta) < 1:
+                raise ValueError(f"{owner}: betas[{index}] must be in [0, 1), got {beta}")
+
+
+def _with_step_hooks(step):
+    """`step` run between the optimizer's pre- and post-hooks. Without hooks it costs one call and
+    two lookups (0.1 us); a subclass's step calling super().step() runs the hooks once, not twice."""
+
+    @functools.wraps(step)
+    def step_with_hooks(self, *args, **kwargs):
+        if not (self._step_pre_hooks or self._step_post_hooks) or self._in_hooked_step:
+            # step(self, *args, **kwargs) with nothing in them would cost 0.1 us more
+            return step(self, *args, **kwargs) if args or kwargs else step(self)
+        self._in_hooked_step = True
+        try:
+            for hook in list(self._step_pre_hooks.values()):
+                replaced = hook(self, args, kwargs)
+                if replaced is not None:  # as in PyTorch, a pre-hook may return new (args, kwargs)
+                    args, kwargs = replaced
+            result = step(self, *args, **kwargs)
+            for hook in list(self._step_post_hooks.values()):
+                hook(self, args, kwargs)
+        finally:
+            self._in_hooked_step = False
+        return result
+
+    return step_with_hooks
+
+
 class Optimizer:
+    def __init_subclass__(cls, **kwargs):
+        """Every subclass's own `step` gets the step hooks around it: no subclass calls them itself."""
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.__dict__["step"])
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = {}  # parameter -> its buffers (momentum, moments, step count)
         self.param_groups = []
+        self._step_pre_hooks, self._step_post_hooks, self._in_hooked_step = {}, {}, False
+        name = type(self).__name__
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__} takes an iterable of parameters, e.g. model.parameters() or [w], "
+            raise TypeError(f"{name} takes an iterable of parameters, e.g. model.parameters() or [w], "
                             "not a single tensor")  # fmt: skip
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            raise ValueError(f"{name} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            if not isinstance(group, dict):
+                raise TypeError(f"{name}: give either parameters or parameter groups (dicts), not both")
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        group = {**self.defaults, **group, "params": list(group["params"])}
-        for name in ("lr", "weight_decay", "momentum", "eps"):
-            if group.get(name, 0) < 0:
-                raise ValueError(f"{type(self).__name__}: {name} must be >= 0, got {group[name]}")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in group["params"]):
-            raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+        name = type(self).__name__
+        params = group["params"]
+        group = {**self.defaults, **group, "params": [params] if isinstance(params, Tensor) else list(params)}
+        _check_options(name, group)
+        in_other_groups, in_this_group = {id(p) for g in self.param_groups for p in g["params"]}, set()
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:  # its .data is recomputed from the graph: an update to it is lost
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor")
+            if id(p) in in_other_groups:
+                raise ValueError(f"{name}: a parameter appears in more than one group")
+            if id(p) in in_this_group:
+                raise ValueError(f"{name}: a parameter appears twice in one group (step would update it twice)")
+            in_this_group.add(id(p))
         self.param_groups.append(group)
+
+    def register_step_pre_hook(self, hook):
+        """Run `hook(optimizer, args, kwargs)` before every `step()`; it may return new (args, kwargs)."""
+        return RemovableHandle(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Run `hook(optimizer, args, kwargs)` after every `step()`."""
+        return RemovableHandle(self._step_post_hooks, hook)
 
     def zero_grad(self):
         """Set every gradient to None (PyTorch's default): the next backward allocates fresh ones."""
