@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from .engine import Function, OpError, Tensor
-from .ops import _axis, _silent
+from .helpers import pytorch_axis, silent
 from .random import default_generator
 
 # |x| up to which e^x and e^-x are finite normal numbers, with room for a sum or a quotient; beyond
@@ -279,7 +279,7 @@ class NormalCDF(Function):
     Phi'(x) = phi(x) = e^(-x^2/2) / sqrt(2 pi)."""
 
     @staticmethod
-    @_silent
+    @silent
     def forward(ctx, x):
         ctx.save_for_backward(x)
         # z is capped where erfc(z) still is a normal number (e^-z^2 well above the smallest one)
@@ -470,7 +470,7 @@ class Softmax(Function):
     J = diag(s) - s s^T, so dL/dx = s * (g - sum(g * s))."""
 
     @staticmethod
-    @_silent
+    @silent
     def forward(ctx, x, axis):
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
@@ -501,7 +501,7 @@ class LogSoftmax(Function):
     dL/dx = g - softmax(x) * sum(g), softmax(x) = e^f."""
 
     @staticmethod
-    @_silent
+    @silent
     def forward(ctx, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -661,16 +661,16 @@ def identity(x):
 
 def softmax(x, axis=-1):
     """Softmax along `axis`, the last one by default."""
-    return Softmax.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
+    return Softmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def softmin(x, axis=-1):
-    return Softmin.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
+    return Softmin.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along `axis`, computed without taking the log of tiny probabilities."""
-    return LogSoftmax.apply(x, axis=_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
+    return LogSoftmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
 def glu(x, axis=-1):

@@ -30,6 +30,8 @@ import weakref
 
 import numpy as np
 
+from .helpers import RemovableHandle
+
 _grad_enabled = True  # switched off by `no_grad`
 _clock = itertools.count(1)  # the time of each node's creation and of each in-place write
 _last_write = 0  # the time of the latest in-place write
@@ -228,42 +230,7 @@ def _check_saved_arrays_unwritten(ctx):
 
 
 # ---- backward -----------------------------------------------------------------------------------
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate d(tensors)/d(leaf) into `.grad` of every leaf that requires grad (PyTorch's
-    torch.autograd.backward): `grad_tensors` holds one gradient per tensor (None for a scalar)."""
-    if isinstance(tensors, Tensor):
-        return tensors.backward(grad_tensors, retain_graph, create_graph)
-    tensors = tuple(tensors)
-    grads = _seeds(tensors, grad_tensors, create_graph)
-    _propagate(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph)
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of `outputs` with respect to `inputs`, as a tuple, leaving every `.grad` alone
-    (PyTorch's torch.autograd.grad). An input the outputs do not depend on is an error, or None
-    with `allow_unused=True`."""
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    for x in inputs:
-        if not (isinstance(x, Tensor) and x.requires_grad):
-            raise RuntimeError("grad: every input must be a tensor that requires grad")
-    found = _propagate(outputs, _seeds(outputs, grad_outputs, create_graph),
-                       create_graph if retain_graph is None else retain_graph, create_graph, dict.fromkeys(inputs))
-    if not allow_unused and any(found.get(x) is None for x in inputs):
-        raise RuntimeError("grad: one of the inputs was not used to compute the outputs; pass allow_unused=True "
-                           "to get None for it")
-    return tuple(found.get(x) for x in inputs)
-
-
-def _seeds(tensors, grads, create_graph):
-    """One starting gradient per output tensor (see _seed)."""
-    grads = (None,) * len(tensors) if grads is None else (grads,) if isinstance(grads, Tensor) else tuple(grads)
-    if len(grads) != len(tensors):
-        raise RuntimeError(f"backward: got {len(grads)} gradients for {len(tensors)} outputs")
-    return [_seed(t, g, create_graph) for t, g in zip(tensors, grads)]
-
-
-def _seed(t, g, create_graph):
+def start_gradient(t, g, create_graph):
     """The gradient backward starts from at output t: g, or 1 for a scalar. Copied, as a leaf may
     keep it as its .grad; a tensor in a graph stays itself under create_graph."""
     if not t.requires_grad:
@@ -280,14 +247,14 @@ def _seed(t, g, create_graph):
     return Tensor._make(g, False, None) if create_graph and not isinstance(g, Tensor) else g
 
 
-def _propagate(roots, grads, retain_graph, create_graph, targets=None):
+def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=None):
     """Carry the gradients from `roots` back through the graph. Without `targets`, a leaf's share is
     added to its `.grad` as it arrives; a leaf with hooks waits for the sum of its shares (its hooks
     see the total, as in PyTorch). With `targets`, their total gradients are returned in a dict and
-    no `.grad` changes. Nodes come out of a heap by decreasing creation time."""
+    no `.grad` changes, and only the tensors in `wanted` (those leading to a target) are visited.
+    Nodes come out of a heap by decreasing creation time."""
     global _grad_enabled
     pending, queue, waiting = {}, [], []  # pending: tensor -> its gradient summed so far
-    wanted = None if targets is None else _leading_to(roots, targets)
     shares, fresh, op = zip(roots, [True] * len(roots), grads), True, None  # the seeds are the first shares
     previous, _grad_enabled = _grad_enabled, create_graph  # backward formulas record only for create_graph
     try:
@@ -356,23 +323,6 @@ def _unbroadcast_share(g, x, op):
         raise RuntimeError(f"{op.__name__}.backward: {error}") from None
 
 
-def _leading_to(roots, targets):
-    """The tensors of the graph from which one of `targets` can be reached: grad() computes nothing else."""
-    found, stack = set(), list(roots)
-    while stack:
-        t = stack.pop()
-        if t not in found:
-            found.add(t)
-            if t.grad_fn is not None:
-                stack.extend(x for x in t.grad_fn.inputs or () if isinstance(x, Tensor) and x.requires_grad)
-    wanted = set()
-    for t in sorted(found, key=lambda t: 0 if t.grad_fn is None else t.grad_fn.creation):  # inputs first
-        inputs = () if t.grad_fn is None else t.grad_fn.inputs or ()
-        if t in targets or any(isinstance(x, Tensor) and x in wanted for x in inputs):
-            wanted.add(t)
-    return wanted
-
-
 def _backward_on_tensors(ctx, node, grad):
     """create_graph: the op's backward given Tensors, recording. Its saved inputs and output become
     those tensors; other saved arrays stay constants."""
@@ -403,20 +353,6 @@ def _accumulate(leaf, g, fresh=False):
     else:
         leaf.grad.data += g
         mark_written(leaf.grad.data)
-
-
-class RemovableHandle:
-    """Returned by every register_*_hook: `.remove()` takes the hook out again."""
-
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._id = hooks, RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        hooks[self._id] = hook
-
-    def remove(self):
-        self._hooks.pop(self._id, None)
 
 
 def _run_hooks(hooks, grad):
@@ -461,45 +397,6 @@ class Tensor:
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self.grad_fn is None)
 
-    def numpy(self):
-        return self.data
-
-    def item(self):
-        return self.data.item()
-
-    def tolist(self):
-        return self.data.tolist()
-
-    def __len__(self):
-        if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
-
-    def __iter__(self):  # along the first axis, as PyTorch
-        return (self[i] for i in range(len(self)))
-
-    # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
-    # elements is ambiguous and raises (NumPy's error)
-    def __bool__(self):
-        return bool(self.data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):  # an integer 0-d tensor as an index or a size
-        if self.data.dtype.kind not in "iu" or self.data.ndim:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
-
-    def __repr__(self):
-        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        if self.grad_fn is not None:
-            return f"Tensor({values}, grad_fn=<{_node_name(self.grad_fn)}Backward>)"
-        return f"Tensor({values}{', requires_grad=True' if self.requires_grad else ''})"
-
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
@@ -525,22 +422,8 @@ class Tensor:
         needs no `gradient`; any other output one of its shape. The graph is released on the way
         back unless `retain_graph` (default: `create_graph`). With `create_graph=True` the
         gradients are tensors in a graph of their own, to be differentiated again."""
-        seed = _seed(self, gradient, create_graph)
-        _propagate((self,), (seed,), create_graph if retain_graph is None else retain_graph, create_graph)
-
-    # NumPy's protocols: np.exp(t), np.where(c, t, 0), ndarray * t ... run our ops on tensors.
-    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
-        op = self._numpy_functions.get(ufunc) if method == "__call__" and not kwargs else None
-        return op(*args) if op is not None else _without_gradient(getattr(ufunc, method), args, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        op = self._numpy_functions.get(func)
-        return op(*args, **kwargs) if op is not None else _without_gradient(func, args, kwargs)
-
-    def __array__(self, dtype=None, copy=None):
-        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return array.copy() if copy and array is self.data else array  # np.array(t) is a snapshot
-
+        seed = start_gradient(self, gradient, create_graph)
+        propagate((self,), (seed,), create_graph if retain_graph is None else retain_graph, create_graph)
 
 def _node_name(ctx):
     """What a graph node does: its op's name, or the `name` a fused node gives itself."""
@@ -554,24 +437,6 @@ def _data(x):
     if isinstance(x, (tuple, list)):
         return type(x)(_data(i) for i in x)
     return x
-
-
-def _without_gradient(func, args, kwargs):
-    """A NumPy function we have no op for, run on the tensors' arrays: fine for values (np.shape,
-    np.isnan, ...), an error where a gradient would be silently lost."""
-    if any(isinstance(a, Tensor) for a in kwargs.get("out", None) or ()):
-        raise TypeError(f"{getattr(func, '__name__', func)}: out= cannot be a Tensor; use the Tensor's own methods")
-    result = func(*_data(args), **_data(kwargs))
-    tracked = _grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in _flat(args, kwargs))
-    if tracked and isinstance(result, np.ndarray) and result.dtype.kind in "fc":
-        raise TypeError(f"numpy.{getattr(func, '__name__', func)} has no gradient in tinygrad_es; use the Tensor "
-                        "methods and functions, or .detach() the tensor for values only")
-    return result
-
-
-def _flat(args, kwargs):
-    for a in (*args, *kwargs.values()):
-        yield from (a if isinstance(a, (tuple, list)) else (a,))
 
 
 def _as_array(data, dtype):

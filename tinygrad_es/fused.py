@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from . import engine
+from . import autograd
 from .activations import _EXP_LIMIT, Sigmoid
 from .engine import Function, OpError, Tensor
 from .helpers import constant, ones
@@ -21,7 +21,7 @@ from .losses import cross_entropy as plain_cross_entropy
 def _through_composition(ctx, grad, composition):
     """create_graph: the gradients of the plain composition a fused node stands for, recorded."""
     wanted = [x for x, needs in zip(ctx.inputs, ctx.needs_input_grad) if needs]
-    found = iter(engine.grad(composition(*ctx.inputs), wanted, grad, create_graph=True, allow_unused=True))
+    found = iter(autograd.grad(composition(*ctx.inputs), wanted, grad, create_graph=True, allow_unused=True))
     return tuple(next(found) if needs else None for needs in ctx.needs_input_grad)
 
 

@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+from numpy.exceptions import AxisError
 
 
 def sizes(args):
@@ -27,3 +28,39 @@ def ones(n, dtype):
     array = np.ones(n, dtype)
     array.flags.writeable = False
     return array
+
+
+def silent(fn):
+    """`fn` under np.errstate(all="ignore"): where the math gives inf or nan (exp overflowing, log 0,
+    1 / 0) the result is that IEEE value, without a warning, as PyTorch gives it."""
+
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return quiet
+
+
+def pytorch_axis(axis, ndim):
+    """PyTorch's dims: a 0-d tensor takes 0 and -1 (its one element), which NumPy calls None."""
+    if ndim or axis is None:
+        return axis
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if a not in (0, -1):
+            raise AxisError(f"axis {a} is out of range for a 0-d tensor (expected -1 or 0)")
+    return None
+
+
+class RemovableHandle:
+    """Returned by every register_*_hook: `.remove()` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        hooks[self._id] = hook
+
+    def remove(self):
+        self._hooks.pop(self._id, None)

@@ -10,12 +10,13 @@ import numpy as np
 
 from .activations import _sigmoid, log_softmax
 from .engine import Function, OpError, Tensor, _data
-from .ops import _silent, getitem
+from .helpers import silent
+from .ops import getitem
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-@_silent  # the mean of no losses is nan, without NumPy's warning
+@silent  # the mean of no losses is nan, without NumPy's warning
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.sum() / loss.size

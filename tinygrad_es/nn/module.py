@@ -1,7 +1,8 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
 import numpy as np
 
-from ..engine import Function, RemovableHandle, Tensor, mark_written
+from ..engine import Function, Tensor, mark_written
+from ..helpers import RemovableHandle
 
 
 class Parameter(Tensor):

@@ -15,8 +15,8 @@ import numbers
 
 import numpy as np
 
-from ..engine import RemovableHandle, Tensor, mark_written
-from ..helpers import constant
+from ..engine import Tensor, mark_written
+from ..helpers import RemovableHandle, constant
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 # The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
