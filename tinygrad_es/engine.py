@@ -325,15 +325,35 @@ def _unbroadcast_share(g, x, op):
 
 def _backward_on_tensors(ctx, node, grad):
     """create_graph: the op's backward given Tensors, recording. Its saved inputs and output become
-    those tensors; other saved arrays stay constants."""
+    those tensors; other saved arrays stay constants. A gradient that comes out constant (a mask
+    times a constant, as ReLU's) still hangs on the op's inputs, with a derivative of 0: its second
+    derivative is 0, not missing."""
     arrays = ctx.saved_tensors
     tensors = {id(x.data): x for x in ctx.inputs if isinstance(x, Tensor)}
     tensors[id(node.data)] = node
     ctx.saved_tensors = tuple(tensors.get(id(a), a) for a in arrays)
     try:
-        return type(ctx).backward(ctx, grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None))
+        input_grads = type(ctx).backward(ctx, grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None))
     finally:
         ctx.saved_tensors = arrays
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    anchors = [x for x, needs in zip(ctx.inputs, ctx.needs_input_grad) if needs]
+    return tuple(g if g is None or isinstance(g, Tensor) and g.requires_grad else _Constant.apply(g, *anchors)
+                 for g in input_grads)
+
+
+class _Constant(Function):
+    """`value`, recorded as depending on the anchors with a derivative of 0."""
+
+    @staticmethod
+    def forward(ctx, value, *anchors):
+        ctx.anchors = [(a.shape, a.dtype) for a in anchors]
+        return np.array(value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *(np.zeros(shape, dtype) for shape, dtype in ctx.anchors))
 
 
 def _accumulate(leaf, g, fresh=False):

@@ -68,7 +68,7 @@ class LinearActivation(Function):
     `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector."""
 
     fresh_gradients = True
-    activation = None  # the activation op, when one runs in this node
+    activation, options = None, None  # the activation op and its options, when one runs in this node
     name = property(lambda ctx: "Linear" if ctx.activation is None else f"Linear+{ctx.activation.__name__}")
 
     @staticmethod

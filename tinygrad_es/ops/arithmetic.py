@@ -143,6 +143,50 @@ class Log(Function):
 def log(x):
     return Log.apply(x)
 
+class Log1p(Function):
+    """log(1 + x), precise for small x;  d/dx = 1 / (1 + x)."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    @silent
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    @silent
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+class Expm1(Function):
+    """e^x - 1, precise for small x;  d/dx = e^x = out + 1."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    @silent
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+def expm1(x):
+    return Expm1.apply(x)
+
+
 class Sqrt(Function):
     fresh_gradients = True
 
@@ -288,7 +332,7 @@ def _reflected(fn):
     return lambda self, other: fn(other, self)
 
 
-for _fn in (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, clip, maximum, minimum, astype):
+for _fn in (add, sub, mul, div, neg, pow, exp, log, log1p, expm1, sqrt, abs, sign, clip, maximum, minimum, astype):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.clamp = clip
 Tensor.float = lambda self: astype(self, np.float32)
@@ -304,10 +348,12 @@ for _name, _ufunc in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater)
                       ("xor", np.logical_xor)]:
     setattr(Tensor, f"__{_name}__", _comparison(_ufunc))
     Tensor._numpy_functions[_ufunc] = _comparison(_ufunc)
+for _name, _ufunc in [("and", np.logical_and), ("or", np.logical_or), ("xor", np.logical_xor)]:
+    setattr(Tensor, f"__r{_name}__", _reflected(_comparison(_ufunc)))
 Tensor.__invert__ = lambda self: Tensor._make(~self.data, False, None)
 Tensor._numpy_functions.update({
     np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg, np.power: pow,
-    np.exp: exp, np.log: log, np.sqrt: sqrt, np.absolute: abs, np.sign: sign, np.maximum: maximum,
+    np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.absolute: abs, np.sign: sign, np.maximum: maximum,
     np.minimum: minimum, np.where: where, np.clip: clip,
     np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
     np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),

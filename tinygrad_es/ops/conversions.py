@@ -49,7 +49,9 @@ def __repr__(self):
 # NumPy's protocols: np.exp(t), np.where(c, t, 0), ndarray * t ... run our ops on tensors.
 def __array_ufunc__(self, ufunc, method, *args, **kwargs):
     op = self._numpy_functions.get(ufunc) if method == "__call__" and not kwargs else None
-    return op(*args) if op is not None else _without_gradient(getattr(ufunc, method), args, kwargs)
+    if op is not None:
+        return op(*args)
+    return _without_gradient(ufunc if method == "__call__" else getattr(ufunc, method), args, kwargs)
 
 def __array_function__(self, func, types, args, kwargs):
     op = self._numpy_functions.get(func)
