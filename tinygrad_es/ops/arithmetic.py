@@ -353,8 +353,8 @@ for _name, _ufunc in [("and", np.logical_and), ("or", np.logical_or), ("xor", np
 Tensor.__invert__ = lambda self: Tensor._make(~self.data, False, None)
 Tensor._numpy_functions.update({
     np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg, np.power: pow,
-    np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.absolute: abs, np.sign: sign, np.maximum: maximum,
-    np.minimum: minimum, np.where: where, np.clip: clip,
+    np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.absolute: abs, np.sign: sign,
+    np.maximum: maximum, np.minimum: minimum, np.where: where, np.clip: clip,
     np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
     np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),
 })  # fmt: skip
