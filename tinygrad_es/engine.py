@@ -224,7 +224,7 @@ def _check_saved_arrays_unwritten(ctx):
         if entry is not None and entry[0] > ctx.creation:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {type(ctx).__name__} saved an array of shape {array.shape} that was written in place "
+                f"operation: {_node_name(ctx)} saved an array of shape {array.shape} that was written in place "
                 "after the op ran; compute the graph again after the write, or write to a copy"
             )
 
@@ -419,7 +419,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                             "pass float data or dtype=np.float32")
         self.requires_grad = requires_grad
         return self

@@ -14,7 +14,7 @@ import numpy as np
 from . import autograd
 from .activations import _EXP_LIMIT, Sigmoid
 from .engine import Function, OpError, Tensor
-from .helpers import constant, ones
+from .helpers import constant, ones, silent
 from .losses import cross_entropy as plain_cross_entropy
 
 
@@ -136,6 +136,7 @@ class CrossEntropy(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent  # infinite logits give nan, as in PyTorch, without NumPy's warning: 1.3 us per step
     def forward(ctx, z, target, reduction):
         n, c = z.shape
         starts = _row_starts(n, c)

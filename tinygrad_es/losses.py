@@ -1,10 +1,13 @@
 """Loss functions, as the formulas read: each loss beside its gradient, or a composition of ops.
+Empty batches and infinite inputs give nan or inf, as in PyTorch, without NumPy's warnings.
 
 `reduction` is "mean" (default), "sum" or "none" (one loss per element, or per sample for the
 classification losses and half_mse_loss). Prediction and target must have the same shape and
 dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an (N, N) loss.
 The fused softmax cross-entropy the functional API uses for class indices is in fused.py.
 """
+
+import math
 
 import numpy as np
 
@@ -16,7 +19,6 @@ from .ops import getitem
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-@silent  # the mean of no losses is nan, without NumPy's warning
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.sum() / loss.size
@@ -52,12 +54,14 @@ class MSELoss(Function):
     """mean((x - y)^2) over all elements;  d/dx = 2 (x - y) / size = -d/dy."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, reduction):
         ctx.save_for_backward(x, y)
         ctx.reduction = reduction
         return _reduce((x - y) ** 2, reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         gx = 2 * (x - y) * _scale(grad, x.size, ctx.reduction)
@@ -76,13 +80,15 @@ class HalfMSELoss(Function):
     samples (axis 0)."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, reduction):
         ctx.save_for_backward(x, y)
         ctx.reduction = reduction
-        per_sample = 0.5 * ((x - y) ** 2).reshape(len(x), -1).sum(axis=1)
+        per_sample = 0.5 * ((x - y) ** 2).reshape(len(x), math.prod(x.shape[1:])).sum(axis=1)
         return _reduce(per_sample, reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         if ctx.reduction == "none":  # one gradient per sample, spread over its outputs
@@ -106,6 +112,7 @@ class HuberLoss(Function):
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta), d = x - y;  d/dx = clip(d, -delta, delta)."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, delta, reduction):
         ctx.save_for_backward(x, y)
         ctx.delta, ctx.reduction = delta, reduction
@@ -114,6 +121,7 @@ class HuberLoss(Function):
         return _reduce(np.where(small, 0.5 * diff * diff, delta * (np.abs(diff) - 0.5 * delta)), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         gx = np.clip(x - y, -ctx.delta, ctx.delta) * _scale(grad, x.size, ctx.reduction)
@@ -140,6 +148,7 @@ class BinaryCrossEntropy(Function):
     d/dp = (p - y) / max(p (1-p), 1e-12);  d/dy = log(1-p) - log(p)."""
 
     @staticmethod
+    @silent
     def forward(ctx, p, y, reduction):
         ctx.save_for_backward(p, y)
         ctx.reduction = reduction
@@ -147,6 +156,7 @@ class BinaryCrossEntropy(Function):
         return _reduce(-(y * log_p + (1 - y) * log_1mp), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         p, y = ctx.saved_tensors
         scale = _scale(grad, p.size, ctx.reduction)
@@ -173,12 +183,14 @@ class BinaryCrossEntropyWithLogits(Function):
     """BCE of sigmoid(z), stably: max(z, 0) - z y + log(1 + e^-|z|);  d/dz = sigmoid(z) - y, d/dy = -z."""
 
     @staticmethod
+    @silent
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
         return _reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         z, y = ctx.saved_tensors
         scale = _scale(grad, z.size, ctx.reduction)
@@ -207,7 +219,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
         raise OpError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
     if target.shape == (n,):
         if target.dtype.kind not in "iu":
-            raise TypeError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
+            raise OpError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
                             f"got {target.dtype}; use target.astype(np.int64)")
         counted = target[target != ignore_index]
         if counted.size and (counted.min() < 0 or counted.max() >= c):

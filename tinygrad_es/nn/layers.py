@@ -63,7 +63,7 @@ class Dense(Module):
                 return fused.LinearActivation.apply(x, self.weight, self.bias, *op_and_options)
             return activation(fused.LinearActivation.apply(x, self.weight, self.bias))
         except OpError:
-            if x.shape[-1:] != (self.in_features,):
+            if x.ndim and x.shape[-1] != self.in_features:
                 raise OpError(f"Dense: expected input with {self.in_features} features in its last axis, got shape "
                               f"{x.shape}") from None
             raise

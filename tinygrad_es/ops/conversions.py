@@ -4,7 +4,7 @@ ndarray * t run our ops on tensors."""
 
 import numpy as np
 
-from ..engine import Tensor, _data, _node_name, is_grad_enabled
+from ..engine import OpError, Tensor, _data, _node_name, is_grad_enabled
 
 
 def numpy(self):
@@ -27,6 +27,8 @@ def __iter__(self):  # along the first axis, as PyTorch
 # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
 # elements is ambiguous and raises (NumPy's error)
 def __bool__(self):
+    if self.data.size != 1:
+        raise OpError(f"the boolean value of a tensor of {self.data.size} elements is ambiguous; use .any() or .all()")
     return bool(self.data)
 
 def __float__(self):
