@@ -24,6 +24,7 @@ Tensor's operators and methods are the ops of ops.py, activations.py and the oth
 each attached to Tensor there, next to its Function.
 """
 
+import functools
 import heapq
 import itertools
 import weakref
@@ -66,11 +67,11 @@ class no_grad:
         _grad_enabled = self._previous
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with type(self)():
                 return fn(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
         return wrapper
 
 
@@ -161,10 +162,7 @@ class Function:
 
 def _result_array(ctx, scalar):
     array = np.asarray(scalar)
-    for a in ctx.saved_tensors:
-        if a is scalar:
-            ctx.saved_tensors = tuple(array if a is scalar else a for a in ctx.saved_tensors)
-            break
+    ctx.saved_tensors = tuple(array if a is scalar else a for a in ctx.saved_tensors)
     return array
 
 

@@ -152,7 +152,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             return loss
         total_loss = loss.dot(ones(n, loss.dtype))
-        return total_loss / n if reduction == "mean" else total_loss
+        return np.asarray(total_loss / n if reduction == "mean" else total_loss)  # a 0-d array, not a scalar
 
     @staticmethod
     def backward(ctx, grad):
