@@ -20,7 +20,6 @@ from . import engine
 from .activations import Elementwise
 from .fused import LinearActivation
 
-
 # what the common costs give the last layer: the "grad_a C" of equation 6 (n: the batch size)
 COST_DERIVATIVES = {
     "CrossEntropy": "softmax cross-entropy on the logits z of the last layer: dC/dz = (softmax(z) - y) / n",
