@@ -9,7 +9,7 @@ import numpy as np
 from .. import data as datasets
 from .. import nn, optim
 from ..engine import Tensor, no_grad
-from ..losses import binary_cross_entropy, cross_entropy, half_mse_loss
+from ..functional import binary_cross_entropy, cross_entropy, half_mse_loss
 from .measure import measure
 
 PAPER_INIT_NAMES = {"gaussian": "gaussian", "xavier": "xavier_paper"}  # the paper's names -> nn.init names
