@@ -199,7 +199,8 @@ def _build(entry, where, path, built):
 
 
 # ---- files --------------------------------------------------------------------------------------------
-def _stem(path):
+def stem_of(path):
+    """The path without .npz or .json: save_model writes both files beside it."""
     path = os.fspath(path)
     for suffix in (".npz", ".json"):
         if path.endswith(suffix):
@@ -207,11 +208,36 @@ def _stem(path):
     return path
 
 
+def document(model):
+    """The whole JSON document of `model`'s architecture (format, version, model)."""
+    return {"format": FORMAT, "version": VERSION, "model": describe(model)}
+
+
+def from_document(text, where):
+    """A new model from the JSON text of a document (parameters freshly initialized); a ValueError
+    beginning with `where` (the file) for anything that is not a document this version reads."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: the architecture is not JSON: {error}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"{where}: not a tinygrad_es architecture (no \"format\": \"{FORMAT}\")")
+    if doc.get("version") != VERSION:
+        raise ValueError(f"{where}: architecture version {doc.get('version')!r}; this tinygrad_es reads version "
+                         f"{VERSION}")
+    if set(doc) != {"format", "version", "model"}:
+        raise ValueError(f"{where}: an architecture holds format, version and model; got {', '.join(sorted(doc))}")
+    try:
+        return build(doc["model"])
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
 def save_model(model, path):
     """Write `path.npz` (the state_dict) and `path.json` (the architecture; see the module's
     docstring). `path` may end in .npz or .json: the other file goes beside it."""
-    stem = _stem(path)
-    text = json.dumps({"format": FORMAT, "version": VERSION, "model": describe(model)}, indent=1)
+    stem = stem_of(path)
+    text = json.dumps(document(model), indent=1)
     save(model.state_dict(), stem + ".npz")
     with open(stem + ".json", "w", encoding="utf-8") as f:
         f.write(text + "\n")
@@ -219,21 +245,8 @@ def save_model(model, path):
 
 def load_model(path):
     """The model `save_model` wrote at `path` (with or without .npz/.json), its weights loaded."""
-    stem = _stem(path)
+    stem = stem_of(path)
     with open(stem + ".json", encoding="utf-8") as f:
-        try:
-            document = json.load(f)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"load_model: {stem}.json is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"load_model: {stem}.json is not a tinygrad_es architecture (no \"format\": \"{FORMAT}\")")
-    if document.get("version") != VERSION:
-        raise ValueError(f"load_model: {stem}.json has version {document.get('version')!r}; this tinygrad_es reads "
-                         f"version {VERSION}")
-    unknown = set(document) - {"format", "version", "model"}
-    if unknown or "model" not in document:
-        raise ValueError(f"load_model: {stem}.json: a file holds format, version and model; "
-                         f"got {', '.join(sorted(document))}")
-    model = build(document["model"])
+        model = from_document(f.read(), f"load_model: {stem}.json")
     model.load_state_dict(load(stem + ".npz"))
     return model

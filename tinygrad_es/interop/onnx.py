@@ -34,7 +34,7 @@ import numpy as np
 from ..activations import SELU
 from ..engine import Tensor, no_grad
 from ..fused import plain_linear
-from .architecture import FORMAT, VERSION, build, describe, layer_of
+from .architecture import document, from_document, layer_of
 
 DEFAULT_OPSET, OLDEST_OPSET = 20, 17
 METADATA_KEY = "tinygrad_es.architecture"
@@ -252,7 +252,7 @@ def to_onnx(model, example_input, path=None, opset=DEFAULT_OPSET):
     if example.dtype not in (np.float32, np.float64) or example.ndim == 0:
         raise ValueError(f"to_onnx: example_input must be a float32 or float64 array with a batch axis first, got a "
                          f"{example.dtype} array of shape {example.shape}")
-    architecture = describe(model)  # refuses what is outside the table, before any work
+    architecture = document(model)  # refuses what is outside the table, before any work
     g = _Graph(onnx, opset, example.dtype)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
@@ -281,8 +281,7 @@ def _model_proto(onnx, g, example, out_shape, architecture):
         [helper.make_tensor_value_info("output", elem, ["batch", *out_shape[1:]] if len(out_shape) else [])],
         initializer=g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", g.opset)], producer_name="tinygrad_es")
-    document = {"format": FORMAT, "version": VERSION, "model": architecture}
-    helper.set_model_props(proto, {METADATA_KEY: json.dumps(document)})
+    helper.set_model_props(proto, {METADATA_KEY: json.dumps(architecture)})
     return proto
 
 
@@ -296,13 +295,7 @@ def from_onnx(path):
     if METADATA_KEY not in props:
         raise ValueError(f"from_onnx: {_name(path)} has no {METADATA_KEY!r} metadata: it was not written by "
                          "tinygrad_es.interop.to_onnx, the only graphs from_onnx reads")
-    try:
-        document = json.loads(props[METADATA_KEY])
-    except json.JSONDecodeError as error:
-        raise ValueError(f"from_onnx: {_name(path)}: its architecture is not JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
-        raise ValueError(f"from_onnx: {_name(path)}: its architecture is not a version {VERSION} {FORMAT}")
-    model = build(document.get("model"))
+    model = from_document(props[METADATA_KEY], f"from_onnx: {_name(path)}")
     arrays = {i.name: onnx.numpy_helper.to_array(i) for i in proto.graph.initializer}
     state = model.state_dict()
     model.load_state_dict({k: arrays[k] for k in state if k in arrays}, strict=False)
