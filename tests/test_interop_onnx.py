@@ -182,6 +182,15 @@ def test_every_layer_of_the_table_exports():
     assert set(_EMIT) == set(LAYERS)
 
 
+def test_from_onnx_reads_a_file_with_shapes_inferred_and_saved_again(tmp_path, rng):
+    model = nn.Sequential(nn.Dense(3, 4, activation="elu"), nn.Dense(4, 2))
+    proto = onnx.shape_inference.infer_shapes(to_onnx(model, np.zeros((1, 3), np.float32)))
+    assert len(proto.graph.value_info) > 0  # what another tool may add does not change the graph
+    onnx.save(proto, tmp_path / "inferred.onnx")
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    assert_close(ours(from_onnx(tmp_path / "inferred.onnx"), x), ours(model, x), 0)
+
+
 def test_from_onnx_refuses_a_graph_it_did_not_write(tmp_path):
     helper = onnx.helper
     graph = helper.make_graph([helper.make_node("Relu", ["input"], ["output"])], "g",

@@ -16,9 +16,10 @@ a Where over Softplus, LogSigmoid -Softplus(-x), Step Cast(GreaterOrEqual(x, 0))
 a product, CELU in float64 (ONNX's Celu is float32 only) a Where over Exp.
 
 float64: ONNX keeps float attributes (LeakyRelu's alpha, Selu's constants, Shrink's lambd) in
-float32, so those layers agree with ours to about 1e-8 there; and onnxruntime's CPU build lacks
-double kernels for Elu, Selu, Softplus, Softsign, HardSigmoid, Erf and, from opset 16's versions,
-LeakyRelu and PRelu, so a float64 graph holding them is valid ONNX that onnxruntime will not run.
+float32, so those layers agree with ours to about 1e-8 there; and onnxruntime 1.32's CPU build has
+no double kernels for Elu, Selu, Softplus, Softsign, HardSigmoid and Erf (so neither for Mish,
+HardSwish, LogSigmoid and GELU, built on them) nor, from their opset 16 versions, for LeakyRelu and
+PRelu: a float64 graph holding them is valid ONNX that onnxruntime will not run.
 
 The model's architecture (interop.architecture) travels in the file's metadata under
 "tinygrad_es.architecture". `from_onnx(path)` rebuilds the modules from it, loads the initializers

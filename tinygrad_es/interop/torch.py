@@ -9,7 +9,9 @@ torch is imported only inside these functions (`pip install "tinygrad_es[torch]"
   Linear)). Step, which PyTorch lacks, becomes `tinygrad_es.interop.torch.Step`, a module defined
   here with the same values and a gradient of 0.
 - `from_torch(module)`: the reverse; in a Sequential a Linear followed by an activation module
-  becomes one Dense layer with that activation (one graph node here, the fast path).
+  becomes one Dense layer with that activation (one graph node here, the fast path). So a model of
+  Dense layers comes back as it was, keys and all, except a lone Dense with an activation, which
+  comes back inside a Sequential.
 - `to_torch_state_dict` / `from_torch_state_dict`: the arrays of a state_dict as torch tensors and
   back, under the same keys, for models whose classes you write in both frameworks yourself.
 
