@@ -115,7 +115,7 @@ def _plain(value):
 
 
 def _dtype_name(module):
-    dtypes = {p.dtype for p in module.parameters()}
+    dtypes = {p.dtype for p in module.parameters(recurse=False)}
     if len(dtypes) > 1:
         raise TypeError(f"{type(module).__name__} holds parameters of several dtypes ({', '.join(map(str, dtypes))}); "
                         "convert them to one first")
