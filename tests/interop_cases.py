@@ -31,7 +31,7 @@ CASES = {
     "PReLU": (lambda d: random_prelu(4, d), (5, 4, 3)),
     "RReLU": (lambda d: nn.RReLU(0.1, 0.4).eval(), (5, 4)),
     "Softmax": (lambda d: nn.Softmax(axis=1), (5, 4, 3)),
-    "LogSoftmax": (lambda d: nn.LogSoftmax(axis=0), (5, 4)),
+    "LogSoftmax": (lambda d: nn.LogSoftmax(axis=1), (5, 4, 3)),
     "Softmin": (lambda d: nn.Softmin(), (5, 4)),
     "GLU": (lambda d: nn.GLU(axis=1), (5, 4, 3)),
     "Step": (lambda d: nn.Step(), (5, 4)),

@@ -18,6 +18,12 @@ torch = pytest.importorskip("torch")
 RTOL = {np.float32: 1e-6, np.float64: 1e-12}
 DTYPES = [np.float32, np.float64]
 
+
+@pytest.fixture(autouse=True)
+def seeded():
+    """Layers built without a generator draw from the default one: the same weights in any test order."""
+    tg.manual_seed(0)
+
 def test_every_layer_of_the_table_has_a_case_here():
     assert set(CASES) == set(LAYERS)
 
@@ -81,8 +87,6 @@ def test_each_activation_as_a_dense_layers_activation(name, dtype, rng):
     activation = CASES[name][0](dtype)
     if name == "PReLU":
         activation = random_prelu(6, dtype)
-    if name == "LogSoftmax":  # along the batch axis, the first bias's gradient would be 0 (rounding noise)
-        activation = nn.LogSoftmax()
     model = nn.Sequential(nn.Dense(4, 6, activation=activation, dtype=dtype),
                           nn.Dense(3 if name == "GLU" else 6, 2, dtype=dtype))
     module = to_torch(model)
@@ -117,9 +121,13 @@ def test_converted_layers_agree_on_any_batch_shape_and_layout(name, dtype, leadi
     model = CASES[name][0](dtype)
     shape = (*leading, 4)
     x = _layouts((3 * rng.standard_normal(shape)).astype(dtype))[layout]
-    if name == "LogSoftmax":  # its case's axis 0 is the batch axis here, which may be missing or empty
+    if name == "LogSoftmax":  # its case's axis 1 may be missing here
         model = nn.LogSoftmax(axis=-1)
-    check_same_results(model, to_torch(model), x, dtype, rng, torch_rtol(name, dtype))
+    # On random draws, float32 dot products that cancel differ by more than 1e-6 between the two BLAS
+    # orders of summation in 1.7% of cases (the 2-layer Sequential over 1500 draws: median 1.7e-7,
+    # 99th percentile 1.2e-6, largest 7.4e-6); the fixed cases above hold 1e-6, float64 holds 1e-12.
+    rtol = 1e-5 if dtype == np.float32 else torch_rtol(name, dtype)
+    check_same_results(model, to_torch(model), x, dtype, rng, rtol)
 
 
 # ---- the paper's MLP, and training on in both frameworks ----------------------------------------------
