@@ -40,6 +40,8 @@ def readme_blocks():
 
 @pytest.mark.parametrize("readme, index, code", readme_blocks())
 def test_every_python_block_runs_on_its_own(readme, index, code):
+    for extra in re.findall(r"^import (torch|onnxruntime)$", code, re.M):  # the optional extras (CI has them)
+        pytest.importorskip(extra)
     run_block(code)
 
 
@@ -79,6 +81,22 @@ def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme):
     assert printed == "dense 0: (16, 32)\n"
     dot = namespace["dot"]
     assert dot.count("->") >= 6 and '"0.weight' in dot and '"1.bias' in dot  # a graph, with the parameters named
+
+
+def test_the_pytorch_block_gives_the_same_outputs_and_a_pytorch_module(readme):
+    pytest.importorskip("torch")
+    namespace, printed = run_block(find_block(readme, "to_torch(model)"))
+    assert printed.endswith("True\n")
+    assert [type(m).__name__ for m in namespace["module"]] == ["Linear", "Sigmoid", "Linear"]
+    assert repr(namespace["back"]) == repr(namespace["model"])
+
+
+def test_the_onnx_block_gives_onnxruntimes_outputs_and_the_modules_back(readme):
+    pytest.importorskip("onnxruntime")
+    namespace, printed = run_block(find_block(readme, "to_onnx(model"))
+    assert printed == "True\n"
+    assert namespace["probabilities"].shape == (1797, 10)
+    assert repr(namespace["again"]) == repr(namespace["model"])
 
 
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
