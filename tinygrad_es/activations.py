@@ -38,6 +38,11 @@ def _softplus(x):
     return np.where(x > limit, x, np.log1p(np.exp(np.minimum(x, limit))))
 
 
+def _floating(x):
+    """Integers become float64 (the answer is a probability)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 class Elementwise(Function):
     """An activation applied element by element, with one tensor input: dL/dx = dL/dy * f'(x).
     A Dense layer can run it inside its own graph node (fused.py)."""
@@ -472,6 +477,7 @@ class Softmax(Function):
     @staticmethod
     @silent
     def forward(ctx, x, axis):
+        x = _floating(x)
         e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis has no max
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -503,6 +509,7 @@ class LogSoftmax(Function):
     @staticmethod
     @silent
     def forward(ctx, x, axis):
+        x = _floating(x)
         shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
