@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_higher_order import CubeSavingItsSlope  # right to first order only
 
 import tinygrad_es as tg
-from tinygrad_es import Function, GradcheckError, Tensor, nn
+from tinygrad_es import GradcheckError, Tensor, nn
 from tinygrad_es import activations as A
 from tinygrad_es.testing import (
     LAYOUTS,
@@ -91,20 +92,6 @@ def test_assert_close_decides_as_torch_testing_does(dtype, values, scale, nan):
 
 
 # ---- check_gradients and check_module ------------------------------------------------------------------
-class CubeSavingItsSlope(Function):
-    """Right to first order only (its saved slope is a constant under create_graph)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(3 * x**2)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (slope,) = ctx.saved_tensors
-        return grad * slope
-
-
 def test_check_gradients_works_in_float64_whatever_the_dtype():
     x = Tensor(np.array([0.3, -1.2, 2.0], np.float32), requires_grad=True)
     assert check_gradients(A.softplus, x, order=2)
