@@ -12,6 +12,7 @@ from test_engine import Cube
 import tinygrad_es as tg
 from tinygrad_es import Function, GradcheckError, Tensor, autograd, fused, gradcheck, gradgradcheck, nn
 from tinygrad_es import activations as A
+from tinygrad_es.study.training import paper_cross_entropy
 from tinygrad_es.testing import assert_close, check_module
 
 POINTS = np.array([[-4.3, -2.7, -1.1, -0.6], [-0.2, 0.15, 0.45, 0.9], [1.7, 3.4, 5.2, 6.8]])  # off every kink
@@ -201,6 +202,32 @@ def test_pow_mixed_second_derivative_at_exponent_0_is_1_over_x():
     zero = Tensor(np.array([0.0]), requires_grad=True)  # 0^p at p = 0: still 0, not 0 * inf
     (g0,) = autograd.grad((zero ** Tensor(np.array([0.0]))).sum(), zero, create_graph=True)
     assert g0.data.tolist() == [0.0]
+
+
+# ---- every loss, as a user calls it --------------------------------------------------------------
+RNG = np.random.default_rng(6)
+LOGITS, LABELS, TARGET = RNG.standard_normal((4, 3)), np.array([2, 0, 1, 1]), RNG.uniform(0.1, 0.9, (4, 3))
+LOSSES = {  # name -> (loss of the tensor x, values of x)
+    "mse_loss": (lambda x: tg.losses.mse_loss(x, Tensor(TARGET)), LOGITS),
+    "half_mse_loss": (lambda x: tg.losses.half_mse_loss(x, Tensor(TARGET)), LOGITS),
+    "huber_loss": (lambda x: tg.losses.huber_loss(x, Tensor(TARGET), delta=0.5), LOGITS),
+    "binary_cross_entropy": (lambda x: tg.losses.binary_cross_entropy(x, Tensor(TARGET)), TARGET[::-1].copy()),
+    "binary_cross_entropy_with_logits": (lambda x: tg.losses.binary_cross_entropy_with_logits(x, Tensor(TARGET)),
+                                         LOGITS),
+    "nll_loss": (lambda x: tg.losses.nll_loss(A.log_softmax(x), LABELS), LOGITS),
+    "cross_entropy": (lambda x: tg.functional.cross_entropy(x, LABELS), LOGITS),
+    "cross_entropy, probabilities": (lambda x: tg.losses.cross_entropy(x, Tensor(TARGET / TARGET.sum(1)[:, None])),
+                                     LOGITS),
+    "cross_entropy, weights, smoothing, ignored": (lambda x: tg.losses.cross_entropy(
+        x, np.array([2, -100, 1, 0]), weight=np.array([0.5, 2.0, 1.0]), label_smoothing=0.1), LOGITS),
+    "paper_cross_entropy": (lambda x: paper_cross_entropy(A.sigmoid(x), Tensor(TARGET)), LOGITS),
+}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_every_loss_has_right_second_derivatives(name):
+    loss, values = LOSSES[name]
+    assert gradgradcheck(loss, (Tensor(values, requires_grad=True),))
 
 
 # ---- the fused nodes -------------------------------------------------------------------------------
