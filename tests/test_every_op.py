@@ -283,7 +283,7 @@ CASES = {
     ops.Minimum: keeping(case(ops.minimum, floats(), floats(), broadcast=True), apart),
     ops.Where: case(lambda x, y, condition: ops.where(condition, x, y), floats(), floats(), broadcast=True,
                     options=lambda shape: st.fixed_dictionaries(
-                        {"condition": hnp.arrays(bool, broadcastable_shapes(shape, max_side=3))})),
+                        {"condition": hnp.arrays(bool, broadcastable_shapes(shape, max_dims=len(shape)))})),
     ops.Cast: case(lambda x: x.astype(np.longdouble).astype(np.float64), floats()),
     # shape
     ops.Reshape: case(lambda x: x.reshape(-1), floats()),
