@@ -7,13 +7,14 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from test_engine import Cube
 
 import tinygrad_es as tg
 from tinygrad_es import Function, GradcheckError, Tensor, autograd, fused, gradcheck, gradgradcheck, nn
 from tinygrad_es import activations as A
 from tinygrad_es.study.training import paper_cross_entropy
-from tinygrad_es.testing import assert_close, check_module
+from tinygrad_es.testing import LAYOUTS, assert_close, check_module, floats, shapes, tensors
 
 POINTS = np.array([[-4.3, -2.7, -1.1, -0.6], [-0.2, 0.15, 0.45, 0.9], [1.7, 3.4, 5.2, 6.8]])  # off every kink
 KINKS = np.array([[-1e4, -6.0, -3.0, -1.0], [-0.5, 0.0, 0.5, 1.0], [3.0, 6.0, 30.0, 1e4]])
@@ -272,6 +273,22 @@ def test_fused_linear_gives_the_plain_compositions_first_and_second_derivatives(
     plain_results = second_order(lambda x, w, b: fused.plain_linear(x, w, b, activation, options_again))
     for ours, plain in zip(fused_results, plain_results):
         assert_close(ours, plain, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=15)
+@given(x=tensors(shapes(2, 3, min_side=2, max_side=3), layouts=LAYOUTS, elements=floats(-2, 2)))
+def test_dense_second_derivatives_do_not_depend_on_the_inputs_memory_layout(x):
+    """A gradient penalty through a Dense layer (fused, the batch axes flattened), with x in C,
+    Fortran, transposed or strided memory, equals the one from the same values in C order."""
+    layer = nn.Dense(x.shape[-1], 2, activation="tanh", dtype=np.float64, generator=np.random.default_rng(0))
+
+    def penalty_gradient(x):
+        x = Tensor(x.data, requires_grad=True)
+        (gx,) = autograd.grad(((layer(x) + 1) ** 2).mean(), x, create_graph=True)
+        return autograd.grad((gx * gx).sum(), (x, layer.weight))
+
+    for ours, plain in zip(penalty_gradient(x), penalty_gradient(Tensor(np.ascontiguousarray(x.data)))):
+        assert_close(ours.data, plain.data, rtol=1e-12, atol=1e-14)
 
 
 def test_fused_linear_with_rrelu_keeps_its_slopes_under_create_graph():
