@@ -6,13 +6,15 @@ import sys
 
 import pytest
 
+from tinygrad_es import nn
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_example(name, timeout=60):
+def run_example(name, *args, timeout=60):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True, text=True,
-                            env=env, timeout=timeout, check=False)
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
+                            text=True, env=env, timeout=timeout, check=False)
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     return result.stdout
@@ -45,6 +47,7 @@ def test_softmax_intuition_prints_the_notes_three_cases():
 def test_custom_function_passes_gradcheck_and_a_wrong_backward_is_caught():
     out = run_example("custom_function.py")
     assert "gradcheck against finite differences: passed" in out
+    assert "gradgradcheck (second derivatives): passed" in out
     assert "a wrong backward is caught: Jacobian mismatch" in out
 
 
@@ -54,3 +57,32 @@ def test_gradient_check_passes_for_every_activation_and_loss(name):
     passed, total = map(int, re.search(r"(\d+) of (\d+) pass", out).groups())
     assert passed == total >= 30
     assert "FAIL" not in out
+
+
+def test_second_derivatives_table_covers_every_activation_and_matches_the_notes_formulas():
+    out = run_example("second_derivatives.py", "--table")
+    table = [line.split() for line in out.splitlines() if re.fullmatch(r"\w+( +-?[\d./-]+){4}", line)]
+    rows = {row[0]: row[1:] for row in table}
+    assert set(rows) == set(nn.activation_names()) - {"linear", "swish"}
+    assert rows["sigmoid"][2] == "0.622/0.235/-0.058"  # x = 0.5: s, s (1 - s), s (1 - s) (1 - 2 s)
+    assert rows["tanh"][3] == "0.964/0.071/-0.136"  # x = 2: t, 1 - t^2, -2 t (1 - t^2)
+    assert rows["relu"][3] == "2.000/1.000/0.000"
+    differences = [float(line.split()[-1]) for line in out.splitlines() if re.search(r"f'{1,2} += ", line)]
+    assert len(differences) == 12 and max(differences) < 1e-12  # six activations, f' and f''
+
+
+def test_second_derivatives_draws_its_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    run_example("second_derivatives.py", str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_newton_reaches_the_exact_minimum_and_the_least_squares_solution():
+    out = run_example("newton.py")
+    assert "Hessian by autograd equals the hand-written one: max |difference| 0.0e+00" in out
+    errors = [float(e) for e in re.findall(r"\|\(x, y\) - \(1, 1\)\| = (\S+)", out)]
+    assert errors[-1] < 1e-12 and len(errors) < 10
+    assert errors[-2] < errors[-3] ** 1.5  # quadratic convergence near the minimum
+    differences = [float(d) for d in re.findall(r"max \|difference\| (\S+)", out)]
+    assert len(differences) == 3 and max(differences) < 1e-10
+    assert "4 Hessian-vector products" in out  # conjugate gradient: as many as the 4 parameters

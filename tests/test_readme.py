@@ -104,3 +104,16 @@ def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
     assert commands[0] == commands[1]
     code = [[re.sub(r"\s*#.*", "", block) for block in blocks(path, "python")] for path in READMES]
     assert code[0] == code[1]  # only the comments are translated
+
+
+def test_second_derivative_block_gives_the_values_of_its_comments(readme):
+    namespace, printed = run_block(find_block(readme, "create_graph=True)   #"))
+    np.testing.assert_array_equal(namespace["g"].data, [0.75, 3.0])  # 3 x^2 at 0.5 and -1
+    np.testing.assert_array_equal(namespace["h"].data, [3.0, -6.0])  # 6 x
+    assert printed.splitlines()[0] == "[0.75 3.  ] [ 3. -6.]"
+
+
+def test_testing_kit_block_checks_a_custom_op_to_second_order(readme):
+    namespace, printed = run_block(find_block(readme, "class Softsign"))
+    assert printed == "checked\n"
+    assert namespace["test_softsign"].hypothesis.inner_test  # a hypothesis test, run above

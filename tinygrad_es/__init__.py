@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from . import activations, autograd, data, functional, fused, nn, optim
+from . import activations, autograd, data, functional, fused, nn, optim, testing
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .creation import ones, rand, randn, tensor, zeros
 from .engine import Function, OpError, Tensor, enable_grad, is_grad_enabled, no_grad, unbroadcast
 from .explain import explain
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     abs,
     add,

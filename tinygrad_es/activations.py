@@ -202,7 +202,8 @@ class PReLU(Function):
 
 class ELU(Elementwise):
     """f(x) = x if x > 0 else alpha (e^x - 1);  f'(x) = 1 if x > 0 else alpha e^x (alpha at the
-    kink, as PyTorch). SELU passes `scale`, multiplying f and f' by it."""
+    kink, as PyTorch), f''(x) = 0 if x >= 0 else alpha e^x (0 at the kink, as PyTorch: the exponent
+    is where(x < 0, x, 0), flat at 0). SELU passes `scale`, multiplying f and its derivatives by it."""
 
     @staticmethod
     def forward(ctx, x, alpha, scale=1.0):
@@ -214,7 +215,7 @@ class ELU(Elementwise):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         scale = ctx.scale
-        return np.where(x > 0, grad * scale, grad * (scale * ctx.alpha) * np.exp(np.minimum(x, 0)))
+        return np.where(x > 0, grad * scale, grad * (scale * ctx.alpha) * np.exp(np.where(x < 0, x, 0)))
 
 
 class SELU(ELU):
@@ -230,7 +231,8 @@ class SELU(ELU):
 
 
 class CELU(Elementwise):
-    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha)."""
+    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha);
+    f''(x) = 0 if x >= 0 else e^(x/alpha) / alpha (0 at the kink, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -241,7 +243,7 @@ class CELU(Elementwise):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, grad, grad * np.exp(np.minimum(x, 0) / ctx.alpha))
+        return np.where(x > 0, grad, grad * np.exp(np.where(x < 0, x, 0) / ctx.alpha))
 
 
 class Softplus(Elementwise):

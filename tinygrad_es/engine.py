@@ -12,8 +12,14 @@ np.exp, ...), and Tensor speaks NumPy's dispatch protocols (`__array_ufunc__`, `
 so the same formula given Tensors records a graph of its own. With `create_graph=True` the engine
 hands each backward the gradient and the saved inputs and output as Tensors, with recording on: the
 gradients that come out can be differentiated again. Otherwise backward runs on arrays and records
-nothing. What an op saves for backward must therefore be its inputs, its output, or constants such
-as masks: anything else it computed would count as a constant in the second derivative.
+nothing: plain training pays nothing for this. As only the saved inputs and output become Tensors,
+what an op saves for backward must be its inputs, its output, or constants such as masks: anything
+else it computed would count as a constant in the second derivative. A gradient that comes out
+constant (a mask times a constant) is attached to the op's inputs with a derivative of 0
+(`_Constant`), so that at a kink the second derivative is 0, as in PyTorch. The fused nodes
+(fused.py) differentiate their plain composition under create_graph. gradgradcheck (gradcheck.py)
+checks a backward's own backward against finite differences; autograd.functional builds Jacobians,
+Hessians and their products on `grad`.
 
 In-place writes. One clock numbers the nodes as they are made and the in-place writes into an
 array's memory as they happen (`+=`, an optimizer's step, `load_state_dict`). A node whose saved

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from . import autograd
-from .activations import _EXP_LIMIT, Sigmoid
+from .activations import _EXP_LIMIT, RReLU, Sigmoid
 from .engine import Function, OpError, Tensor
 from .helpers import constant, ones, silent
 from .losses import cross_entropy as plain_cross_entropy
@@ -110,9 +110,13 @@ class LinearActivation(Function):
 
 def linear(x, weight, bias=None, activation=None, options=None):
     """activation(x @ weight.T + bias) in one graph node; `activation` is an elementwise activation
-    op (e.g. activations.Sigmoid), given its keyword `options` (a dict)."""
+    op (e.g. activations.Sigmoid), given its keyword `options` (a dict). RReLU, which draws new
+    slopes on every call, runs as a node of its own: under create_graph this node differentiates its
+    composition again, which would draw other slopes."""
     if activation is None:
         return LinearActivation.apply(x, weight, bias)
+    if activation is RReLU:
+        return RReLU.apply(LinearActivation.apply(x, weight, bias), **(options or {}))
     return LinearActivation.apply(x, weight, bias, activation, options or {})
 
 

@@ -84,7 +84,9 @@ def neg(x):
 
 class Pow(Function):
     """x ** p, for a tensor or a number on either side. d/dx = p x^(p-1), 0 where p = 0 (x^0 is
-    constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch)."""
+    constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch). Only the
+    point x = p = 0 is masked in d/dx (0 * inf there): elsewhere p x^(p-1) is 0 at p = 0 by itself,
+    and its derivative in p, x^(p-1), comes out right (PyTorch masks all of p = 0 and gives 0)."""
 
     fresh_gradients = True
 
@@ -100,7 +102,7 @@ class Pow(Function):
     def backward(ctx, grad):
         x, p, out = ctx.saved_tensors
         needs_x, needs_p = ctx.needs_input_grad
-        gx = grad * np.where(p == 0, 0, p * x ** (p - 1)) if needs_x else None
+        gx = grad * np.where((p == 0) & (x == 0), 0, p * x ** (p - 1)) if needs_x else None
         gp = grad * np.where((x == 0) & (p >= 0), 0, out * np.log(x)) if needs_p else None
         return gx, gp
 
