@@ -282,8 +282,7 @@ CASES = {
     ops.Maximum: keeping(case(ops.maximum, floats(), floats(), broadcast=True), apart),
     ops.Minimum: keeping(case(ops.minimum, floats(), floats(), broadcast=True), apart),
     ops.Where: case(lambda x, y, condition: ops.where(condition, x, y), floats(), floats(), broadcast=True,
-                    options=lambda shape: st.fixed_dictionaries(
-                        {"condition": hnp.arrays(bool, broadcastable_shapes(shape, max_dims=len(shape)))})),
+                    options=lambda shape: st.fixed_dictionaries({"condition": hnp.arrays(bool, shape)})),
     ops.Cast: case(lambda x: x.astype(np.longdouble).astype(np.float64), floats()),
     # shape
     ops.Reshape: case(lambda x: x.reshape(-1), floats()),
