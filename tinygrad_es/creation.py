@@ -107,7 +107,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False):
     compute = dtype if dtype.kind == "f" else np.float64
     step = (np.array(end, compute) - np.array(start, compute)) / max(steps - 1, 1)
     i = np.arange(steps)
-    halfway = steps // 2
+    halfway = max(steps // 2, 1)  # one step is start alone
     values = np.where(i < halfway, start + step * i.astype(compute), end - step * (steps - 1 - i).astype(compute))
     return Tensor(values.astype(compute).astype(dtype), requires_grad=requires_grad)
 

@@ -36,8 +36,8 @@ from .activations import (  # noqa: F401  (re-exported)
     tanhshrink,
     threshold,
 )
-from .fused import cross_entropy, linear  # noqa: F401  (the fast path, where it applies)
 from .engine import OpError, Tensor, _data
+from .fused import cross_entropy, linear  # noqa: F401  (the fast path, where it applies)
 from .helpers import pytorch_names
 from .losses import (  # noqa: F401  (re-exported)
     binary_cross_entropy,

@@ -65,7 +65,8 @@ def pytorch_names(fn):
     translated (a function whose own parameter is called `dims` keeps it); giving both names of one
     argument is a TypeError, as any argument given twice."""
     parameters = inspect.signature(fn).parameters
-    renames = [(theirs, ours) for theirs, ours in PYTORCH_NAMES.items() if ours in parameters and theirs not in parameters]
+    renames = [(theirs, ours) for theirs, ours in PYTORCH_NAMES.items()
+               if ours in parameters and theirs not in parameters]
 
     @functools.wraps(fn)
     def translated(*args, **kwargs):

@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from .engine import OpError, _data
-from .ops import amax, amin, norm as _vector_norm
+from .ops import amax, amin
+from .ops import norm as _vector_norm
 
 _MATRIX_ORDERS = ("fro", 1, -1, math.inf, -math.inf)
 

@@ -232,10 +232,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
     _check_pair("poisson_nll_loss", input, target, reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
-        t = _data(target)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = np.where(t > 1, t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t), 0).astype(t.dtype)
-        loss = loss + stirling
+        counted = target.data > 1
+        safe = np.where(counted, target, 1)  # no log(0) even where the term is not counted: its gradient is 0
+        loss = loss + np.where(counted, safe * safe.log() - safe + 0.5 * (2 * np.pi * safe).log(), 0)
     return _reduce(loss, reduction)
 
 
@@ -378,7 +377,7 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     if reduction == "none":
         return loss
     total = loss.sum()
-    return total / sample_weight.sum() if reduction == "mean" else total
+    return _mean_over(total, sample_weight.sum()) if reduction == "mean" else total
 
 
 def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
@@ -410,6 +409,12 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     if reduction == "sum":
         return total
     if is_index and weight is not None:  # PyTorch: divide by the weights of the target classes
-        return total / weight[np.where(counted, target_array, 0)][counted].sum()
-    return total / (counted.sum() if is_index else n)
+        return _mean_over(total, weight[np.where(counted, target_array, 0)][counted].sum())
+    return _mean_over(total, counted.sum() if is_index else n)
+
+
+def _mean_over(total, count):
+    """total / count; with nothing counted (every target ignored) nan, as PyTorch, whose gradient is 0
+    (not the nan of 0 / 0)."""
+    return total / count if count else total * 0 + np.nan
 

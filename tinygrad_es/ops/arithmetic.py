@@ -488,8 +488,8 @@ def _predicate(ufunc, name):
     return test
 
 
-isnan, isinf, isfinite = _predicate(np.isnan, "isnan"), _predicate(np.isinf, "isinf"), _predicate(np.isfinite, "isfinite")
-logical_not = _predicate(np.logical_not, "logical_not")
+isnan, isinf = _predicate(np.isnan, "isnan"), _predicate(np.isinf, "isinf")
+isfinite, logical_not = _predicate(np.isfinite, "isfinite"), _predicate(np.logical_not, "logical_not")
 logical_and, logical_or = _comparison(np.logical_and, "logical_and"), _comparison(np.logical_or, "logical_or")
 logical_xor = _comparison(np.logical_xor, "logical_xor")
 eq, ne = _comparison(np.equal, "eq"), _comparison(np.not_equal, "ne")
@@ -502,8 +502,8 @@ def _reflected(fn):
 
 
 for _fn in (add, sub, mul, div, neg, pow, exp, log, log1p, expm1, sqrt, abs, sign, clip, clamp_min, clamp_max,
-            maximum, minimum, astype, type_as, lerp, fmod, remainder, floor, ceil, round, trunc, nan_to_num, isnan, isinf,
-            isfinite, logical_not, logical_and, logical_or, logical_xor, eq, ne, lt, le, gt, ge):
+            maximum, minimum, astype, type_as, lerp, fmod, remainder, floor, ceil, round, trunc, nan_to_num, isnan,
+            isinf, isfinite, logical_not, logical_and, logical_or, logical_xor, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.clamp = clip
 Tensor.where = lambda self, condition, other: where(condition, self, other)

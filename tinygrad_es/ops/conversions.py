@@ -105,6 +105,6 @@ def _flat(args, kwargs):
         yield from (a if isinstance(a, (tuple, list)) else (a,))
 
 
-for _method in (numpy, item, numel, dim, element_size, to, cpu, tolist, __len__, __iter__, __bool__, __float__, __int__, __index__, __repr__,
-                __array_ufunc__, __array_function__, __array__):
+for _method in (numpy, item, numel, dim, element_size, to, cpu, tolist, __len__, __iter__, __bool__, __float__,
+                __int__, __index__, __repr__, __array_ufunc__, __array_function__, __array__):
     setattr(Tensor, _method.__name__, _method)

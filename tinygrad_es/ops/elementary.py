@@ -21,11 +21,13 @@ class Square(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * x
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return 2 * x * grad
@@ -48,6 +50,7 @@ class Rsqrt(Function):
         return out
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return -0.5 * grad * out * out * out
@@ -70,6 +73,7 @@ class Reciprocal(Function):
         return out
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return -grad * out * out
@@ -136,6 +140,7 @@ class Exp2(Function):
         return out
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out * math.log(2)
@@ -152,11 +157,13 @@ class Sin(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.sin(_floating(x))
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)
@@ -172,11 +179,13 @@ class Cos(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.cos(_floating(x))
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * np.sin(x)
@@ -192,12 +201,14 @@ class Tan(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, x):
         out = np.tan(_floating(x))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 + out * out)
@@ -257,6 +268,7 @@ class Atan(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.arctan(_floating(x))
@@ -279,11 +291,13 @@ class Atan2(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
         return np.arctan2(_floating(y), _floating(x))
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         y, x = ctx.saved_tensors
         r2 = x * x + y * y

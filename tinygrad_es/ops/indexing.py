@@ -190,11 +190,9 @@ def _bool_mask(mask, name):
 
 
 def masked_fill(x, mask, value):
-    """x with `value` where the boolean `mask` (broadcast to x) holds; differentiable in x and in a
-    0-d tensor value."""
+    """x with `value` where the boolean `mask` holds (the two broadcast together, as in PyTorch);
+    differentiable in x and in a 0-d tensor value."""
     mask = _bool_mask(mask, "masked_fill")
-    if np.broadcast_shapes(mask.shape, np.shape(_data(x))) != np.shape(_data(x)):
-        raise OpError(f"masked_fill: the mask of shape {mask.shape} does not broadcast to the input's {x.shape}")
     if not isinstance(value, Tensor):
         value = np.array(value, x.dtype)
     elif value.ndim:

@@ -1,6 +1,8 @@
 """Ops that copy entries into a new arrangement: flip, roll, repeat and tile, repeat_interleave, pad,
 the triangles (tril, triu) and the diagonals (diagonal, diag, trace)."""
 
+import math
+
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
@@ -164,11 +166,10 @@ def pad(x, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's F.pad)
         raise NotImplementedError(f"pad: mode {mode!r} is not one of 'constant', 'reflect', 'replicate', 'circular'")
     for axis, ((before, after), n) in enumerate(zip(widths, shape)):
         if before or after:
-            if min(before, after) < 0 or (mode == "reflect" and max(before, after) >= n) or \
-                    (mode != "reflect" and max(before, after) > n) or n == 0:
-                raise OpError(f"pad: {mode} padding ({before}, {after}) does not fit dimension {axis} of size {n} "
-                              f"(reflect needs padding < size, {'replicate' if mode == 'replicate' else 'circular'} "
-                              "<= size, and none is negative)")
+            limit = {"reflect": n - 1, "circular": n, "replicate": math.inf}[mode]
+            if n == 0 or min(before, after) < 0 or max(before, after) > limit:
+                raise OpError(f"pad: {mode} padding ({before}, {after}) does not fit dimension {axis} of size {n}: "
+                              "reflect needs widths < size, circular <= size, and none may be negative")
             x = index_select(x, axis, _pad_positions(n, before, after, mode))
     return x
 

@@ -219,9 +219,9 @@ class Cumprod(Function):
     def forward(ctx, x, axis):
         out = np.cumprod(x, axis=axis) if x.ndim else x + 0
         if x.ndim:
-            zero = x == 0
-            first_zero = np.where(zero.any(axis=axis, keepdims=True), np.argmax(zero, axis=axis, keepdims=True),
-                                  x.shape[axis])
+            zero, length = x == 0, x.shape[axis]
+            first_zero = np.argmax(zero, axis=axis, keepdims=True) if length else 0
+            first_zero = np.where(zero.any(axis=axis, keepdims=True), first_zero, length)
             position = np.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1))
             ctx.save_for_backward(x, out, position < first_zero, position == first_zero, position >= first_zero)
         ctx.axis = axis
@@ -234,11 +234,25 @@ class Cumprod(Function):
             return grad
         x, out, before, at, from_zero = ctx.saved_tensors
         axis = ctx.axis
+        if isinstance(grad, Tensor):  # create_graph: the masks below hold x's zeros fixed, so take every product
+            return _cumprod_gradient_by_products(x, grad, axis)
         from_end = _reversed(Cumsum.on(_reversed(grad * out, axis), axis=axis), axis)
         before_zero = np.where(before, from_end / np.where(before, x, 1), 0)
         without_zero = Cumprod.on(np.where(at, 1, x), axis=axis)
         at_zero = (grad * without_zero * from_zero).sum(axis=axis, keepdims=True) * at
         return before_zero + at_zero
+
+
+def _cumprod_gradient_by_products(x, grad, axis):
+    """Cumprod's gradient as the sum over j >= i of g_j times the running product of x up to j with x_i
+    taken as 1: O(n^2) work and memory, but each term a product of x's entries, so it differentiates
+    again right at zeros (PyTorch does the same for higher orders)."""
+    n = x.shape[axis]
+    x_last, grad_last = np.moveaxis(x, axis, -1), np.moveaxis(grad, axis, -1)
+    without = np.where(np.eye(n, dtype=bool), 1, np.expand_dims(x_last, -2))  # row i: x with x_i taken as 1
+    products = Cumprod.on(without, axis=x_last.ndim)
+    later = np.triu(np.ones((n, n), bool))  # j >= i
+    return np.moveaxis((products * np.expand_dims(grad_last, -2) * later).sum(axis=-1), -1, axis)
 
 
 def _running(op, x, axis):
@@ -269,15 +283,17 @@ class LogSumExp(Function):
         top = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
         top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf): nothing to take out
         out = np.log(np.exp(x - top).sum(axis=axis, keepdims=True)) + top
+        out = out if keepdims else np.squeeze(out, axis)
         ctx.save_for_backward(x, out)
         ctx.axis, ctx.keepdims = axis, keepdims
-        return out if keepdims else np.squeeze(out, axis)
+        return out
 
     @staticmethod
     @silent
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * np.exp(x - out)
+        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * np.exp(x - _keep_reduced_axes(out, ctx.axis,
+                                                                                             ctx.keepdims))
 
 
 @pytorch_names

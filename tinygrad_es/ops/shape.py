@@ -259,7 +259,7 @@ def split(x, split_size_or_sections, axis=0):
         size = split_size_or_sections
         if size < 0 or (size == 0 and length):
             raise OpError(f"split expects split_size to be positive (or 0 for an empty axis), got {size}")
-        starts = list(range(0, length, size)) or [0]
+        starts = list(range(0, length, size)) if length else [0]  # an empty axis: one empty piece
         return tuple(_piece(x, axis, start, start + size) for start in starts)
     sections = list(split_size_or_sections)
     if sum(sections) != length or any(n < 0 for n in sections):
@@ -272,11 +272,14 @@ def split(x, split_size_or_sections, axis=0):
 @pytorch_names
 def chunk(x, chunks, axis=0):
     """`chunks` pieces along `axis` of ceil(length / chunks) entries each (fewer pieces where the
-    length runs out), as torch.chunk."""
+    length runs out; an empty axis gives `chunks` empty pieces), as torch.chunk."""
     if chunks <= 0:
         raise OpError(f"chunk expects chunks to be greater than 0, got {chunks}")
-    length = np.shape(_data(x))[_axis_of("chunk", x, axis)]
-    return split(x, max(-(-length // chunks), 1) if length else 0, axis)
+    axis = _axis_of("chunk", x, axis)
+    length = np.shape(_data(x))[axis]
+    if length == 0:
+        return tuple(_piece(x, axis, 0, 0) for _ in range(chunks))
+    return split(x, -(-length // chunks), axis)
 
 
 @pytorch_names
