@@ -54,3 +54,10 @@ def test_gradient_check_passes_for_every_activation_and_loss(name):
     passed, total = map(int, re.search(r"(\d+) of (\d+) pass", out).groups())
     assert passed == total >= 30
     assert "FAIL" not in out
+
+
+def test_pytorch_snippets_run_unchanged_and_agree_with_pytorch():
+    pytest.importorskip("torch")
+    out = run_example("pytorch_snippets.py")
+    assert out.count("same as PyTorch") == 6 and "DIFFERENT" not in out
+    assert "0.75" in out  # the top-2 accuracy of the second snippet

@@ -86,3 +86,15 @@ def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
     assert commands[0] == commands[1]
     code = [[re.sub(r"\s*#.*", "", block) for block in blocks(path, "python")] for path in READMES]
     assert code[0] == code[1]  # only the comments are translated
+
+
+def test_the_pytorch_block_prints_the_same_with_pytorch(readme):
+    code = find_block(readme, "import tinygrad_es as torch")
+    _, printed = run_block(code)
+    (stated,) = re.findall(r"# ([\d.]+ \[[\d, ]+\])", code)
+    assert printed.strip() == stated
+    pytest.importorskip("torch")
+    with_torch = code.replace("import tinygrad_es as torch\nfrom tinygrad_es import functional as F",
+                              "import torch\nfrom torch.nn import functional as F")
+    _, printed_by_torch = run_block(with_torch)
+    assert printed_by_torch == printed

@@ -4,6 +4,7 @@ compositions of other ops (normalize, cosine_similarity, pairwise_distance, one_
 
 import numpy as np
 
+from . import ops
 from .activations import (  # noqa: F401  (re-exported)
     celu,
     elu,
@@ -38,7 +39,7 @@ from .activations import (  # noqa: F401  (re-exported)
 )
 from .engine import OpError, Tensor, _data
 from .fused import cross_entropy, linear  # noqa: F401  (the fast path, where it applies)
-from .helpers import pytorch_names
+from .helpers import pytorch_names as _pytorch_names
 from .losses import (  # noqa: F401  (re-exported)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -52,7 +53,7 @@ from .losses import (  # noqa: F401  (re-exported)
     smooth_l1_loss,
     soft_margin_loss,
 )
-from .ops import clamp_min, dropout, norm, pad  # noqa: F401  (re-exported)
+from .ops import dropout, pad  # noqa: F401  (re-exported)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -72,23 +73,23 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._make((labels[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
 
 
-@pytorch_names
+@_pytorch_names
 def normalize(input, p=2.0, axis=1, eps=1e-12):  # noqa: A002  (PyTorch's names)
     """input / max(||input||_p, eps) along `axis`: unit vectors (where the norm is not below eps)."""
-    return input / clamp_min(norm(input, p, axis, keepdims=True), eps)
+    return input / ops.clamp_min(ops.norm(input, p, axis, keepdims=True), eps)
 
 
-@pytorch_names
+@_pytorch_names
 def cosine_similarity(x1, x2, axis=1, eps=1e-8):
     """The cosine of the angle between x1 and x2 along `axis` (broadcast): the sum of x1 / ||x1|| times
     x2 / ||x2||, each norm taken as at least eps."""
     shape = np.broadcast_shapes(np.shape(_data(x1)), np.shape(_data(x2)))
     x1, x2 = (x if np.shape(_data(x)) == shape else x.expand(shape) for x in (x1, x2))
-    unit1 = x1 / clamp_min(norm(x1, 2, axis, keepdims=True), eps)
-    unit2 = x2 / clamp_min(norm(x2, 2, axis, keepdims=True), eps)
+    unit1 = x1 / ops.clamp_min(ops.norm(x1, 2, axis, keepdims=True), eps)
+    unit2 = x2 / ops.clamp_min(ops.norm(x2, 2, axis, keepdims=True), eps)
     return (unit1 * unit2).sum(axis=axis)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last axis, as torch's pairwise_distance."""
-    return norm(x1 - x2 + eps, p, -1, keepdims=keepdim)
+    return ops.norm(x1 - x2 + eps, p, -1, keepdims=keepdim)
