@@ -67,10 +67,11 @@ def pytorch_names(fn):
     parameters = inspect.signature(fn).parameters
     renames = [(theirs, ours) for theirs, ours in PYTORCH_NAMES.items()
                if ours in parameters and theirs not in parameters]
+    pytorchs = frozenset(theirs for theirs, _ in renames)
 
     @functools.wraps(fn)
     def translated(*args, **kwargs):
-        if kwargs:
+        if kwargs and not pytorchs.isdisjoint(kwargs):  # one test in C when no PyTorch name is given
             for theirs, ours in renames:
                 if theirs in kwargs:
                     if ours in kwargs:

@@ -14,6 +14,37 @@ def _floating(x):
     return x if x.dtype.kind in "fc" else x.astype(np.float32)
 
 
+class Unary(Function):
+    """f(x) for a NumPy function f (`rule`) whose derivative f' (`slope`) is written with NumPy
+    too, so that it differentiates again: dL/dx = dL/dy * f'(x). Each op below is its two lines."""
+
+    fresh_gradients = True
+    rule = slope = None
+
+    @classmethod
+    @silent
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.rule(_floating(x))
+
+    @classmethod
+    @silent
+    def backward(cls, ctx, grad):
+        (saved,) = ctx.saved_tensors  # x, or the output for UnaryFromOutput
+        return grad * cls.slope(saved)
+
+
+class UnaryFromOutput(Unary):
+    """As Unary, with the derivative written from the output y = f(x): dL/dx = dL/dy * f'(y)."""
+
+    @classmethod
+    @silent
+    def forward(cls, ctx, x):
+        out = cls.rule(_floating(x))
+        ctx.save_for_backward(out)
+        return out
+
+
 # ---- powers and logarithms ------------------------------------------------------------------------
 class Square(Function):
     """x^2;  d/dx = 2x. An integer stays an integer, as in PyTorch."""
@@ -37,247 +68,112 @@ def square(x):
     return Square.apply(x)
 
 
-class Rsqrt(Function):
+class Rsqrt(UnaryFromOutput):
     """1 / sqrt(x);  d/dx = -x^(-3/2) / 2 = -out^3 / 2."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        out = 1 / np.sqrt(_floating(x))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return -0.5 * grad * out * out * out
+    rule, slope = staticmethod(lambda x: 1 / np.sqrt(x)), staticmethod(lambda out: -0.5 * out * out * out)
 
 
 def rsqrt(x):
     return Rsqrt.apply(x)
 
 
-class Reciprocal(Function):
+class Reciprocal(UnaryFromOutput):
     """1 / x;  d/dx = -1 / x^2 = -out^2."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        out = 1 / _floating(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return -grad * out * out
+    rule, slope = staticmethod(lambda x: 1 / x), staticmethod(lambda out: -out * out)
 
 
 def reciprocal(x):
     return Reciprocal.apply(x)
 
 
-class Log2(Function):
-    """log2(x);  d/dx = 1 / (x ln 2)."""
-
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log2(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (x * math.log(2))
-
-
-def log2(x):
-    return Log2.apply(x)
-
-
-class Log10(Function):
-    """log10(x);  d/dx = 1 / (x ln 10)."""
-
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log10(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (x * math.log(10))
-
-
-def log10(x):
-    return Log10.apply(x)
-
-
-class Exp2(Function):
+class Exp2(UnaryFromOutput):
     """2^x;  d/dx = 2^x ln 2 = out ln 2."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        out = np.exp2(_floating(x))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out * math.log(2)
+    rule, slope = staticmethod(np.exp2), staticmethod(lambda out: out * math.log(2))
 
 
 def exp2(x):
     return Exp2.apply(x)
 
 
+class Log2(Unary):
+    """log2(x);  d/dx = 1 / (x ln 2)."""
+
+    rule, slope = staticmethod(np.log2), staticmethod(lambda x: 1 / (x * math.log(2)))
+
+
+def log2(x):
+    return Log2.apply(x)
+
+
+class Log10(Unary):
+    """log10(x);  d/dx = 1 / (x ln 10)."""
+
+    rule, slope = staticmethod(np.log10), staticmethod(lambda x: 1 / (x * math.log(10)))
+
+
+def log10(x):
+    return Log10.apply(x)
+
+
 # ---- trigonometric --------------------------------------------------------------------------------
-class Sin(Function):
+class Sin(Unary):
     """sin x;  d/dx = cos x."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cos(x)
+    rule, slope = staticmethod(np.sin), staticmethod(np.cos)
 
 
 def sin(x):
     return Sin.apply(x)
 
 
-class Cos(Function):
+class Cos(Unary):
     """cos x;  d/dx = -sin x."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * np.sin(x)
+    rule, slope = staticmethod(np.cos), staticmethod(lambda x: -np.sin(x))
 
 
 def cos(x):
     return Cos.apply(x)
 
 
-class Tan(Function):
+
+class Tan(UnaryFromOutput):
     """tan x;  d/dx = 1 + tan^2 x = 1 + out^2."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        out = np.tan(_floating(x))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 + out * out)
+    rule, slope = staticmethod(np.tan), staticmethod(lambda out: 1 + out * out)
 
 
 def tan(x):
     return Tan.apply(x)
 
 
-class Asin(Function):
+class Asin(Unary):
     """arcsin x, nan outside [-1, 1];  d/dx = 1 / sqrt(1 - x^2) (inf at +-1)."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arcsin(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / np.sqrt(1 - x * x)
+    rule, slope = staticmethod(np.arcsin), staticmethod(lambda x: 1 / np.sqrt(1 - x * x))
 
 
 def asin(x):
     return Asin.apply(x)
 
 
-class Acos(Function):
+class Acos(Unary):
     """arccos x, nan outside [-1, 1];  d/dx = -1 / sqrt(1 - x^2)."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arccos(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad / np.sqrt(1 - x * x)
+    rule, slope = staticmethod(np.arccos), staticmethod(lambda x: -1 / np.sqrt(1 - x * x))
 
 
 def acos(x):
     return Acos.apply(x)
 
 
-class Atan(Function):
+class Atan(Unary):
     """arctan x;  d/dx = 1 / (1 + x^2)."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arctan(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (1 + x * x)
+    rule, slope = staticmethod(np.arctan), staticmethod(lambda x: 1 / (1 + x * x))
 
 
 def atan(x):
@@ -311,44 +207,20 @@ def atan2(input, other):  # noqa: A002  (PyTorch's names: input is y, other is x
 
 
 # ---- hyperbolic -----------------------------------------------------------------------------------
-class Sinh(Function):
+class Sinh(Unary):
     """sinh x;  d/dx = cosh x."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sinh(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cosh(x)
+    rule, slope = staticmethod(np.sinh), staticmethod(np.cosh)
 
 
 def sinh(x):
     return Sinh.apply(x)
 
 
-class Cosh(Function):
+class Cosh(Unary):
     """cosh x;  d/dx = sinh x."""
 
-    fresh_gradients = True
-
-    @staticmethod
-    @silent
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cosh(_floating(x))
-
-    @staticmethod
-    @silent
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.sinh(x)
+    rule, slope = staticmethod(np.cosh), staticmethod(np.sinh)
 
 
 def cosh(x):
