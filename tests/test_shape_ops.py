@@ -194,6 +194,14 @@ def test_diagonals_and_trace_as_torch(data, offset):
     same_as_torch(lambda x: x[(0,) * (a.ndim - 2)].trace(), lambda x: x[(0,) * (a.ndim - 2)].trace(), a)
 
 
+def test_moves_stacks_and_views_are_differentiable_twice():
+    a, b = np.arange(6.0).reshape(2, 3) * 0.4 - 1, np.arange(3.0) - 1.5
+    check_gradients(lambda x: x.movedim(0, 1) * x.t() * x.swapdims(0, 1), a)
+    check_gradients(lambda x, y: tg.hstack([x, x]) ** 2 + tg.vstack([y, y]).sum() + tg.dstack([x, x]).sum(), a, b)
+    check_gradients(lambda x, y: tg.meshgrid(x[0], y)[0] * tg.meshgrid(x[0], y, indexing="xy")[1].t(), a, b)
+    check_gradients(lambda x: x.unflatten(1, (3, 1)).view_as(x).clone() ** 2, a)
+
+
 @settings(max_examples=10)
 @given(data=st.data())
 def test_split_flip_and_pad_of_any_shape_are_differentiable_twice(data):

@@ -51,8 +51,8 @@ def _to_torch(x, grad):
 
 
 def _to_ours(x, grad):
-    if isinstance(x, (np.ndarray, np.generic)):
-        return Tensor(np.array(x), requires_grad=grad and x.dtype.kind == "f")
+    if isinstance(x, (np.ndarray, np.generic)):  # an array as it is laid out: Tensor shares its memory
+        return Tensor(np.asarray(x), requires_grad=grad and x.dtype.kind == "f")
     return x
 
 
