@@ -117,6 +117,11 @@ def test_clamp_min_and_max_take_numbers_and_pass_the_gradient_at_the_bound_as_to
     same_as_torch(lambda x: x.clamp(min=-1, max=1), lambda x: x.clamp(min=-1, max=1), a)
 
 
+def test_clamp_without_bounds_is_an_error_as_torch():
+    with pytest.raises(RuntimeError, match="at least one of min and max"):
+        tg.zeros(2).clamp()
+
+
 def test_atan2_at_the_origin_has_a_zero_gradient_as_torch():
     same_as_torch(tg.atan2, torch.atan2, np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0]))
 

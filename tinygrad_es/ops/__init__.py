@@ -3,7 +3,9 @@
 
 Forward works on NumPy arrays. Backward is written in plain NumPy too, so that it also runs on
 Tensors for gradients of gradients (see engine.py): it keeps to operators, array methods and the
-NumPy functions registered in these modules, and never writes into an array in place. A gradient
+NumPy functions registered in these modules, and never writes into an array in place. (The largest
+entry along an axis is np.max(x, axis) there: Tensor.max with an axis returns (values, indices), as
+PyTorch's.) Functions taking `axis` also take PyTorch's `dim` (helpers.pytorch_names). A gradient
 may come back in the broadcast shape of the output; the engine sums it back to each input's shape.
 """
 

@@ -3,7 +3,7 @@ lerp, fmod and remainder, rounding, nan_to_num, casts, comparisons and logical o
 
 import numpy as np
 
-from ..engine import Function, Tensor, _data
+from ..engine import Function, OpError, Tensor, _data
 from ..helpers import silent
 
 
@@ -247,6 +247,8 @@ class Clip(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
+        if low is None and high is None:
+            raise OpError("clamp: at least one of min and max must be given")
         below = False if low is None else x < low
         above = False if high is None else x > high
         ctx.save_for_backward(~(below | above), below, above)
