@@ -86,3 +86,10 @@ def test_newton_reaches_the_exact_minimum_and_the_least_squares_solution():
     differences = [float(d) for d in re.findall(r"max \|difference\| (\S+)", out)]
     assert len(differences) == 3 and max(differences) < 1e-10
     assert "4 Hessian-vector products" in out  # conjugate gradient: as many as the 4 parameters
+
+
+def test_pytorch_snippets_run_unchanged_and_agree_with_pytorch():
+    pytest.importorskip("torch")
+    out = run_example("pytorch_snippets.py")
+    assert out.count("same as PyTorch") == 6 and "DIFFERENT" not in out
+    assert "0.75" in out  # the top-2 accuracy of the second snippet

@@ -117,3 +117,15 @@ def test_testing_kit_block_checks_a_custom_op_to_second_order(readme):
     namespace, printed = run_block(find_block(readme, "class Softsign"))
     assert printed == "checked\n"
     assert namespace["test_softsign"].hypothesis.inner_test  # a hypothesis test, run above
+
+
+def test_the_pytorch_block_prints_the_same_with_pytorch(readme):
+    code = find_block(readme, "import tinygrad_es as torch")
+    _, printed = run_block(code)
+    (stated,) = re.findall(r"# ([\d.]+ \[[\d, ]+\])", code)
+    assert printed.strip() == stated
+    pytest.importorskip("torch")
+    with_torch = code.replace("import tinygrad_es as torch\nfrom tinygrad_es import functional as F",
+                              "import torch\nfrom torch.nn import functional as F")
+    _, printed_by_torch = run_block(with_torch)
+    assert printed_by_torch == printed

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from .engine import Function, OpError, Tensor
-from .helpers import pytorch_axis, silent
+from .helpers import pytorch_axis, pytorch_names, silent
 from .random import default_generator
 
 # |x| up to which e^x and e^-x are finite normal numbers, with room for a sum or a quotient; beyond
@@ -668,20 +668,24 @@ def identity(x):
     return x
 
 
+@pytorch_names
 def softmax(x, axis=-1):
     """Softmax along `axis`, the last one by default."""
     return Softmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def softmin(x, axis=-1):
     return Softmin.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along `axis`, computed without taking the log of tiny probabilities."""
     return LogSoftmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def glu(x, axis=-1):
     return GLU.apply(x, axis=axis)
 

@@ -37,7 +37,7 @@ import weakref
 
 import numpy as np
 
-from .helpers import RemovableHandle
+from .helpers import RemovableHandle, Size
 
 _grad_enabled = True  # switched off by `no_grad`
 _clock = itertools.count(1)  # the time of each node's creation and of each in-place write
@@ -418,7 +418,7 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    size = property(lambda self: Size(self.data.shape))  # an int, and called the shape: t.size(), t.size(1)
     is_leaf = property(lambda self: self.grad_fn is None)
 
     def requires_grad_(self, requires_grad=True):

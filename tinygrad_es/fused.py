@@ -187,6 +187,8 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     """losses.cross_entropy, in one node where it can: class indices all in range (none ignored), no
     class weights, no smoothing. Otherwise the plain composition, which also explains bad input."""
     indices = None if weight is not None or label_smoothing else _class_indices(input, target)
+    if indices is not None and 0 <= ignore_index < input.shape[1] and (indices == ignore_index).any():
+        indices = None  # an ignored class that is a class index: the plain composition leaves it out
     if indices is None or reduction not in ("mean", "sum", "none"):
         return plain_cross_entropy(input, target, weight, label_smoothing, reduction, ignore_index)
     return CrossEntropy.apply(input, indices, reduction)

@@ -136,6 +136,142 @@ def huber_loss(input, target, delta=1.0, reduction="mean"):
     return HuberLoss.apply(input, target, delta, reduction)
 
 
+class L1Loss(Function):
+    """mean |x - y|;  d/dx = sign(x - y) / size = -d/dy (0 where x = y, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        return _reduce(np.abs(x - y), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = np.sign(x - y) * _scale(grad, x.size, ctx.reduction)
+        return gx, -gx if ctx.needs_input_grad[1] else None, None
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error over all elements."""
+    target = _as_tensor(target)
+    _check_pair("l1_loss", input, target, reduction)
+    return L1Loss.apply(input, target, reduction)
+
+
+class SmoothL1Loss(Function):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, d = x - y (huber_loss / beta; l1_loss for
+    beta = 0);  d/dx = d / beta inside, sign(d) outside."""
+
+    @staticmethod
+    def forward(ctx, x, y, beta, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.beta, ctx.reduction = beta, reduction
+        diff = x - y
+        size = np.abs(diff)
+        if beta == 0:
+            return _reduce(size, reduction)
+        return _reduce(np.where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        diff = x - y
+        slope = np.sign(diff) if ctx.beta == 0 else np.where(np.abs(diff) < ctx.beta, diff / ctx.beta, np.sign(diff))
+        gx = slope * _scale(grad, x.size, ctx.reduction)
+        return gx, -gx if ctx.needs_input_grad[1] else None, None, None
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    target = _as_tensor(target)
+    _check_pair("smooth_l1_loss", input, target, reduction)
+    return SmoothL1Loss.apply(input, target, beta, reduction)
+
+
+class KLDivLoss(Function):
+    """Pointwise KL divergence of log-probabilities x from target t: t log t - t x (t log t taken as 0
+    at t = 0); with log_target, e^t (t - x). d/dx = -t (-e^t); d/dt = log t + 1 - x, which has no
+    finite value at t = 0 (nan there, as PyTorch); with log_target e^t (t - x + 1). "batchmean"
+    divides the sum by the batch size (axis 0): the KL divergence per sample."""
+
+    @staticmethod
+    @silent
+    def forward(ctx, x, t, reduction, log_target):
+        ctx.save_for_backward(x, t)
+        ctx.reduction, ctx.log_target = reduction, log_target
+        loss = np.exp(t) * (t - x) if log_target else np.where(t == 0, 0, t * np.log(t)) - t * x
+        if reduction == "batchmean":
+            return loss.sum() / (len(x) if x.ndim else 1)
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    @silent
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        grad = grad / (len(x) if x.ndim else 1) if ctx.reduction == "batchmean" else _scale(grad, x.size, ctx.reduction)
+        needs_x, needs_t = ctx.needs_input_grad[:2]
+        if ctx.log_target:
+            gx = -np.exp(t) * grad if needs_x else None
+            gt = np.exp(t) * (t - x + 1) * grad if needs_t else None
+        else:
+            gx = -t * grad if needs_x else None
+            gt = np.where(t == 0, np.nan, np.log(t) + 1 - x) * grad if needs_t else None
+        return gx, gt, None, None
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL divergence of the distribution `target` from log-probabilities `input`, as torch's kl_div:
+    "mean" averages over all elements (PyTorch's default, which is not the KL divergence per sample),
+    "batchmean" over the batch (axis 0), "sum" and "none" as usual."""
+    if reduction not in ("batchmean", *_REDUCTIONS):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    target = _as_tensor(target)
+    _check_pair("kl_div", input, target, "mean")
+    return KLDivLoss.apply(input, target, reduction, log_target)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """Negative log-likelihood of a Poisson distribution of rate e^input (log_input, the default) or
+    input: e^input - target input, or input - target log(input + eps); `full` adds Stirling's
+    approximation of log(target!), target log target - target + log(2 pi target) / 2, for target > 1."""
+    target = _as_tensor(target)
+    _check_pair("poisson_nll_loss", input, target, reduction)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        counted = target.data > 1
+        safe = np.where(counted, target, 1)  # no log(0) even where the term is not counted: its gradient is 0
+        loss = loss + np.where(counted, safe * safe.log() - safe + 0.5 * (2 * np.pi * safe).log(), 0)
+    return _reduce(loss, reduction)
+
+
+class SoftMarginLoss(Function):
+    """log(1 + e^(-y x)) for labels y = +-1, computed as softplus(-y x) without overflow;
+    d/dx = -y sigmoid(-y x), d/dy = -x sigmoid(-y x)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        z = -y * x
+        return _reduce(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        scale = _scale(grad, x.size, ctx.reduction) * _sigmoid(-y * x)
+        needs_x, needs_y = ctx.needs_input_grad[:2]
+        return (-y * scale if needs_x else None), (-x * scale if needs_y else None), None
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """Two-class logistic loss for labels +-1: log(1 + e^(-target input))."""
+    target = _as_tensor(target)
+    _check_pair("soft_margin_loss", input, target, reduction)
+    return SoftMarginLoss.apply(input, target, reduction)
+
+
 # ---- binary classification -----------------------------------------------------------------------------
 def _clamped_logs(p):
     """(log p, log(1 - p)), each clamped at >= -100 as PyTorch, so p = 0 or 1 stays finite."""
@@ -253,7 +389,7 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     if reduction == "none":
         return loss
     total = loss.sum()
-    return total / sample_weight.sum() if reduction == "mean" else total
+    return _mean_over(total, sample_weight.sum()) if reduction == "mean" else total
 
 
 def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
@@ -285,6 +421,12 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     if reduction == "sum":
         return total
     if is_index and weight is not None:  # PyTorch: divide by the weights of the target classes
-        return total / weight[np.where(counted, target_array, 0)][counted].sum()
-    return total / (counted.sum() if is_index else n)
+        return _mean_over(total, weight[np.where(counted, target_array, 0)][counted].sum())
+    return _mean_over(total, counted.sum() if is_index else n)
+
+
+def _mean_over(total, count):
+    """total / count; with nothing counted (every target ignored) nan, as PyTorch, whose gradient is 0
+    (not the nan of 0 / 0)."""
+    return total / count if count else total * 0 + np.nan
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import fused, ops
 from ..engine import OpError, Tensor
+from ..helpers import pytorch_names
 from . import init as nn_init
 from .activation import get_activation
 from .module import Module, Parameter
@@ -133,6 +134,7 @@ class Dropout(Module):
 class Flatten(Module):
     """Merge the axes from `start_axis` on into one: (N, 8, 8) -> (N, 64)."""
 
+    @pytorch_names
     def __init__(self, start_axis=1):
         super().__init__()
         self.start_axis = start_axis

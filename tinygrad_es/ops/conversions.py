@@ -13,6 +13,31 @@ def numpy(self):
 def item(self):
     return self.data.item()
 
+def numel(self):
+    return self.data.size
+
+def dim(self):
+    return self.data.ndim
+
+def element_size(self):
+    return self.data.itemsize
+
+def to(self, *args, dtype=None, device=None, **flags):
+    """The tensor in another dtype (to(np.float64), to(dtype=...), to(other_tensor)), as PyTorch's
+    to(); a device is accepted when it is the CPU, the only one here. Other flags are ignored."""
+    for arg in (*args, device):
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str):
+            if arg != "cpu":
+                raise ValueError(f"to(): tinygrad_es runs on the CPU only, got device {arg!r}")
+        elif arg is not None:
+            dtype = arg
+    return self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
+
+def cpu(self):
+    return self
+
 def tolist(self):
     return self.data.tolist()
 
@@ -82,6 +107,6 @@ def _flat(args, kwargs):
         yield from (a if isinstance(a, (tuple, list)) else (a,))
 
 
-for _method in (numpy, item, tolist, __len__, __iter__, __bool__, __float__, __int__, __index__, __repr__,
-                __array_ufunc__, __array_function__, __array__):
+for _method in (numpy, item, numel, dim, element_size, to, cpu, tolist, __len__, __iter__, __bool__, __float__,
+                __int__, __index__, __repr__, __array_ufunc__, __array_function__, __array__):
     setattr(Tensor, _method.__name__, _method)
