@@ -1,6 +1,11 @@
 """tg.explain: the backward pass of a Dense network told as the paper's equations 5-9, with the
 arrays autograd computed, which equal the equations computed by hand in NumPy."""
 
+import contextlib
+import io
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +113,18 @@ def test_the_papers_costs_on_sigmoid_outputs_are_explained_too(cost):
     np.testing.assert_allclose(explanation.layers[0]["grad_output"], grad_a, rtol=1e-9)
     if cost == "paper_ce":
         assert "a clip passes the gradient only inside its bounds" in str(explanation)
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.es.md"])
+def test_the_readme_shows_what_its_explain_block_prints(readme):
+    text = (Path(__file__).resolve().parent.parent / readme).read_text(encoding="utf-8")
+    code, shown = re.search(r"```python\n([^`]*tg\.explain\(.*?)```\s*```\n(.*?)```", text, re.S).groups()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, {})
+    number = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+    got, expected = printed.getvalue().splitlines(), shown.splitlines()
+    assert [re.sub(number, "#", line) for line in got] == [re.sub(number, "#", line) for line in expected]
+    for line, stated in zip(got, expected):  # float32 sums may round differently on another CPU
+        np.testing.assert_allclose([float(v) for v in re.findall(number, line)],
+                                   [float(v) for v in re.findall(number, stated)], rtol=2e-3)
