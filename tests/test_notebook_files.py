@@ -24,15 +24,16 @@ def source(cell):
     return "".join(cell["source"])
 
 
+# string literals, and from Python 3.12 on the text parts of an f-string (its expressions stay)
+WORDS = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+
+
 def code_without_words(code):
-    """The code with its comments dropped and every string literal emptied: what must not change
-    from one language to the other."""
-    kept = []
-    for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.COMMENT:
-            continue
-        kept.append((token.type, "''" if token.type == tokenize.STRING else token.string))
-    return tokenize.untokenize(kept)
+    """The code's tokens, comments dropped and the text of every string emptied: what must not
+    change from one language to the other."""
+    return [(token.type, "" if token.type in WORDS else token.string)
+            for token in tokenize.generate_tokens(io.StringIO(code).readline)
+            if token.type not in (tokenize.COMMENT, tokenize.NL)]
 
 
 def test_five_notebooks_in_each_language_numbered_alike():
