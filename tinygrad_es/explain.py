@@ -49,14 +49,15 @@ class Explanation:
             (self._passed if self.layers else self.cost).append(engine._node_name(ctx))
             return
         if ctx.activation is None:
-            slope = np.ones_like(grad)
-        else:  # the activation is elementwise: its backward given ones is f'(z)
-            slope = type(ctx.activation_ctx).backward(ctx.activation_ctx, np.ones_like(grad))
+            slope, delta = np.ones_like(grad), grad
+        else:  # the activation is elementwise: its backward given ones is f'(z), given grad it is delta
+            backward = type(ctx.activation_ctx).backward
+            slope, delta = backward(ctx.activation_ctx, np.ones_like(grad)), backward(ctx.activation_ctx, grad)
         weight = ctx.saved_tensors[1]
         self.layers.append({
             "name": engine._node_name(ctx), "shape": weight.shape, "activation": ctx.activation,
             "after": self._passed, "grad_output": np.array(grad), "slope": np.array(slope),
-            "delta": np.array(grad * slope), "grad_bias": _array(input_grads[2]), "grad_weight": _array(input_grads[1]),
+            "delta": np.array(delta), "grad_bias": _array(input_grads[2]), "grad_weight": _array(input_grads[1]),
         })  # fmt: skip
         self._passed = []
 
