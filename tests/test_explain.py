@@ -1,6 +1,11 @@
 """tg.explain: the backward pass of a Dense network told as the paper's equations 5-9, with the
 arrays autograd computed, which equal the equations computed by hand in NumPy."""
 
+import contextlib
+import io
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,8 +37,12 @@ def test_the_deltas_and_gradients_are_the_papers_equations_by_hand():
     delta2 = (delta3 @ w3) * a2 * (1 - a2)  # (7)
     delta1 = (delta2 @ w2) * a1 * (1 - a1)
     expected = [(delta3, a2), (delta2, a1), (delta1, x)]
+    factors = [(delta3, np.ones_like(delta3)), (delta3 @ w3, a2 * (1 - a2)), (delta2 @ w2, a1 * (1 - a1))]
     assert [layer["name"] for layer in explanation.layers] == ["Linear", "Linear+Sigmoid", "Linear+Sigmoid"]
-    for layer, (delta, previous), module in zip(explanation.layers, expected, reversed(list(model))):
+    for layer, (delta, previous), (upstream, slope), module in zip(explanation.layers, expected, factors,
+                                                                   reversed(list(model))):
+        np.testing.assert_allclose(layer["grad_output"], upstream, rtol=1e-10, atol=1e-15)  # grad_a C, (W^T delta)
+        np.testing.assert_allclose(layer["slope"], slope, rtol=1e-10, atol=1e-15)  # f'(z)
         np.testing.assert_allclose(layer["delta"], delta, rtol=1e-10, atol=1e-15)
         np.testing.assert_allclose(layer["grad_bias"], delta.sum(0), rtol=1e-10, atol=1e-15)  # (8)
         np.testing.assert_allclose(layer["grad_weight"], delta.T @ previous, rtol=1e-10, atol=1e-15)  # (9)
@@ -51,6 +60,29 @@ def test_the_printed_explanation_names_the_equations_the_formulas_and_the_shapes
     assert "delta^2 = ((W^3)^T delta^3) (.) f'(z^2)" in text
     assert "eq. (7), f = tanh, f'(x) = 1 - f(x)^2" in text
     assert "shape (16, 32): [" in text and "dC/dW^1 = (delta^1)^T a^0" in text
+    assert "\n      (W^3)^T delta^3  shape (4, 16): [" in text and "\n      f'(z^2)          shape (4, 16): [" in text
+
+
+def test_a_negative_zero_is_printed_as_zero(capsys):
+    model = nn.Sequential(nn.Dense(2, 2, activation="relu", dtype=np.float64), nn.Dense(2, 1, dtype=np.float64))
+    model[0].bias.data[...] = -10  # every unit off: f'(z) = 0 and delta = -w * 0 = -0 for a negative weight
+    model[1].weight.data[...] = [[-1.0, -1.0]]
+    explanation = tg.explain(model(tg.Tensor(np.ones((1, 2)))).sum())
+    assert np.signbit(explanation.layers[1]["delta"]).all()  # the arrays keep their -0
+    text = capsys.readouterr().out
+    assert "delta^1          shape (1, 2): [0, 0]" in text and "-0" not in text
+
+
+def test_an_activation_in_a_node_of_its_own_is_named_and_its_slope_is_in_the_gradient():
+    model = nn.Sequential(nn.Dense(3, 4, activation=nn.PReLU(), dtype=np.float64), nn.Dense(4, 2, dtype=np.float64))
+    x = tg.Tensor(np.random.default_rng(0).normal(size=(5, 3)))
+    explanation = tg.explain(((model(x) + 1) ** 2).mean(), show=False)
+    hidden = explanation.layers[1]
+    assert hidden["after"] == ["PReLU"]
+    z = x.data @ model[0].weight.data.T + model[0].bias.data
+    upstream = (2 * (model(x).data + 1) / 10) @ model[1].weight.data
+    np.testing.assert_allclose(hidden["delta"], upstream * np.where(z > 0, 1, 0.25), rtol=1e-10)
+    assert "(the gradient reached this layer's output through PReLU)" in str(explanation)
 
 
 def test_explain_leaves_the_engine_as_it_found_it():
@@ -78,3 +110,21 @@ def test_the_papers_costs_on_sigmoid_outputs_are_explained_too(cost):
     slope = a * (1 - a)
     grad_a = (a - target.data) / 5 if cost == "half_mse" else (a - target.data) / (a * (1 - a)) / 5
     np.testing.assert_allclose(explanation.layers[0]["delta"], grad_a * slope, rtol=1e-9)
+    np.testing.assert_allclose(explanation.layers[0]["grad_output"], grad_a, rtol=1e-9)
+    if cost == "paper_ce":
+        assert "a clip passes the gradient only inside its bounds" in str(explanation)
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.es.md"])
+def test_the_readme_shows_what_its_explain_block_prints(readme):
+    text = (Path(__file__).resolve().parent.parent / readme).read_text(encoding="utf-8")
+    code, shown = re.search(r"```python\n([^`]*tg\.explain\(.*?)```\s*```\n(.*?)```", text, re.S).groups()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, {})
+    number = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+    got, expected = printed.getvalue().splitlines(), shown.splitlines()
+    assert [re.sub(number, "#", line) for line in got] == [re.sub(number, "#", line) for line in expected]
+    for line, stated in zip(got, expected):  # float32 sums may round differently on another CPU
+        np.testing.assert_allclose([float(v) for v in re.findall(number, line)],
+                                   [float(v) for v in re.findall(number, stated)], rtol=2e-3)

@@ -100,7 +100,8 @@ def test_the_onnx_block_gives_onnxruntimes_outputs_and_the_modules_back(readme):
 
 
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
-    commands = [blocks(path, "bash") for path in READMES]
+    # the same commands, except that each README opens the notebooks in its own language
+    commands = [[block.replace("notebooks/es", "notebooks/en") for block in blocks(path, "bash")] for path in READMES]
     assert commands[0] == commands[1]
     code = [[re.sub(r"\s*#.*", "", block) for block in blocks(path, "python")] for path in READMES]
     assert code[0] == code[1]  # only the comments are translated

@@ -9,9 +9,10 @@ For a network of Dense layers the paper's equations are, with delta^k = dC/dz^k:
     (8)  dC/db^k = delta^k                                (summed over the samples of a batch)
     (9)  dC/dW^k = delta^k (a^(k-1))^T                    (as a matrix: (delta^k)^T a^(k-1), summed over samples)
 The explanation watches the backward pass (it installs itself as the engine's checks for the
-time of one backward: nothing is slowed outside it) and reports, for each Dense node, the delta,
-dC/db and dC/dW it computed, their shapes and first values, and the formula that produced them:
-the activation's f' (from its docstring) and the cost's derivative.
+time of one backward: nothing is slowed outside it) and reports, for each Dense node, the delta
+with its two factors (the gradient reaching the layer's output, and f'(z)), dC/db and dC/dW, their
+shapes and first values, and the formula that produced them: the activation's f' (from its
+docstring) and the cost's derivative.
 """
 
 import numpy as np
@@ -22,20 +23,22 @@ from .fused import LinearActivation
 
 # what the common costs give the last layer: the "grad_a C" of equation 6 (n: the batch size)
 COST_DERIVATIVES = {
-    "CrossEntropy": "softmax cross-entropy on the logits z of the last layer: dC/dz = (softmax(z) - y) / n",
+    "CrossEntropy": "softmax cross-entropy on the last layer's output a: grad_a C = (softmax(a) - y) / n",
     "HalfMSELoss": "the paper's quadratic cost 1/(2n) sum ||a - y||^2: grad_a C = (a - y) / n",
     "MSELoss": "mean squared error: grad_a C = 2 (a - y) / (number of elements)",
     "BinaryCrossEntropy": "binary cross-entropy: grad_a C = (a - y) / (a (1 - a)), over the reduction",
+    "Clip": "a clip passes the gradient only inside its bounds: grad_a C = 0 where a was clipped",
 }
 
 
 class Explanation:
     """What one backward pass computed, per Dense layer, output layer first. `layers` holds one dict
-    per layer: its name, activation, delta, grad_bias, grad_weight; `cost` names the nodes between
-    the loss and the last layer."""
+    per layer: its name, activation, the nodes between it and the layer after it (`after`), and the
+    arrays grad_output (dC/da, what reached the layer's output), slope (f'(z)), delta (their
+    product), grad_bias and grad_weight; `cost` names the nodes between the loss and the last layer."""
 
     def __init__(self, values=4):
-        self.values, self.layers, self.cost = values, [], []
+        self.values, self.layers, self.cost, self._passed = values, [], [], []
 
     # the engine calls these two while the backward pass runs
     def check_forward(self, ctx, inputs, out):
@@ -43,16 +46,20 @@ class Explanation:
 
     def check_backward(self, ctx, grad, input_grads):
         if not isinstance(ctx, LinearActivation):
-            if not self.layers:  # still between the loss and the last layer: the cost's derivative
-                self.cost.append(engine._node_name(ctx))
+            (self._passed if self.layers else self.cost).append(engine._node_name(ctx))
             return
-        activation = ctx.activation
-        delta = grad if activation is None else type(ctx.activation_ctx).backward(ctx.activation_ctx, grad)
-        x, weight = ctx.saved_tensors[:2]
+        if ctx.activation is None:
+            slope, delta = np.ones_like(grad), grad
+        else:  # the activation is elementwise: its backward given ones is f'(z), given grad it is delta
+            backward = type(ctx.activation_ctx).backward
+            slope, delta = backward(ctx.activation_ctx, np.ones_like(grad)), backward(ctx.activation_ctx, grad)
+        weight = ctx.saved_tensors[1]
         self.layers.append({
-            "name": engine._node_name(ctx), "shape": weight.shape, "activation": activation,
+            "name": engine._node_name(ctx), "shape": weight.shape, "activation": ctx.activation,
+            "after": self._passed, "grad_output": np.array(grad), "slope": np.array(slope),
             "delta": np.array(delta), "grad_bias": _array(input_grads[2]), "grad_weight": _array(input_grads[1]),
         })  # fmt: skip
+        self._passed = []
 
     def __str__(self):
         if not self.layers:
@@ -64,13 +71,20 @@ class Explanation:
         for position, layer in enumerate(self.layers):
             k = count - position
             out_features, in_features = layer["shape"]
-            slope = _derivative_formula(layer["activation"])
             lines.append(f"layer {k}: {layer['name']} {in_features} -> {out_features}")
             if position == 0:
-                lines.append(self._row(f"delta^{k} = grad_a C (.) f'(z^{k})", f"(6), {slope}", layer["delta"]))
+                upstream, formula, equation = "grad_a C", f"delta^{k} = grad_a C (.) f'(z^{k})", "(6)"
             else:
-                lines.append(self._row(f"delta^{k} = ((W^{k + 1})^T delta^{k + 1}) (.) f'(z^{k})", f"(7), {slope}",
-                                       layer["delta"]))
+                upstream = f"(W^{k + 1})^T delta^{k + 1}"
+                formula, equation = f"delta^{k} = ({upstream}) (.) f'(z^{k})", "(7)"
+            if layer["after"]:  # an activation that ran as a node of its own (PReLU): its f' is in the gradient
+                upstream = "through " + " <- ".join(layer["after"])
+                lines.append(f"  (the gradient reached this layer's output {upstream})")
+            lines.append(f"  {formula:<44} eq. {equation}, {_derivative_formula(layer['activation'])}")
+            labels = [upstream, f"f'(z^{k})", f"delta^{k}"]
+            width = max(map(len, labels))
+            for label, key in zip(labels, ("grad_output", "slope", "delta")):
+                lines.append(self._values(f"{label:<{width}}", layer[key]))
             lines.append(self._row(f"dC/db^{k} = sum over samples of delta^{k}", "(8)", layer["grad_bias"]))
             lines.append(self._row(f"dC/dW^{k} = (delta^{k})^T a^{k - 1}", "(9)", layer["grad_weight"]))
         return "\n".join(lines)
@@ -78,9 +92,13 @@ class Explanation:
     def _row(self, formula, source, array):
         if array is None:
             return f"  {formula:<44} eq. {source}: not computed (needs no gradient)"
-        shown = ", ".join(f"{v:.4g}" for v in np.ravel(array)[: self.values])
+        return f"  {formula:<44} eq. {source}\n" + self._values("", array)
+
+    def _values(self, label, array):
+        """One array as the printout shows it: an optional label, its shape, its first values."""
+        shown = ", ".join(f"{v + 0.0:.4g}" for v in np.ravel(array)[: self.values])  # + 0.0: -0 shows as 0
         more = ", ..." if np.size(array) > self.values else ""
-        return f"  {formula:<44} eq. {source}\n      shape {np.shape(array)}: [{shown}{more}]"
+        return f"      {label + '  ' if label else ''}shape {np.shape(array)}: [{shown}{more}]"
 
 
 def _array(gradient):
