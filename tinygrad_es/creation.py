@@ -4,7 +4,7 @@ import numpy as np
 
 from .engine import Tensor
 from .helpers import sizes
-from .random import default_generator
+from .random import draw
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -24,11 +24,11 @@ def ones(*shape, requires_grad=False, dtype=np.float32):
 
 def randn(*shape, requires_grad=False, dtype=np.float32, generator=None):
     """Samples of N(0, 1)."""
-    data = (generator or default_generator()).standard_normal(sizes(shape)).astype(dtype)
+    data = draw(generator, "standard_normal", sizes(shape)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, requires_grad=False, dtype=np.float32, generator=None):
     """Samples of U[0, 1)."""
-    data = (generator or default_generator()).random(sizes(shape)).astype(dtype)
+    data = draw(generator, "random", sizes(shape)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
