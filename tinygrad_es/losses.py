@@ -202,7 +202,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
     if len(shape) != 2:
         raise OpError(f"{name}: input must have shape (N, C), got {shape}")
     n, c = shape
-    target = np.asarray(_data(target))
+    target = np.asanyarray(_data(target))
     if weight is not None and np.shape(weight) != (c,):
         raise OpError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
     if target.shape == (n,):
@@ -225,7 +225,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
 
 
 def _as_weight(weight, logits):
-    return None if weight is None else np.asarray(_data(weight), logits.dtype)
+    return None if weight is None else np.asanyarray(_data(weight), logits.dtype)
 
 
 def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):

@@ -304,7 +304,7 @@ class Where(Function):
 
 def where(condition, x, y):
     """`x` where `condition` holds, else `y`; differentiable in x and y."""
-    return Where.apply(np.asarray(_data(condition), bool), x, y)
+    return Where.apply(np.asanyarray(_data(condition), bool), x, y)
 
 class Cast(Function):
     @staticmethod
@@ -324,7 +324,7 @@ def astype(x, dtype):
 
 def _comparison(ufunc):
     def compare(x, y):  # a plain boolean tensor: no graph, no gradient
-        return Tensor._make(np.asarray(ufunc(_data(x), _data(y))), False, None)
+        return Tensor._make(np.asanyarray(ufunc(_data(x), _data(y))), False, None)
 
     return compare
 
