@@ -4,6 +4,7 @@ import numpy as np
 
 from . import activations, autograd, data, functional, fused, nn, optim
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .compile import CaptureError, compile
 from .creation import ones, rand, randn, tensor, zeros
 from .engine import Function, OpError, Tensor, enable_grad, is_grad_enabled, no_grad, unbroadcast
 from .gradcheck import GradcheckError, gradcheck

@@ -1,0 +1,401 @@
+"""tg.compile: a compiled step gives, bitwise, what the eager step gives (every returned loss, the
+weights, the optimizer's state), through every failure mode of naive capture; what it cannot replay
+it refuses, naming why."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_es as tg
+from tinygrad_es import data, nn, optim
+from tinygrad_es.diagnostics import Diagnostics
+
+X, Y = data.load_digits()
+
+
+def _batches(n=100, batch=32, epochs=3, dtype=np.float32):
+    """Digit batches in a fixed order; the last batch of an epoch is smaller (100 = 3 x 32 + 4)."""
+    x, y = X[:n].astype(dtype), Y[:n]
+    return [(tg.Tensor(x[i:i + batch]), tg.Tensor(y[i:i + batch])) for _ in range(epochs) for i in range(0, n, batch)]
+
+
+def _mlp(*middle, activation="sigmoid", out=10):
+    return nn.Sequential(nn.Dense(64, 16, activation=activation), *middle, nn.Dense(16, out))
+
+
+def _setup(make_model=_mlp, make_optimizer=lambda p: optim.SGD(p, lr=0.5), seed=0):
+    tg.manual_seed(seed)
+    model = make_model()
+    optimizer = make_optimizer(model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return model, optimizer, step
+
+
+def _run(compiled, batches, between=None, **setup):
+    """Train on `batches` with the step eager or compiled; `between(i, model, optimizer)` runs after
+    call i. Returns the returned values, the model, the optimizer and the (compiled) step."""
+    model, optimizer, step = _setup(**setup)
+    fn = tg.compile(step) if compiled else step
+    out = []
+    for i, (x, y) in enumerate(batches):
+        out.append(fn(x, y))
+        if between is not None:
+            between(i, model, optimizer)
+    return out, model, optimizer, fn
+
+
+def _state_arrays(optimizer):
+    return [v for s in optimizer.state.values() for v in s.values() if isinstance(v, np.ndarray)]
+
+
+def _python_state(optimizer):
+    return [v for s in optimizer.state.values() for v in s.values() if not isinstance(v, np.ndarray)]
+
+
+def _assert_same_training(batches, between=None, replays_at_least=1, **setup):
+    eager, model_e, opt_e, _ = _run(False, batches, between, **setup)
+    compiled, model_c, opt_c, fn = _run(True, batches, between, **setup)
+    assert len({id(t.data) for t in compiled}) == len(compiled)  # a fresh tensor every call
+    for e, c in zip(eager, compiled):
+        assert e.dtype == c.dtype and np.array_equal(e.data, c.data)
+    for p, q in zip(model_e.parameters(), model_c.parameters()):
+        assert np.array_equal(p.data, q.data)
+        assert (p.grad is None) == (q.grad is None) and (p.grad is None or np.array_equal(p.grad.data, q.grad.data))
+    for a, b in zip(_state_arrays(opt_e), _state_arrays(opt_c), strict=True):
+        assert np.array_equal(a, b)
+    assert _python_state(opt_e) == _python_state(opt_c)
+    assert fn.replays >= replays_at_least, (fn.recordings, fn.replays)
+    return fn
+
+
+# ---- bitwise equal to eager -------------------------------------------------------------------------
+def test_sgd_digits_every_loss_and_weight_bitwise_with_a_smaller_last_batch():
+    fn = _assert_same_training(_batches(epochs=4), replays_at_least=8)
+    assert len(fn.programs) == 2  # the batch of 32 and the last batch of 4
+    assert fn.recordings == 5  # 32: the leaves met late, then twice to agree; 4: twice
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtypes(dtype):
+    def make_model():
+        return nn.Sequential(nn.Dense(64, 16, activation="tanh", dtype=dtype), nn.Dense(16, 10, dtype=dtype))
+
+    _assert_same_training(_batches(dtype=dtype), make_model=make_model)
+
+
+def test_dropout_draws_fresh_masks_at_each_replay():
+    fn = _assert_same_training(_batches(epochs=4), make_model=lambda: _mlp(nn.Dropout(0.5)), replays_at_least=6)
+    assert fn.replays >= 6
+
+
+def test_dropout_with_its_own_generator():
+    make_model = lambda: _mlp(nn.Dropout(0.3, generator=np.random.default_rng(5)))  # noqa: E731
+    _assert_same_training(_batches(epochs=4), make_model=make_model)
+
+
+def test_rrelu_draws_fresh_slopes_at_each_replay():
+    make_model = lambda: _mlp(activation=nn.RReLU())  # noqa: E731
+    _assert_same_training(_batches(epochs=4), make_model=make_model)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.5, dampening=0.1),
+    lambda p: optim.Adam(p, lr=1e-2),
+    lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3),
+    lambda p: optim.AdamW(p, lr=1e-2),
+    lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True),
+    lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+], ids=["momentum", "nesterov+decay", "dampening", "adam", "adam+decay", "adamw", "rmsprop", "adagrad"])
+def test_optimizers_state_and_step_counts(make_optimizer):
+    _assert_same_training(_batches(epochs=4), make_optimizer=make_optimizer, replays_at_least=6)
+
+
+@pytest.mark.parametrize("make_scheduler", [
+    lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
+    lambda o: optim.CosineAnnealingLR(o, T_max=5),
+    lambda o: optim.ExponentialLR(o, gamma=0.9),
+])
+def test_schedulers_change_the_rate_without_recording_again(make_scheduler):
+    schedulers = {}
+
+    def between(i, model, optimizer):
+        if id(optimizer) not in schedulers:
+            schedulers[id(optimizer)] = make_scheduler(optimizer)
+        if i % 4 == 3:  # once per epoch of 4 batches
+            schedulers[id(optimizer)].step()
+
+    fn = _assert_same_training(_batches(epochs=6), between, make_optimizer=lambda p: optim.Adam(p, lr=1e-2))
+    assert fn.recordings <= 5  # the learning rate is read at replay: no new recording per epoch
+
+
+def test_eval_mode_after_compiling_records_again_and_back():
+    def between(i, model, optimizer):
+        if i == 5:
+            model.eval()
+        if i == 9:
+            model.train()
+
+    fn = _assert_same_training(_batches(epochs=4), between, make_model=lambda: _mlp(nn.Dropout(0.5)))
+    assert len(fn.programs[next(iter(fn.programs))]) >= 1
+
+
+def test_load_state_dict_into_model_and_optimizer_mid_training():
+    saved = {}
+
+    def between(i, model, optimizer):
+        if i == 2:
+            saved["model"], saved["optimizer"] = model.state_dict(), optimizer.state_dict()
+        if i == 8:  # back to step 3: the model's arrays are written in place, the optimizer's state replaced
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+
+    _assert_same_training(_batches(epochs=4), between, make_optimizer=lambda p: optim.SGD(p, lr=0.1, momentum=0.9))
+
+
+def test_gradients_accumulated_over_two_calls():
+    tg.manual_seed(0)
+    results = []
+    for compiled in (False, True):
+        model, optimizer, _ = _setup()
+        loss_fn = nn.CrossEntropyLoss()
+
+        def accumulate(x, y):
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+
+        fn = tg.compile(accumulate) if compiled else accumulate
+        losses = []
+        for i, (x, y) in enumerate(_batches(epochs=4)):
+            losses.append(fn(x, y))
+            if i % 2:  # zero_grad every second step
+                optimizer.step()
+                optimizer.zero_grad()
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    (losses_e, weights_e), (losses_c, weights_c) = results
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(losses_e, losses_c))
+    assert all(np.array_equal(a, b) for a, b in zip(weights_e, weights_c))
+    assert fn.replays >= 4 and len(fn.programs[next(iter(fn.programs))]) == 2  # without and with gradients
+
+
+def test_a_bool_read_in_the_step_is_a_guard():
+    """`if loss > t:` inside the step: replays while the branch stays, records again when it flips."""
+    for compiled in (False, True):
+        model, optimizer, _ = _setup()
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            (loss * 2 if loss > 2.2 else loss).backward()
+            optimizer.step()
+            return loss
+
+        fn = tg.compile(step) if compiled else step
+        losses = [fn(x, y) for x, y in _batches(epochs=6)]
+        if not compiled:
+            eager = losses, [p.data.copy() for p in model.parameters()]
+    assert any(loss.item() > 2.2 for loss in eager[0]) and any(loss.item() <= 2.2 for loss in eager[0])
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(eager[0], losses))
+    assert all(np.array_equal(a, b.data) for a, b in zip(eager[1], model.parameters()))
+    assert fn.replays > 0
+
+
+def test_invalid_targets_at_replay_raise_as_eager_does():
+    model, optimizer, step = _setup()
+    fn = tg.compile(step)
+    x, y = _batches()[0]
+    for _ in range(4):
+        fn(x, y)
+    assert fn.replays == 1
+    bad = tg.Tensor(np.where(np.arange(32) == 3, 10, y.data))
+    with pytest.raises(IndexError) as eager:
+        _setup()[2](x, bad)
+    with pytest.raises(IndexError) as replayed:
+        fn(x, bad)
+    assert str(replayed.value) == str(eager.value)
+
+
+def test_no_grad_blocks_in_the_step_and_values_returned():
+    def make_step(model, optimizer, loss_fn):
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            with tg.no_grad():
+                right = (model(x).data.argmax(axis=1) == y.data).mean()
+            return {"loss": loss, "accuracy": right, "n": len(x)}
+
+        return step
+
+    outs = []
+    for compiled in (False, True):
+        model, optimizer, _ = _setup()
+        step = make_step(model, optimizer, nn.CrossEntropyLoss())
+        fn = tg.compile(step) if compiled else step
+        outs.append([fn(x, y) for x, y in _batches(epochs=3)])
+    for e, c in zip(*outs):
+        assert np.array_equal(e["loss"].data, c["loss"].data) and np.array_equal(e["accuracy"], c["accuracy"])
+        assert e["n"] == c["n"]
+    assert fn.replays > 0
+
+
+def test_numpy_arrays_as_arguments():
+    model, optimizer, _ = _setup()
+    loss_fn = nn.CrossEntropyLoss()
+
+    @tg.compile
+    def step(x, y):
+        loss = loss_fn(model(tg.Tensor(x)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    model_e, optimizer_e, step_e = _setup()
+    for x, y in _batches(epochs=3):
+        assert np.array_equal(step(x.data, y.data).data, step_e(x, y).data)
+    assert step.replays > 0
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), model_e.parameters()))
+
+
+def test_a_replaced_layer_and_a_new_param_group_are_recorded_again():
+    def between(i, model, optimizer):
+        if i == 6:
+            tg.manual_seed(7)
+            setattr(model, "1", nn.Dense(16, 10))
+            optimizer.add_param_group({"params": list(model[1].parameters()), "lr": 0.1})
+
+    _assert_same_training(_batches(epochs=4), between)
+
+
+# ---- refused ----------------------------------------------------------------------------------------------
+def _refused(step, match, calls=1):
+    fn = tg.compile(step)
+    x, y = _batches()[0]
+    with pytest.raises(tg.CaptureError, match=match):
+        for _ in range(calls):
+            fn(x, y)
+    return fn
+
+
+def test_item_inside_the_step_is_refused():
+    model, optimizer, _ = _setup()
+
+    def step(x, y):
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        if loss.item() > 2.3:
+            loss = loss * 2
+        return loss.detach()
+
+    _refused(step, r"reads an array's values into Python \(item\)")
+
+
+def test_printing_inside_the_step_is_refused():
+    model, _, _ = _setup()
+    _refused(lambda x, y: print(model(x).data.sum()), "prints an array")
+
+
+def test_hooks_are_refused():
+    model, optimizer, step = _setup()
+    handle = model[0].register_forward_hook(lambda *args: None)
+    _refused(step, "has a forward or backward hook")
+    handle.remove()
+    handle = model[0].weight.register_hook(lambda g: g)
+    _refused(step, "has a gradient hook")
+    handle.remove()
+    handle = optimizer.register_step_post_hook(lambda *args: None)
+    _refused(step, "has step hooks")
+    handle.remove()
+
+
+def test_a_hook_added_after_compiling_is_refused_at_the_next_call():
+    model, optimizer, step = _setup()
+    fn = tg.compile(step)
+    x, y = _batches()[0]
+    for _ in range(4):
+        fn(x, y)
+    assert fn.replays == 1
+    with Diagnostics(model, optimizer), pytest.raises(tg.CaptureError, match="hook"):
+        fn(x, y)
+
+
+def test_anomaly_mode_is_refused():
+    _, _, step = _setup()
+    with tg.detect_anomaly():
+        _refused(step, "anomaly detection")
+
+
+def test_a_graph_returned_unused_is_refused():
+    model, _, _ = _setup()
+    _refused(lambda x, y: model(x), "graph backward has not gone through")
+
+
+def test_a_scheduler_stepped_inside_the_step_is_refused():
+    model, optimizer, step = _setup()
+    scheduler = optim.StepLR(optimizer, 1)
+
+    def stepped(x, y):
+        loss = step(x, y)
+        scheduler.step()
+        return loss
+
+    _refused(stepped, "options")
+
+
+def test_a_step_that_leaves_another_mode_is_refused():
+    model, optimizer, step = _setup()
+
+    def toggling(x, y):  # a replay would not switch
+        out = model(x).detach()
+        model.train(not model.training)
+        return out
+
+    _refused(toggling, "train\\(\\) and eval\\(\\)", calls=3)
+
+
+def test_a_python_number_that_changes_every_call_is_refused():
+    model, optimizer, _ = _setup()
+    calls = [0]
+
+    def step(x, y):
+        calls[0] += 1
+        loss = nn.CrossEntropyLoss()(model(x) * calls[0], y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    _refused(step, "did not do the same", calls=5)
+
+
+def test_fallback_runs_eagerly_with_one_warning():
+    results = []
+    for compiled in (False, True):
+        model, optimizer, _ = _setup()
+
+        def step(x, y):
+            loss = nn.CrossEntropyLoss()(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        fn = tg.compile(step, fallback=True) if compiled else step
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results.append([fn(x, y) for x, y in _batches()])
+    assert results[0] == results[1]
+    assert len(caught) == 1 and "item" in str(caught[0].message) and "runs eagerly" in str(caught[0].message)
+    assert fn.eager and fn.recordings == 1
