@@ -106,18 +106,24 @@ class Compiled:
         self.pending = {}  # (signature, state) -> the last recording, waiting for one that agrees
         self.differences = {}  # (signature, state) -> recordings in a row that differed from the one before
         self.known = []  # the modules, leaves and optimizers earlier recordings met, met first next time
+        self.last = None  # the program that replayed last: tried first (it checks the arguments itself)
         self.recordings = self.replays = 0
 
     def __call__(self, *args, **kwargs):
         if self.eager or recording._active is not None:  # refused, or inside another recording: eager
             return self.fn(*args, **kwargs)
-        arrays, objects = [], []
-        key = (engine._grad_enabled, _signature(args, arrays, objects),
-               _signature(kwargs, arrays, objects) if kwargs else None)  # fmt: skip
-        for program in self.programs.get(key, ()):
-            out = program.run(*arrays)
+        if self.last is not None:
+            out = self.last.run(args, kwargs)
             if out is not MISS:
                 self.replays += 1
+                return out
+        objects = []
+        key = (engine._grad_enabled, _signature(args, objects), _signature(kwargs, objects) if kwargs else None)
+        for program in self.programs.get(key, ()):
+            out = program.run(args, kwargs)
+            if out is not MISS:
+                self.replays += 1
+                self.last = program
                 return out
         return self._record(key, objects, args, kwargs)
 
@@ -150,7 +156,7 @@ class Compiled:
                 return self._refuse(f"{MAX_DIFFERENCES + 1} calls in a row did not do the same: {why}", out)
             return out
         try:
-            program = Program(rec)
+            program = Program(rec, key, objects)
         except CaptureError as error:
             return self._refuse(str(error), out)
         program.made, program.objects = next(_made), objects  # objects in the key by id: kept alive
@@ -159,7 +165,8 @@ class Compiled:
         self.programs.setdefault(key, []).insert(0, program)
         if sum(len(p) for p in self.programs.values()) > MAX_PROGRAMS:
             oldest = min(self.programs, key=lambda k: min(p.made for p in self.programs[k]))
-            self.programs[oldest].pop()
+            if self.programs[oldest].pop() is self.last:
+                self.last = None
             if not self.programs[oldest]:
                 del self.programs[oldest]
         return out
@@ -176,25 +183,24 @@ class Compiled:
             raise CaptureError(reason)
         warnings.warn(f"tinygrad_es.compile: {reason}; {self.__name__} runs eagerly from now on", RuntimeWarning,
                       stacklevel=3)
-        self.eager, self.programs, self.pending = True, {}, {}
+        self.eager, self.programs, self.pending, self.last = True, {}, {}, None
         return out(*args, **(kwargs or {})) if out is self.fn else out
 
 
-def _signature(x, arrays, objects):
-    """A hashable key for an argument; the arrays it holds (a Tensor's data) are appended to `arrays`,
-    other objects, which the key names by identity, to `objects`."""
+def _signature(x, objects):
+    """A hashable key for an argument: for arrays and Tensors their type, shape, dtype and strides,
+    Python numbers, strings and None by value, containers item by item; other objects by identity
+    (appended to `objects`). A program checks the same (Program._check_arguments)."""
     if isinstance(x, Tensor):
         data = x.data
-        arrays.append(data)
-        return Tensor, data.shape, data.dtype, data.strides, x.requires_grad
+        return Tensor, type(data), data.shape, data.dtype, data.strides, x.requires_grad
     if isinstance(x, np.ndarray):
-        arrays.append(x)
-        return np.ndarray, x.shape, x.dtype, x.strides
+        return type(x), x.shape, x.dtype, x.strides
     kind = type(x)
     if kind is tuple or kind is list:
-        return kind, tuple(_signature(i, arrays, objects) for i in x)
+        return kind, tuple(_signature(i, objects) for i in x)
     if kind is dict:
-        return dict, tuple((k, _signature(v, arrays, objects)) for k, v in x.items())
+        return dict, tuple((k, _signature(v, objects)) for k, v in x.items())
     if x is None or kind in (bool, int, float, str):
         return kind, x
     objects.append(x)

@@ -104,21 +104,24 @@ class Program:
     signature), checks the guards, makes the recorded calls and returns what the step returned, or
     MISS when a guard fails. `source` is the generated code."""
 
-    def __init__(self, recording):
+    def __init__(self, recording, signature, objects):
         self.recording = recording
         self.names = {}  # id(object) -> its name in the generated code
-        self.namespace = {"MISS": MISS, "_make": Tensor._make, "_engine": engine, "_index": operator.index,
-                          "_copyto": np.copyto, "_mark_written": engine.mark_written}  # fmt: skip
+        self.namespace = {"MISS": MISS, "_make": Tensor._make, "_Tensor": Tensor, "_engine": engine,
+                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": engine.mark_written}
         self.static, self.lines = [], []
         self._analyse()
+        self._check_arguments(signature, iter(objects))
         self._generate()
-        factory_source = "def _factory({}):\n{}    def run({}):\n{}    return run\n".format(
+        factory_source = "def _factory({}):\n{}    def run(args, kwargs):\n{}    return run\n".format(
             ", ".join(self.namespace), "".join(f"    {line}\n" for line in self.static),
-            ", ".join(f"a{k}" for k in range(len(recording.args))), "".join(f"        {line}\n" for line in self.lines))
+            "".join(f"        {line}\n" for line in self.lines))
         self.source = factory_source
         scope = {}
         exec(compile(factory_source, "<tinygrad_es.compile program>", "exec"), scope)  # noqa: S102
         self.run = scope["_factory"](**self.namespace)
+        self.buffer_bytes = sum(self.namespace[self.value_name[i]].nbytes for i in self.buffered) + sum(
+            self.namespace[name].nbytes for name, _ in self.refills)
         self.recording = None  # the program keeps its buffers, not the recorded arrays
 
     # ---- naming ----
@@ -200,6 +203,54 @@ class Program:
         self.prologue, self.body = _hoist_reads(rec, self.ops, self.static_ops)
 
     # ---- generation ----
+    def _check_arguments(self, signature, objects):
+        """Lines that return MISS unless the call's arguments have the recorded signature (see
+        compile._signature), naming their arrays a0, a1, ... as the recording numbered them."""
+        grad_mode, args, kwargs = signature
+        self.arrays = 0
+        self.lines += [f"if _engine._grad_enabled is not {grad_mode}{' or kwargs' if kwargs is None else ''}:",
+                       "    return MISS"]
+        self._check("args", args, objects)
+        if kwargs is not None:
+            self._check("kwargs", kwargs, objects)
+
+    def _check(self, expr, signature, objects):
+        fail, kind = [], signature[0] if type(signature) is tuple else None
+        if type(signature) is int:  # an object, by identity
+            fail.append(f"{expr} is not {self.name(next(objects))}")
+        elif kind is Tensor:
+            _, array_type, shape, dtype, strides, requires_grad = signature
+            name, tensor = f"a{self.arrays}", f"x{self.arrays}"
+            self.arrays += 1
+            self.lines += [f"{tensor} = {expr}", f"if type({tensor}) is not _Tensor or {tensor}.requires_grad is not "
+                           f"{requires_grad}:", "    return MISS", f"{name} = {tensor}.data"]
+            fail += self._array_checks(name, array_type, shape, dtype, strides)
+        elif isinstance(kind, type) and issubclass(kind, np.ndarray):
+            _, shape, dtype, strides = signature
+            name = f"a{self.arrays}"
+            self.arrays += 1
+            self.lines.append(f"{name} = {expr}")
+            fail += self._array_checks(name, kind, shape, dtype, strides)
+        elif kind in (tuple, list, dict):
+            items = signature[1]
+            fail.append(f"type({expr}) is not {kind.__name__} or len({expr}) != {len(items)}")
+            if kind is dict:
+                fail.append(f"tuple({expr}) != {tuple(k for k, _ in items)!r}")
+        else:  # a Python number, string, bool or None, by value
+            fail.append(f"type({expr}) is not {self.name(kind)} or {expr} != {self.code(signature[1])}")
+        if fail:
+            self.lines += [f"if {' or '.join(fail)}:", "    return MISS"]
+        if kind in (tuple, list):
+            for i, item in enumerate(signature[1]):
+                self._check(f"{expr}[{i}]", item, objects)
+        elif kind is dict:
+            for k, item in signature[1]:
+                self._check(f"{expr}[{k!r}]", item, objects)
+
+    def _array_checks(self, name, array_type, shape, dtype, strides):
+        return [f"type({name}) is not {self.name(array_type)}", f"{name}.shape != {shape!r}",
+                f"{name}.strides != {strides!r}", f"{name}.dtype != {self.name(dtype)}"]
+
     def _generate(self):
         rec = self.recording
         self.lines.append(f"if {self._guards()}:")
@@ -235,12 +286,16 @@ class Program:
     def _guards(self):
         """One condition, true when something the recording relied on has changed since."""
         rec, parts = self.recording, ["_engine.checks is not None"]
+        hooks = tuple(d for entry in rec.guards if entry[0] in ("module", "optimizer") for d in (
+            (entry[1]._forward_hooks, entry[1]._backward_hooks) if entry[0] == "module" else
+            (entry[1]._step_pre_hooks, entry[1]._step_post_hooks)))  # dicts made once by each object: one any()
+        parts.append(f"any({self.name(hooks)})")
         for entry in rec.guards:
             kind, obj = entry[0], self.name(entry[1])
             if kind == "module":
                 _, _, training, parameters, children = entry
-                parts += [f"{obj}.training is not {training}", f"{obj}._forward_hooks", f"{obj}._backward_hooks",
-                          f"len({obj}._parameters) != {len(parameters)}", f"len({obj}._modules) != {len(children)}"]
+                parts += [f"{obj}.training is not {training}", f"len({obj}._parameters) != {len(parameters)}",
+                          f"len({obj}._modules) != {len(children)}"]
                 parts += [f"{obj}._parameters.get({k!r}) is not {self.name(p)}" for k, p in parameters]
                 parts += [f"{obj}._modules.get({k!r}) is not {self.name(m)}" for k, m in children]
             elif kind == "leaf":
@@ -249,8 +304,8 @@ class Program:
                           f"{obj}.grad is {'' if has_grad else 'not '}None"]
             elif kind == "optimizer":
                 _, _, groups, state, n_state = entry
-                parts += [f"{obj}._step_pre_hooks", f"{obj}._step_post_hooks", f"{obj}.state is not {self.name(state)}",
-                          f"len({self.name(state)}) != {n_state}", f"len({obj}.param_groups) != {len(groups)}"]
+                parts += [f"{obj}.state is not {self.name(state)}", f"len({self.name(state)}) != {n_state}",
+                          f"len({obj}.param_groups) != {len(groups)}"]
                 for i, (group, params, n_params, options) in enumerate(groups):
                     g = self.name(group)
                     parts += [f"{obj}.param_groups[{i}] is not {g}", f"{g}['params'] is not {self.name(params)}",
@@ -269,8 +324,12 @@ class Program:
                     results if op.results and op.results[0] in self.buffered else None  # fmt: skip
                 f = self.name(ufunc)
                 if outs is not None:
-                    positional = [self.code(a) for a in op.args] + outs
-                    keywords = [f"{k}={self.code(v)}" for k, v in op.kwargs.items()]
+                    positional, keywords = [self.code(a) for a in op.args], [
+                        f"{k}={self.code(v)}" for k, v in op.kwargs.items() if not (k == "order" and op.out is None)]
+                    if ufunc in (np.maximum, np.minimum):  # NumPy 2.4 deprecates their out given by position
+                        keywords.append(f"out=({', '.join(outs)},)")
+                    else:
+                        positional += outs
                     return [f"{f}({', '.join(positional + keywords)})"]
                 return [f"{target} = {f}({self.call_args(op)})"]
             f = self.name(getattr(ufunc, method))

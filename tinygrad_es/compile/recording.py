@@ -9,7 +9,6 @@ leaves and optimizers the step uses, and notes what the step leaves behind (grad
 
 import os
 import sys
-import traceback
 
 import numpy as np
 
@@ -65,11 +64,15 @@ class Op:
     "method" (fn = the ndarray method's name; args[0] is the array), "replayed" (a Python function
     called again at each replay), "read" (a value read into Python: a guard, `expected` is what was read)."""
 
-    __slots__ = ("kind", "fn", "args", "kwargs", "out", "results", "writes", "where", "expected")
+    __slots__ = ("kind", "fn", "args", "kwargs", "out", "results", "writes", "place", "expected")
 
-    def __init__(self, kind, fn, args, kwargs=None, out=None, writes=(), where=""):
+    def __init__(self, kind, fn, args, kwargs=None, out=None, writes=(), place=None):
         self.kind, self.fn, self.args, self.kwargs, self.out = kind, fn, args, kwargs or {}, out
-        self.results, self.writes, self.where, self.expected = [], writes, where, None
+        self.results, self.writes, self.place, self.expected = [], writes, place, None
+
+    @property
+    def where(self):
+        return _describe(self.place)
 
     @property
     def name(self):
@@ -182,21 +185,33 @@ def _memory_key(array):
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)
-_NUMPY = os.path.dirname(np.__file__)
+_SKIPPED = (_HERE, os.path.dirname(np.__file__), "<__array_function__")
 
 
 def _where():
-    """'file:line' of the code that made the current NumPy call: the first frame outside NumPy and this
-    package, and, if that is inside tinygrad_es, the first frame outside it too."""
-    places = []
-    for frame, line in traceback.walk_stack(sys._getframe(2)):
+    """Where the current NumPy call was made: ((file, line) of the first frame outside NumPy and this
+    package, (file, line) of the first frame outside tinygrad_es), for `_describe`."""
+    frame, inner = sys._getframe(2), None
+    while frame is not None:
         path = frame.f_code.co_filename
-        if path.startswith((_HERE, _NUMPY)) or "<__array_function__" in path:
-            continue
-        places.append(f"{os.path.relpath(path) if not path.startswith('<') else path}:{line}")
-        if not path.startswith(_PACKAGE):
-            break
-    return places[0] if len(places) == 1 else f"{places[0]} (from {places[-1]})" if places else "?"
+        if not path.startswith(_SKIPPED):
+            inner = inner or (path, frame.f_lineno)
+            if not path.startswith(_PACKAGE):
+                return inner, (path, frame.f_lineno)
+        frame = frame.f_back
+    return inner, None
+
+
+def _describe(place):
+    """'file:line', or 'file:line (from file:line)' when the call was made inside tinygrad_es."""
+    def name(path, line):
+        inside = path.startswith(os.getcwd()) and not path.startswith("<")
+        return f"{os.path.relpath(path) if inside else path}:{line}"
+
+    inner, outer = place or (None, None)
+    if inner is None:
+        return "?"
+    return name(*inner) if outer is None or outer == inner else f"{name(*inner)} (from {name(*outer)})"
 
 
 # ---- the recording ----------------------------------------------------------------------------------
@@ -246,8 +261,9 @@ class Recording:
         if index is None:
             index = self.memory.get(_memory_key(traced))
         if index is None:
-            self.refuse(f"an array made by a NumPy call that the recording did not see is used at {_where()}; "
-                        "compute it with NumPy functions, ufuncs or ndarray methods on the step's arrays")
+            self.refuse(f"an array made by a NumPy call that the recording did not see is used at "
+                        f"{_describe(_where())}; compute it with NumPy functions, ufuncs or ndarray methods on the "
+                        "step's arrays")
         return index
 
     def template(self, x):
@@ -337,8 +353,8 @@ class Recording:
         if not (isinstance(result, (bool, np.bool_)) or isinstance(result, (int, np.integer)) and whole):
             what = "prints an array" if name in ("__repr__", "__str__", "__format__") else \
                 f"reads an array's values into Python ({name})"  # fmt: skip
-            self.refuse(f"the step {what} at {_where()}: a replay runs no Python, so nothing could follow its "
-                        "value; return it from the step and use it after the call")
+            self.refuse(f"the step {what} at {_describe(_where())}: a replay runs no Python, so nothing could follow "
+                        "its value; return it from the step and use it after the call")
             return result
         if op is None:
             op = self._op("method", name, (array, *args), {})
@@ -350,7 +366,7 @@ class Recording:
             if type(a) is dict:
                 self.replayed_dicts.add(id(a))
         op = Op("replayed", fn, tuple(Const(a) if type(a) in (dict, list) else self.template(a) for a in args),
-                where=_where())  # the dicts and lists themselves: the replay reads what they hold then
+                place=_where())  # the dicts and lists themselves: the replay reads what they hold then
         self.ops.append(op)
         op.expected = isinstance(result, tuple)  # how the replay unpacks it
         if isinstance(result, tuple):
