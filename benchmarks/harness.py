@@ -43,15 +43,16 @@ def blas_description():
     return "; ".join(f"{p['internal_api']} {p['version']}, {p['num_threads']} thread(s)" for p in pools) or "unknown"
 
 
-def median_time(fn, repeats, warmup=1):
-    """Median wall time of `fn()` in seconds over `repeats` runs, after `warmup` untimed runs."""
+def median_time(fn, repeats, warmup=1, clock=time.perf_counter):
+    """Median time of `fn()` in seconds over `repeats` runs, after `warmup` untimed runs: wall time, or
+    another `clock` (time.process_time: the process's CPU time)."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -127,12 +128,3 @@ def interleaved_medians(runs, repeats, warmup=1):
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
-
-def sigmoid(z):
-    """The hand-written baselines' sigmoid: the same numerically safe form as tinygrad_es,
-    e^z / (1 + e^z) with z clamped to +-80 (float32) or +-700 (float64)."""
-    limit = 80.0 if z.dtype == np.float32 else 700.0
-    e = np.maximum(z, -limit)
-    np.minimum(e, limit, out=e)
-    np.exp(e, out=e)
-    return np.divide(e, e + 1, out=e)
