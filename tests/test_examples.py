@@ -9,10 +9,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_example(name, timeout=60):
+def run_example(name, *args, timeout=60):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True, text=True,
-                            env=env, timeout=timeout, check=False)
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
+                            text=True, env=env, timeout=timeout, check=False)
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     return result.stdout
@@ -22,6 +22,13 @@ def test_quickstart_learns_the_digits():
     out = run_example("quickstart.py")
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy > 90
+
+
+def test_quickstart_compiled_reports_the_time_saved_and_the_same_weights():
+    out = run_example("quickstart.py", "--compile")
+    assert float(re.search(r"test accuracy: ([\d.]+)%", out).group(1)) > 90
+    assert re.search(r"training took [\d.]+ s compiled, [\d.]+ s eager: -?[\d.]+ s saved \(-?\d+%\)", out)
+    assert "the same weights, bit for bit: True" in out
 
 
 def test_universal_approximator_reproduces_the_notes_table_and_improves_with_units():
