@@ -260,7 +260,7 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     n, c = input.shape
     if is_index:  # label smoothing: the target distribution is no longer one-hot
         counted = target_array != ignore_index
-        dist = np.zeros((n, c), input.dtype)
+        dist = np.zeros_like(target_array, input.dtype, shape=(n, c), order="C")  # made through the target: recorded
         dist[np.flatnonzero(counted), target_array[counted]] = 1
         dist = dist * (1 - label_smoothing) + counted[:, None] * (label_smoothing / c)
     else:

@@ -259,7 +259,7 @@ def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's names)
     return Clip.apply(x, min, max)
 
 def _tie_share(wins, ties, dtype):
-    share = np.array(wins, dtype)
+    share = np.asanyarray(wins).astype(dtype)  # a copy by astype, which a compiled step's recording sees
     share[ties] = 0.5
     return share
 

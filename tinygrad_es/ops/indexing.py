@@ -45,7 +45,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, x, shape, index):
         ctx.index = index
-        out = np.zeros(shape, x.dtype)
+        out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, made through x: a compiled step records it
         np.add.at(out, index, x)
         return out
 
