@@ -280,6 +280,56 @@ def test_a_replaced_layer_and_a_new_param_group_are_recorded_again():
     _assert_same_training(_batches(epochs=4), between)
 
 
+def test_plain_ops_fancy_indexing_and_a_manual_update():
+    """No module, no optimizer: leaf tensors, ops written out (matmul, broadcasting, tanh, where,
+    maximum, log_softmax, indexing whose backward adds into np.zeros), and SGD by hand under no_grad."""
+    def make():
+        tg.manual_seed(1)
+        w1, b1 = tg.randn(64, 16, requires_grad=True), tg.zeros(16, requires_grad=True)
+        w2 = tg.randn(16, 10, requires_grad=True)
+
+        def step(x, y):
+            h = (x @ (w1 * 0.125) + b1).tanh()
+            h = tg.where(h > 0, h, tg.maximum(h, -0.5) * 0.1)
+            logits = (h @ w2).reshape(len(x), 10)
+            picked = logits.log_softmax(axis=1)[np.arange(len(x)), y]
+            loss = -picked.mean() + (w2[::2] ** 2).sum() * 1e-3
+            loss.backward()
+            with tg.no_grad():
+                for w in (w1, b1, w2):
+                    w -= 0.1 * w.grad
+                    w.grad = None
+            return loss
+
+        return step, (w1, b1, w2)
+
+    eager, compiled = make(), make()
+    fn = tg.compile(compiled[0])
+    for x, y in _batches(epochs=3):
+        assert np.array_equal(eager[0](x, y.data).data, fn(x, y.data).data)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(eager[1], compiled[1]))
+    assert fn.replays >= 4
+
+
+def test_a_compiled_method():
+    class Trainer:
+        def __init__(self):
+            self.model, self.optimizer, _ = _setup()
+
+        @tg.compile
+        def step(self, x, y):
+            loss = nn.CrossEntropyLoss()(self.model(x), y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            return loss
+
+    trainer, (_, _, step) = Trainer(), _setup()
+    for x, y in _batches(epochs=3):
+        assert np.array_equal(trainer.step(x, y).data, step(x, y).data)
+    assert Trainer.step.replays > 0
+
+
 # ---- refused ----------------------------------------------------------------------------------------------
 def _refused(step, match, calls=1):
     fn = tg.compile(step)

@@ -109,6 +109,10 @@ class Compiled:
         self.last = None  # the program that replayed last: tried first (it checks the arguments itself)
         self.recordings = self.replays = 0
 
+    def __get__(self, instance, owner=None):
+        """As a method: the instance is the first argument (part of the signature, by identity)."""
+        return self if instance is None else functools.partial(self, instance)
+
     def __call__(self, *args, **kwargs):
         if self.eager or recording._active is not None:  # refused, or inside another recording: eager
             return self.fn(*args, **kwargs)
@@ -145,8 +149,10 @@ class Compiled:
         if rec.warmup:
             return out
         state = (key, rec.state_key(), tuple(op.expected for op in rec.ops if op.kind == "read"))
-        previous = self.pending.get(state)
+        previous = self.pending.pop(state, None)
         self.pending[state] = rec
+        if len(self.pending) > MAX_PROGRAMS:  # recordings of states that never came back
+            del self.pending[next(iter(self.pending))]
         if previous is None:
             return out
         why = difference(previous, rec)
@@ -201,7 +207,7 @@ def _signature(x, objects):
         return kind, tuple(_signature(i, objects) for i in x)
     if kind is dict:
         return dict, tuple((k, _signature(v, objects)) for k, v in x.items())
-    if x is None or kind in (bool, int, float, str):
+    if x is None or kind in (bool, int, float, str) or isinstance(x, np.generic):
         return kind, x
     objects.append(x)
     return id(x)

@@ -48,7 +48,7 @@ class _Comparison:
         if type(x) is Const:
             if x.obj is y.obj:
                 return True
-            first_x, first_y = self.a_initial.get(id(x.obj)), self.b_initial.get(id(y.obj))
+            first_x, first_y = self.a_initial.get(id(x.obj), (0, None))[1], self.b_initial.get(id(y.obj), (0, None))[1]
             if first_x is not None and first_y is not None and first_x.dtype == first_y.dtype and \
                     first_x.shape == first_y.shape and first_x.tobytes() == first_y.tobytes():  # fmt: skip
                 self.temporaries.add(id(y.obj))
@@ -72,7 +72,8 @@ def difference(a, b):
         return f"the two calls made different NumPy calls ({len(a.ops)} and {len(b.ops)}; first different at {where})"
     for x, y in zip(a.values, b.values):
         if x.kind != y.kind or x.array.shape != y.array.shape or x.array.dtype != y.array.dtype \
-                or x.array.strides != y.array.strides or x.kind in ("arg", "grad", "state") and not _same_source(x, y):
+                or x.array.strides != y.array.strides or x.kind in ("arg", "grad", "state") and not _same_source(x, y) \
+                or x.kind == "constant" and x.source.tobytes() != y.source.tobytes():  # fmt: skip
             where = y.op.where if y.op is not None else "the step's inputs"
             return f"the two calls made arrays of different kinds, shapes or layouts (at {where})"
     for x, y in zip(a.ops, b.ops):
@@ -80,7 +81,9 @@ def difference(a, b):
             _same_raw(x.expected, y.expected) and same(x.args, y.args) and same(x.kwargs, y.kwargs) and \
             same(x.out, y.out) and same(x.writes, y.writes)  # fmt: skip
         if not agree:
-            return f"{y.name} at {y.where} was given different values in two calls"
+            return (f"{y.name} at {y.where} was given different values in two calls: a Python number that changes "
+                    "from call to call, or an array computed where the recording cannot see it (NumPy on an array "
+                    "the step made with np.zeros, np.array, np.asarray and the like)")
     bindings_same = len(a.bindings) == len(b.bindings) and all(
         x[0] is y[0] and x[1] == y[1] and same(x[2], y[2]) for x, y in zip(a.bindings, b.bindings))
     if not bindings_same:
@@ -179,14 +182,24 @@ class Program:
                     buffer = np.empty_like(w.obj)
                     name = self.name(buffer, "t")
                     self.live_temporaries[id(w.obj)] = name
-                    self.refills.append((name, self.name(rec.initial[id(w.obj)], "c")))
+                    self.refills.append((name, self.name(rec.initial[id(w.obj)][1], "c")))
         self.static_values = set()
         for v in values:
             if v.kind == "state":
                 self.static_values.add(v.index)
                 self.namespace[self.value_name[v.index]] = np.ndarray.view(v.array, np.ndarray)
-        self.buffered, self.static_ops = set(), set()
+            elif v.kind == "constant":
+                if v.index in written:  # a buffer, refilled at each call
+                    self.refills.append((self.value_name[v.index], self.name(v.source, "c")))
+                self.static_values.add(v.index)
+                self.namespace[self.value_name[v.index]] = v.source.copy()
+        self.buffered, self.static_ops, self.folded = set(), set(), _folded(rec, self.ops, written)
         for op in self.ops:
+            if id(op) in self.folded:  # the same result at every call: computed once, when recorded
+                for index in op.results:
+                    self.static_values.add(index)
+                    self.namespace[self.value_name[index]] = np.array(np.ndarray.view(values[index].array, np.ndarray))
+                continue
             if not op.results or op.out is not None:
                 continue
             result = values[op.results[0]]
@@ -200,7 +213,7 @@ class Program:
                 self.static_ops.add(id(op))
                 self.static_values.update(op.results)
         self.written_outside = [i for i in written if values[i].kind in ("state", "grad", "arg")]
-        self.prologue, self.body = _hoist_reads(rec, self.ops, self.static_ops)
+        self.prologue, self.body = _hoist_reads(rec, self.ops, self.static_ops | self.folded)
 
     # ---- generation ----
     def _check_arguments(self, signature, objects):
@@ -267,7 +280,7 @@ class Program:
         for op in self.prologue:
             self.lines.extend(self._op_lines(op))
         for op in self.body:
-            if id(op) not in self.static_ops:
+            if id(op) not in self.static_ops and id(op) not in self.folded:
                 self.lines.extend(self._op_lines(op))
         for leaf, how, template in rec.bindings:
             if how == "none":
@@ -421,6 +434,32 @@ def _live_ops(rec):
             live.append(op)
             used.update(r.index for r in _refs(op))
     return live[::-1]
+
+
+def _folded(rec, ops, written):
+    """The ops whose results are the same at every call (ids): pure calls on constants (backward's seed,
+    arrays made anew with the same contents, read-only arrays of their own, Python values) and on
+    their results, none written later."""
+    constant, folded = {v.index for v in rec.values if v.kind == "constant" and v.index not in written}, set()
+    temporaries = getattr(rec, "temporaries", ())
+
+    def fixed(x):
+        if type(x) is Const:
+            obj = x.obj
+            return not isinstance(obj, np.ndarray) or id(obj) in temporaries or not obj.flags.writeable \
+                and obj.base is None  # fmt: skip
+        if type(x) in (tuple, list):
+            return all(fixed(i) for i in x)
+        if type(x) is dict:
+            return all(fixed(i) for i in x.values())
+        return type(x) is not Ref or x.index in constant
+
+    for op in ops:
+        if op.kind in ("ufunc", "function", "method") and op.results and not op.writes and op.out is None and \
+                not any(i in written for i in op.results) and fixed((op.args, op.kwargs)):  # fmt: skip
+            folded.add(id(op))
+            constant.update(op.results)
+    return folded
 
 
 def _buffer_form(op, result):

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from .. import helpers
+from .. import engine, helpers
 from ..engine import Function, Tensor
 from ..nn.module import Module
 from ..optim import Optimizer
@@ -51,7 +51,8 @@ class Value:
     """An array the step reads or makes. kind: "arg" (from the call's arguments), "grad" (a leaf's
     .grad at the start of the call), "state" (an array that lives on and is read by identity: a
     parameter, an optimizer's buffer), "result" (a new array made by `op`), "view" (a view made by
-    `op`), "replayed" (returned by a replayed call)."""
+    `op`), "replayed" (returned by a replayed call), "constant" (backward's starting gradient: made
+    anew by each call with the same contents, kept in `source`)."""
 
     __slots__ = ("index", "array", "kind", "source", "op")
 
@@ -149,12 +150,14 @@ class Traced(np.ndarray):
         plain_kwargs = kwargs
         if "out" in kwargs:
             plain_kwargs = {**kwargs, "out": _plain(kwargs["out"])}
-            if _active is not None:  # a plain array written: as it was before, for the comparison of two calls
-                _active.template(kwargs["out"])
+        if _active is not None:  # a plain array about to be written: seen first as it is now
+            _active.template(kwargs.get("out", inputs[:1] if method == "at" else ()))
         result = getattr(ufunc, method)(*_plain(inputs), **plain_kwargs)
         return result if _active is None else _active.ufunc(ufunc, method, inputs, kwargs, result)
 
     def __array_function__(self, func, types, args, kwargs):
+        if _active is not None and func in _WRITERS:  # as in __array_ufunc__
+            _active.template(args[:1] or kwargs.get(_WRITERS[func]))
         result = func(*_plain(args), **_plain(kwargs))
         return result if _active is None else _active.function(func, args, kwargs, result)
 
@@ -230,7 +233,7 @@ class Recording:
         self.replayed_dicts = set()  # ids of the dicts given to replayed calls (they may change them)
         self.warmup = False  # the call created optimizer state: what it did is not what later calls do
         self.guards = []  # what the replay checks first: (kind, object, what it was when the step met it...)
-        self.initial = {}  # id -> a copy of a plain array as the step first used it (see program.difference)
+        self.initial = {}  # id -> (a plain array, a copy as the step first used it) (see program.difference)
         self.all_options = {}  # id(optimizer) -> its options, those read at replay too, when the call met it
         self.created = {}  # id -> the modules and tensors the step makes: made again by every call, not guarded
         self.returns = None
@@ -276,7 +279,7 @@ class Recording:
             if index is not None:
                 return Ref(index)
             if id(x) not in self.initial and x.size <= _SNAPSHOT_SIZE:
-                self.initial[id(x)] = x.copy()
+                self.initial[id(x)] = x, x.copy()  # x itself too: its id cannot go to another array meanwhile
             return Const(x)
         kind = type(x)
         if kind is tuple or kind is list:
@@ -606,6 +609,17 @@ def _install(recording):
         return apply(cls, *inputs, **options)
 
     patch(Function, "apply", classmethod(apply_seeing_leaves))
+
+    start_gradient = engine.start_gradient
+
+    def recorded_start(t, g, create_graph):  # a gradient made of backward's seed is recorded too
+        seed = start_gradient(t, g, create_graph)
+        if _active is recording and type(seed) is np.ndarray:
+            seed = recording.track(seed, "constant", source=seed.copy())
+        return seed
+
+    patches.append((engine, "start_gradient", start_gradient))
+    engine.start_gradient = recorded_start
 
     call = Module.__call__
 
