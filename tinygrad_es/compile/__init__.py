@@ -47,7 +47,8 @@ and Tensors shape, dtype and strides (other Python values by value, objects by i
 holds the programs of each signature (the last, smaller batch of an epoch is one more signature).
 Before it runs, a program checks, in one condition, everything else it relies on, and on a miss the
 call is recorded again: anomaly detection off; each module the step called (and its children) in the
-same train/eval mode, without forward or backward hooks, holding the same parameters and children;
+same train/eval mode, without forward or backward hooks, holding the same parameters and children
+(and no more children);
 each parameter the same `.data` array, still requiring grad, without hooks, with or without a
 `.grad` as when recorded (so accumulating over two calls is two programs); each optimizer without step
 hooks, with the same `state` dict and number of entries (`load_state_dict` replaces it), the same param
