@@ -5,6 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_es as tg
 from tinygrad_es import data, nn, optim
@@ -328,6 +331,72 @@ def test_a_compiled_method():
     for x, y in _batches(epochs=3):
         assert np.array_equal(trainer.step(x, y).data, step(x, y).data)
     assert Trainer.step.replays > 0
+
+
+_OPS = {  # h: the running tensor, w: a 0-d function of the parameter
+    "add": lambda h, w: h + w, "mul": lambda h, w: h * w, "sub_reflected": lambda h, w: 1.5 - h,
+    "tanh": lambda h, w: h.tanh(), "sigmoid": lambda h, w: h.sigmoid(), "relu": lambda h, w: h.relu(),
+    "exp": lambda h, w: (h * 0.5).exp(), "square": lambda h, w: h**2, "abs": lambda h, w: h.abs(),
+    "maximum": lambda h, w: tg.maximum(h, w), "clip": lambda h, w: h.clip(-0.5, 0.7),
+    "where": lambda h, w: tg.where(h > w, h, w * 2), "softmax": lambda h, w: h.softmax(axis=-1) if h.ndim else h,
+    "sum": lambda h, w: h.sum(axis=-1, keepdims=True) if h.ndim else h.sum(),
+    "mean": lambda h, w: h.mean(axis=0) if h.ndim else h.mean(),
+    "transpose": lambda h, w: h.transpose() if h.ndim >= 2 else h, "flatten": lambda h, w: h.reshape(-1) * 1,
+}
+_LAYOUTS = {"C": lambda a: a, "F": np.asfortranarray, "transposed": lambda a: a.T.copy().T,
+            "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a}
+
+
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4), data=st.data())
+def test_random_op_chains_on_any_shape_and_layout_replay_bitwise(shape, data):
+    ops = data.draw(st.lists(st.sampled_from(sorted(_OPS)), min_size=1, max_size=5))
+    layout = _LAYOUTS[data.draw(st.sampled_from(sorted(_LAYOUTS)))]
+    w_shape = shape[len(shape) - data.draw(st.integers(0, len(shape))):]  # a trailing part: broadcasts
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    inputs = [layout(rng.standard_normal(shape).astype(np.float32)) for _ in range(5)]
+    start = rng.standard_normal(w_shape).astype(np.float32)
+
+    def make():
+        w = tg.Tensor(start.copy(), requires_grad=True)
+
+        def step(x):
+            nonlocal w
+            h = x * w  # w broadcasts against x; later ops change shapes, and see w through its mean
+            for name in ops:
+                h = _OPS[name](h, w.mean())
+            loss = ((h + 1) ** 2).mean()
+            loss.backward()
+            with tg.no_grad():
+                w -= 0.1 * w.grad
+            w.grad = None
+            return loss, h.detach()
+
+        return step, w
+
+    (eager, w_eager), (compiled, w_compiled) = make(), make()
+    compiled = tg.compile(compiled)
+    for x in inputs:
+        (loss_e, h_e), (loss_c, h_c) = eager(tg.Tensor(x)), compiled(tg.Tensor(x))
+        assert loss_e.dtype == loss_c.dtype and np.array_equal(loss_e.data, loss_c.data, equal_nan=True)
+        assert h_e.shape == h_c.shape and np.array_equal(h_e.data, h_c.data, equal_nan=True)
+    assert np.array_equal(w_eager.data, w_compiled.data, equal_nan=True)
+    assert compiled.replays >= 2, ops
+
+
+def test_silent_ops_stay_silent_at_replay():
+    """Div and Exp run under np.errstate(all="ignore") (helpers.silent): x / 0 is inf, exp of it inf,
+    without a warning; the replay makes the same calls under the same errstate."""
+    w = tg.Tensor(np.array([0.0, 1.0, -2.0], np.float32), requires_grad=True)
+
+    def step(x):
+        return (x / w).exp().detach() * 2
+
+    fn, x = tg.compile(step), tg.Tensor(np.array([1.0, 100.0, -3.0], np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = [fn(x) for _ in range(4)]
+    assert fn.replays == 1
+    assert all(np.array_equal(r.data, step(x).data) for r in results) and np.isinf(results[-1].data).sum() == 2
 
 
 # ---- refused ----------------------------------------------------------------------------------------------

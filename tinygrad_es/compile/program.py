@@ -78,6 +78,7 @@ def difference(a, b):
             return f"the two calls made arrays of different kinds, shapes or layouts (at {where})"
     for x, y in zip(a.ops, b.ops):
         agree = x.kind == y.kind and (x.fn is y.fn or x.fn == y.fn) and x.results == y.results and \
+            x.errstate == y.errstate and \
             _same_raw(x.expected, y.expected) and same(x.args, y.args) and same(x.kwargs, y.kwargs) and \
             same(x.out, y.out) and same(x.writes, y.writes)  # fmt: skip
         if not agree:
@@ -111,7 +112,8 @@ class Program:
         self.recording = recording
         self.names = {}  # id(object) -> its name in the generated code
         self.namespace = {"MISS": MISS, "_make": Tensor._make, "_Tensor": Tensor, "_engine": engine,
-                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": engine.mark_written}
+                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": engine.mark_written,
+                          "_errstate": np.errstate}  # fmt: skip
         self.static, self.lines = [], []
         self._analyse()
         self._check_arguments(signature, iter(objects))
@@ -306,11 +308,8 @@ class Program:
                 self.static.extend(self._op_lines(op))
         for name, initial in self.refills:
             self.lines.append(f"_copyto({name}, {initial})")
-        for op in self.prologue:
-            self.lines.extend(self._op_lines(op))
-        for op in self.body:
-            if id(op) not in self.static_ops and id(op) not in self.folded:
-                self.lines.extend(self._op_lines(op))
+        self._emit(self.prologue)
+        self._emit(op for op in self.body if id(op) not in self.static_ops and id(op) not in self.folded)
         for leaf, how, template in rec.bindings:
             if how == "none":
                 self.lines.append(f"{self.name(leaf)}.grad = None")
@@ -324,6 +323,17 @@ class Program:
             written = ", ".join(self.value_name[i] for i in self.written_outside)
             self.lines.append(f"_mark_written({written})")
         self.lines.append(f"return {self._returned(rec.returns)}")
+
+    def _emit(self, ops):
+        """The lines of `ops`; calls made under another np.errstate than the step's (a @silent op's)
+        run under it again, in one `with` block per run of them."""
+        errstate = None
+        for op in ops:
+            if op.errstate != errstate:
+                errstate = op.errstate
+                if errstate is not None:
+                    self.lines.append(f"with _errstate(**{dict(errstate)!r}):")
+            self.lines.extend(("    " if errstate is not None else "") + line for line in self._op_lines(op))
 
     def _guards(self):
         """One condition, true when something the recording relied on has changed since."""

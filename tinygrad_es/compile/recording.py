@@ -65,11 +65,12 @@ class Op:
     "method" (fn = the ndarray method's name; args[0] is the array), "replayed" (a Python function
     called again at each replay), "read" (a value read into Python: a guard, `expected` is what was read)."""
 
-    __slots__ = ("kind", "fn", "args", "kwargs", "out", "results", "writes", "place", "expected")
+    __slots__ = ("kind", "fn", "args", "kwargs", "out", "results", "writes", "place", "expected", "errstate")
 
-    def __init__(self, kind, fn, args, kwargs=None, out=None, writes=(), place=None):
+    def __init__(self, kind, fn, args, kwargs=None, out=None, writes=(), place=None, errstate=None):
         self.kind, self.fn, self.args, self.kwargs, self.out = kind, fn, args, kwargs or {}, out
         self.results, self.writes, self.place, self.expected = [], writes, place, None
+        self.errstate = errstate  # np.geterr() when it was not the call's (a @silent op): replayed under it too
 
     @property
     def where(self):
@@ -302,7 +303,9 @@ class Recording:
         return self.track(array, "view" if view else "result", op=op)
 
     def _op(self, kind, fn, args, kwargs, out=None, writes=()):
-        op = Op(kind, fn, self.template(args), self.template(kwargs), out, writes, _where())
+        errstate = np.geterr()
+        op = Op(kind, fn, self.template(args), self.template(kwargs), out, writes, _where(),
+                None if errstate == self.errstate else tuple(sorted(errstate.items())))
         self.ops.append(op)
         return op
 
@@ -472,6 +475,7 @@ class Recording:
 
     def __enter__(self):
         global _active
+        self.errstate = np.geterr()  # the caller's floating-point error handling
         _active = helpers.recording = self
         self._patches = _install(self)
         return self
