@@ -413,11 +413,15 @@ class Program:
         form = _OUT_METHODS.get(op.fn) if op.results and op.results[0] in self.buffered else None
         if form == "copy":
             return [f"_copyto({target}, {receiver}, casting='unsafe')"]
+        method = f"{receiver}.{op.fn}"
+        if type(op.args[0]) is Ref and op.args[0].index in self.static_values:  # bound once, in the factory
+            self.static.append(f"{receiver}_{op.fn} = {method}")
+            method = f"{receiver}_{op.fn}"
         if form == "positional":
-            return [f"{receiver}.{op.fn}({self.call_args(op, 1)}, {target})"]
+            return [f"{method}({self.call_args(op, 1)}, {target})"]
         if form == "out":
-            return [f"{receiver}.{op.fn}({self.call_args(op, 1)}, out={target})"]
-        call = f"{receiver}.{op.fn}({self.call_args(op, 1)})"
+            return [f"{method}({self.call_args(op, 1)}, out={target})"]
+        call = f"{method}({self.call_args(op, 1)})"
         return [f"{target} = {call}" if op.results else call]
 
     def _read_code(self, op):
