@@ -9,6 +9,7 @@ same numbers bitwise (every returned loss, the weights), or the step is refused 
 """
 import contextlib
 import io
+import itertools
 import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
@@ -24,6 +25,7 @@ import numpy as np  # noqa: E402
 import tinygrad_es as tg  # noqa: E402
 from tinygrad_es import data, nn, optim  # noqa: E402
 from tinygrad_es.diagnostics import Diagnostics  # noqa: E402
+from tinygrad_es.study.training import training_step  # noqa: E402
 
 SIZES, BATCH, LR = (64, 32, 16, 10), 32, 0.5
 MAX_RATIO_TO_NUMPY = 0.7
@@ -177,7 +179,7 @@ class Case:
     def __init__(self, model=None, optimizer=None, step=None, between=None, around=None, calls=12, batch=None):
         self.model = model or (lambda: nn.Sequential(nn.Dense(64, 16, activation="sigmoid"), nn.Dense(16, 10)))
         self.optimizer = optimizer or (lambda p: optim.SGD(p, lr=0.5))
-        self.step, self.between, self.around = step or _plain_step, between, around
+        self.step, self.between, self.around = step or training_step, between, around
         self.calls, self.batch = calls, batch or (32, 32, 32, 4)
 
     def run(self, compiled):
@@ -197,15 +199,25 @@ class Case:
         return out, model, fn
 
 
-def _plain_step(model, optimizer, loss_fn):
-    def step(x, y):
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
+def _step(backward=lambda loss: loss.backward(), then=None, update=True):
+    """A variant of the plain step: `backward(loss)`, then `then(model, x, loss)`; with `update`
+    False no zero_grad and no optimizer step (the gradients accumulate)."""
 
-    return step
+    def make(model, optimizer, loss_fn):
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            if update:
+                optimizer.zero_grad()
+            backward(loss)
+            if then is not None:
+                then(model, x, loss)
+            if update:
+                optimizer.step()
+            return loss
+
+        return step
+
+    return make
 
 
 def _arrays(out):
@@ -244,45 +256,8 @@ def _scheduled(make):
     return between
 
 
-def _accumulating(model, optimizer, loss_fn):
-    def step(x, y):  # the optimizer steps outside, every second call
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        return loss
-
-    return step
-
-
-def _with(statement):
-    """The plain step, running `statement(model, x, loss)` after its backward."""
-
-    def make(model, optimizer, loss_fn):
-        def step(x, y):
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            statement(model, x, loss)
-            optimizer.step()
-            return loss
-
-        return step
-
-    return make
-
-
-def _branching(model, optimizer, loss_fn):
-    def step(x, y):
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        (loss * 2 if loss > 2.2 else loss).backward()
-        optimizer.step()
-        return loss
-
-    return step
-
-
 def _evaluating(model, optimizer, loss_fn):
-    step = _plain_step(model, optimizer, loss_fn)
+    step = training_step(model, optimizer, loss_fn)
 
     def step_and_accuracy(x, y):
         loss = step(x, y)
@@ -304,20 +279,6 @@ def _saved_state():
             optimizer.load_state_dict(saved["optimizer"])
 
     return between
-
-
-def _counting(model, optimizer, loss_fn):
-    calls = [0]
-
-    def step(x, y):
-        calls[0] += 1
-        loss = loss_fn(model(x) * calls[0], y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
 
 
 def _with_dropout():
@@ -349,18 +310,20 @@ BITWISE = [
     ("model.eval() after capture, train() later", Case(model=_with_dropout, calls=16, between=lambda i, m, o: (
         m.eval() if i == 4 else m.train() if i == 8 else None))),
     ("load_state_dict into model and optimizer", Case(optimizer=_momentum, between=_saved_state())),
-    ("gradients accumulated over two calls", Case(step=_accumulating, between=lambda i, m, o: (
+    ("gradients accumulated over two calls", Case(step=_step(update=False), between=lambda i, m, o: (
         o.step(), o.zero_grad()) if i % 2 else None)),
-    ("if loss > 2.2 in the step: a guard", Case(step=_branching, calls=24, batch=(32,) * 8)),
+    ("if loss > 2.2 in the step: a guard", Case(step=_step(lambda loss: (loss * 2 if loss > 2.2 else loss).backward()),
+                                                calls=24, batch=(32,) * 8)),
     ("a no_grad block in the step, values returned", Case(step=_evaluating)),
 ]
 REFUSED = [
-    ("loss.item() in the step", Case(step=_with(lambda model, x, loss: loss.item()))),
-    ("print(loss) in the step", Case(step=_with(lambda model, x, loss: print(loss, file=io.StringIO())))),
+    ("loss.item() in the step", Case(step=_step(then=lambda model, x, loss: loss.item()))),
+    ("print(loss) in the step", Case(step=_step(then=lambda model, x, loss: print(loss, file=io.StringIO())))),
     ("a hook on a parameter", Case(around=lambda m, o: _hook(m[0].weight))),
     ("Diagnostics (module and step hooks)", Case(around=Diagnostics)),
     ("anomaly detection on", Case(around=lambda m, o: tg.detect_anomaly())),
-    ("a Python counter in the step", Case(step=_counting)),
+    ("a Python counter in the step", Case(step=_step(lambda loss, calls=itertools.count(1): (
+        loss * next(calls)).backward()))),
 ]
 
 

@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_es as tg
 from tinygrad_es import data, nn, optim
 from tinygrad_es.diagnostics import Diagnostics
+from tinygrad_es.study.training import training_step
 
 X, Y = data.load_digits()
 
@@ -26,20 +27,12 @@ def _mlp(*middle, activation="sigmoid", out=10):
     return nn.Sequential(nn.Dense(64, 16, activation=activation), *middle, nn.Dense(16, out))
 
 
-def _setup(make_model=_mlp, make_optimizer=lambda p: optim.SGD(p, lr=0.5), seed=0):
+def _setup(make_model=_mlp, make_optimizer=lambda p: optim.SGD(p, lr=0.5), make_step=training_step, seed=0):
+    """model, optimizer and step(x, y): by default zero_grad, backward and an optimizer step."""
     tg.manual_seed(seed)
     model = make_model()
     optimizer = make_optimizer(model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(x, y):
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return model, optimizer, step
+    return model, optimizer, make_step(model, optimizer, nn.CrossEntropyLoss())
 
 
 def _run(compiled, batches, between=None, **setup):
@@ -63,12 +56,22 @@ def _python_state(optimizer):
     return [v for s in optimizer.state.values() for v in s.values() if not isinstance(v, np.ndarray)]
 
 
+def _arrays(out):
+    """The arrays in what a step returned (tensors, arrays, numbers; in tuples and dicts)."""
+    if isinstance(out, dict):
+        out = tuple(out.values())
+    return [np.asarray(getattr(x, "data", x)) for x in (out if isinstance(out, tuple) else (out,))]
+
+
 def _assert_same_training(batches, between=None, replays_at_least=1, **setup):
+    """Eager and compiled training give, bitwise, the same returned values (new arrays at every
+    call), weights, gradients and optimizer state. Returns the compiled step and the eager values."""
     eager, model_e, opt_e, _ = _run(False, batches, between, **setup)
     compiled, model_c, opt_c, fn = _run(True, batches, between, **setup)
-    assert len({id(t.data) for t in compiled}) == len(compiled)  # a fresh tensor every call
-    for e, c in zip(eager, compiled):
-        assert e.dtype == c.dtype and np.array_equal(e.data, c.data)
+    returned = [a for out in compiled for a in _arrays(out) if a.ndim or a.dtype.kind == "f"]
+    assert len({id(a) for a in returned}) == len(returned)  # new arrays every call
+    for e, c in zip(eager, compiled, strict=True):
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(_arrays(e), _arrays(c), strict=True))
     for p, q in zip(model_e.parameters(), model_c.parameters()):
         assert np.array_equal(p.data, q.data)
         assert (p.grad is None) == (q.grad is None) and (p.grad is None or np.array_equal(p.grad.data, q.grad.data))
@@ -76,12 +79,12 @@ def _assert_same_training(batches, between=None, replays_at_least=1, **setup):
         assert np.array_equal(a, b)
     assert _python_state(opt_e) == _python_state(opt_c)
     assert fn.replays >= replays_at_least, (fn.recordings, fn.replays)
-    return fn
+    return fn, eager
 
 
 # ---- bitwise equal to eager -------------------------------------------------------------------------
 def test_sgd_digits_every_loss_and_weight_bitwise_with_a_smaller_last_batch():
-    fn = _assert_same_training(_batches(epochs=4), replays_at_least=8)
+    fn, _ = _assert_same_training(_batches(epochs=4), replays_at_least=8)
     assert len(fn.programs) == 2  # the batch of 32 and the last batch of 4
     assert fn.recordings == 5  # 32: the leaves met late, then twice to agree; 4: twice
 
@@ -95,8 +98,7 @@ def test_dtypes(dtype):
 
 
 def test_dropout_draws_fresh_masks_at_each_replay():
-    fn = _assert_same_training(_batches(epochs=4), make_model=lambda: _mlp(nn.Dropout(0.5)), replays_at_least=6)
-    assert fn.replays >= 6
+    _assert_same_training(_batches(epochs=4), make_model=lambda: _mlp(nn.Dropout(0.5)), replays_at_least=6)
 
 
 def test_dropout_with_its_own_generator():
@@ -137,7 +139,7 @@ def test_schedulers_change_the_rate_without_recording_again(make_scheduler):
         if i % 4 == 3:  # once per epoch of 4 batches
             schedulers[id(optimizer)].step()
 
-    fn = _assert_same_training(_batches(epochs=6), between, make_optimizer=lambda p: optim.Adam(p, lr=1e-2))
+    fn, _ = _assert_same_training(_batches(epochs=6), between, make_optimizer=lambda p: optim.Adam(p, lr=1e-2))
     assert fn.recordings <= 5  # the learning rate is read at replay: no new recording per epoch
 
 
@@ -148,8 +150,8 @@ def test_eval_mode_after_compiling_records_again_and_back():
         if i == 9:
             model.train()
 
-    fn = _assert_same_training(_batches(epochs=4), between, make_model=lambda: _mlp(nn.Dropout(0.5)))
-    assert len(fn.programs[next(iter(fn.programs))]) >= 1
+    fn, _ = _assert_same_training(_batches(epochs=4), between, make_model=lambda: _mlp(nn.Dropout(0.5)))
+    assert max(len(programs) for programs in fn.programs.values()) == 2  # batches of 32: in train and eval mode
 
 
 def test_load_state_dict_into_model_and_optimizer_mid_training():
@@ -165,62 +167,55 @@ def test_load_state_dict_into_model_and_optimizer_mid_training():
     _assert_same_training(_batches(epochs=4), between, make_optimizer=lambda p: optim.SGD(p, lr=0.1, momentum=0.9))
 
 
+def _backward_only(model, optimizer, loss_fn):
+    def accumulate(x, y):
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    return accumulate
+
+
 def test_gradients_accumulated_over_two_calls():
-    tg.manual_seed(0)
-    results = []
-    for compiled in (False, True):
-        model, optimizer, _ = _setup()
-        loss_fn = nn.CrossEntropyLoss()
+    def update_every_second_call(i, model, optimizer):  # zero_grad every second step
+        if i % 2:
+            optimizer.step()
+            optimizer.zero_grad()
 
-        def accumulate(x, y):
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            return loss
+    fn, _ = _assert_same_training(_batches(epochs=4), update_every_second_call, replays_at_least=4,
+                                  make_step=_backward_only)  # fmt: skip
+    assert len(fn.programs[next(iter(fn.programs))]) == 2  # without and with gradients at the start
 
-        fn = tg.compile(accumulate) if compiled else accumulate
-        losses = []
-        for i, (x, y) in enumerate(_batches(epochs=4)):
-            losses.append(fn(x, y))
-            if i % 2:  # zero_grad every second step
-                optimizer.step()
-                optimizer.zero_grad()
-        results.append((losses, [p.data.copy() for p in model.parameters()]))
-    (losses_e, weights_e), (losses_c, weights_c) = results
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(losses_e, losses_c))
-    assert all(np.array_equal(a, b) for a, b in zip(weights_e, weights_c))
-    assert fn.replays >= 4 and len(fn.programs[next(iter(fn.programs))]) == 2  # without and with gradients
+
+def _branching(model, optimizer, loss_fn):
+    def step(x, y):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        (loss * 2 if loss > 2.2 else loss).backward()
+        optimizer.step()
+        return loss
+
+    return step
 
 
 def test_a_bool_read_in_the_step_is_a_guard():
     """`if loss > t:` inside the step: replays while the branch stays, records again when it flips."""
-    for compiled in (False, True):
-        model, optimizer, _ = _setup()
-        loss_fn = nn.CrossEntropyLoss()
-
-        def step(x, y):
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            (loss * 2 if loss > 2.2 else loss).backward()
-            optimizer.step()
-            return loss
-
-        fn = tg.compile(step) if compiled else step
-        losses = [fn(x, y) for x, y in _batches(epochs=6)]
-        if not compiled:
-            eager = losses, [p.data.copy() for p in model.parameters()]
-    assert any(loss.item() > 2.2 for loss in eager[0]) and any(loss.item() <= 2.2 for loss in eager[0])
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(eager[0], losses))
-    assert all(np.array_equal(a, b.data) for a, b in zip(eager[1], model.parameters()))
-    assert fn.replays > 0
+    _, eager = _assert_same_training(_batches(epochs=6), make_step=_branching)
+    assert any(loss.item() > 2.2 for loss in eager) and any(loss.item() <= 2.2 for loss in eager)
 
 
-def test_invalid_targets_at_replay_raise_as_eager_does():
+def _replaying():
+    """(model, optimizer, compiled step, x, y), the step already replaying on batch (x, y)."""
     model, optimizer, step = _setup()
-    fn = tg.compile(step)
-    x, y = _batches()[0]
+    fn, (x, y) = tg.compile(step), _batches()[0]
     for _ in range(4):
         fn(x, y)
     assert fn.replays == 1
+    return model, optimizer, fn, x, y
+
+
+def test_invalid_targets_at_replay_raise_as_eager_does():
+    _, _, fn, x, y = _replaying()
     bad = tg.Tensor(np.where(np.arange(32) == 3, 10, y.data))
     with pytest.raises(IndexError) as eager:
         _setup()[2](x, bad)
@@ -229,48 +224,29 @@ def test_invalid_targets_at_replay_raise_as_eager_does():
     assert str(replayed.value) == str(eager.value)
 
 
+def _evaluating(model, optimizer, loss_fn):
+    train = training_step(model, optimizer, loss_fn)
+
+    def step(x, y):
+        loss = train(x, y)
+        with tg.no_grad():
+            right = (model(x).data.argmax(axis=1) == y.data).mean()
+        return {"loss": loss, "accuracy": right, "n": len(x)}
+
+    return step
+
+
 def test_no_grad_blocks_in_the_step_and_values_returned():
-    def make_step(model, optimizer, loss_fn):
-        def step(x, y):
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            with tg.no_grad():
-                right = (model(x).data.argmax(axis=1) == y.data).mean()
-            return {"loss": loss, "accuracy": right, "n": len(x)}
-
-        return step
-
-    outs = []
-    for compiled in (False, True):
-        model, optimizer, _ = _setup()
-        step = make_step(model, optimizer, nn.CrossEntropyLoss())
-        fn = tg.compile(step) if compiled else step
-        outs.append([fn(x, y) for x, y in _batches(epochs=3)])
-    for e, c in zip(*outs):
-        assert np.array_equal(e["loss"].data, c["loss"].data) and np.array_equal(e["accuracy"], c["accuracy"])
-        assert e["n"] == c["n"]
-    assert fn.replays > 0
+    _assert_same_training(_batches(epochs=3), make_step=_evaluating)
 
 
 def test_numpy_arrays_as_arguments():
-    model, optimizer, _ = _setup()
-    loss_fn = nn.CrossEntropyLoss()
+    def wrapping(model, optimizer, loss_fn):  # the step gets NumPy arrays and makes the tensor itself
+        train = training_step(model, optimizer, loss_fn)
+        return lambda x, y: train(tg.Tensor(x.data if isinstance(x, tg.Tensor) else x), y)
 
-    @tg.compile
-    def step(x, y):
-        loss = loss_fn(model(tg.Tensor(x)), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    model_e, optimizer_e, step_e = _setup()
-    for x, y in _batches(epochs=3):
-        assert np.array_equal(step(x.data, y.data).data, step_e(x, y).data)
-    assert step.replays > 0
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), model_e.parameters()))
+    batches = [(x.data, y.data) for x, y in _batches(epochs=3)]
+    _assert_same_training(batches, make_step=wrapping)
 
 
 def test_a_replaced_layer_and_a_new_param_group_are_recorded_again():
@@ -440,12 +416,7 @@ def test_hooks_are_refused():
 
 
 def test_a_hook_added_after_compiling_is_refused_at_the_next_call():
-    model, optimizer, step = _setup()
-    fn = tg.compile(step)
-    x, y = _batches()[0]
-    for _ in range(4):
-        fn(x, y)
-    assert fn.replays == 1
+    model, optimizer, fn, x, y = _replaying()
     with Diagnostics(model, optimizer), pytest.raises(tg.CaptureError, match="hook"):
         fn(x, y)
 

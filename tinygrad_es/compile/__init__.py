@@ -2,7 +2,8 @@
 
 On a small network a training step's time is the interpreter's: graph nodes, Tensors, modules,
 the optimizer's loops. What NumPy does is the same on every call. `compile` records the NumPy calls
-of one eager call of the step and, from then on, makes only those calls, on buffers of its own.
+of an eager call of the step and, once it trusts the recording, makes only those calls, on buffers
+of its own, giving the same numbers bit for bit.
 
     @tg.compile
     def step(x, y):
@@ -15,57 +16,68 @@ of one eager call of the step and, from then on, makes only those calls, on buff
     for x, y in loader:
         losses.append(step(x, y))     # a new 0-d loss tensor every call
 
-What is recorded. The step runs eagerly once with its arrays wrapped in `recording.Traced`, an ndarray
-subclass: every ufunc call (with its `out=`, reductions, `ufunc.at`), every NumPy function and the
-ndarray methods that do not dispatch (`dot`, `reshape`, indexing, `take`, `astype`, ...) compute their
-real result and are recorded with their arguments. Arrays in the recording are of six kinds: the
-call's arguments (read again at each call), the gradients parameters hold when the call starts (read
-again), arrays that live on and are read by identity (each parameter's `.data`, an optimizer's
-buffers), results and views of recorded calls, and what a replayed call returns. Any other array is a
-constant. The few Python functions whose calls must be made again (random draws, `random.draw`; the
-numbers an optimizer works out from its state, in `optim`) report themselves through
-`helpers.recording`: a replay calls them again, in the same order, so Dropout masks and RReLU slopes
-are fresh, and Adam's step count, its bias corrections and a scheduler's learning rate follow.
+What is recorded (recording.py). The step runs eagerly with its arrays wrapped in `Traced`, an
+ndarray subclass: every ufunc call (with its `out=`, reductions, `ufunc.at`), every NumPy function
+and the ndarray methods that do not dispatch (`dot`, `reshape`, indexing, `take`, `astype`, ...)
+compute their real result on plain views and are recorded with their arguments and with where
+they were called. The arrays of a recording are values of seven kinds: the call's arguments (read
+again at each call), the gradients leaves hold when the call starts (read again), arrays that live on
+and are read by identity (each leaf's `.data`, an optimizer's buffers), results and views of recorded
+calls, what a replayed call returns, and backward's starting gradient (a constant; every gradient
+made from it is then recorded too). Any other array is a constant. The few Python functions whose
+calls must be made again (random draws, `random.draw`; the numbers an optimizer works out from its
+state, in `optim`) report themselves through `helpers.recording`: a replay calls them again, in the
+same order, so Dropout masks and RReLU slopes are fresh, and Adam's step count, its bias corrections
+and a scheduler's learning rate follow. While it records, a few classes are patched (and put back
+after) to see what the step uses: `Function.apply` swaps the leaves an op is given for Traced views,
+`Module.__call__` notes the modules, each optimizer class's `step` its optimizer (and swaps its
+buffers), `Module.__init__` and `Tensor.__init__` what the step makes itself (not guarded),
+`Tensor.register_hook` refuses, and `engine.start_gradient` records the seed.
 
 What is replayed (program.py). Straight-line Python generated from the recording: each call again,
-with positional `out=` into a buffer of the program's, allocated once with the layout of the recorded
-result (the same strides, hence the same rounding); views of buffers and parameters made once; calls
-whose results nothing uses dropped. The program then sets each parameter's `.grad` as the step left it
-(a Tensor over a buffer the next replay overwrites: copy it to keep it), notes its in-place writes for
-the engine's checks (`mark_written`), and returns fresh copies of what the step returned.
+`out=` into a buffer of the program's with the layout of the recorded result (the same strides, hence
+the same rounding), buffers shared by values whose lives do not overlap (as small a working set as
+eager code's); views of buffers and parameters, and methods of buffers, made once; calls on constants
+alone computed once (folded); calls whose results nothing uses dropped; calls made under another
+`np.errstate` than the caller's (a `helpers.silent` op) run under it again. The program then sets each
+leaf's `.grad` as the step left it (a Tensor over a buffer the next replay overwrites: copy it to keep
+it), notes its in-place writes for the engine's checks (`mark_written`), and returns new copies of
+what the step returned.
 
-When a recording is trusted. Only when two recordings of the same signature agree: the same calls on
-the same kinds of arrays, the same Python numbers, the same objects. A Python number that changes per
-call (a counter the step keeps itself), an array that escaped the recording (`np.array(traced)`
-copies without NumPy's dispatch), or a first step that creates optimizer state (momentum's buffer,
-Adam's moments: a warm-up, never compiled) all show as a difference; arrays made anew by each call
-with the same contents (a `np.zeros` the step writes into) are refilled at each replay. Three
-recordings in a row that each differ from the last are refused, naming what differed.
+When a recording is trusted. Only when two recordings of the same signature and state agree: the
+same calls on the same kinds of arrays, the same Python numbers, the same objects. A Python number
+that changes per call (a counter the step keeps), an array that escaped the recording (copied by
+`np.array`, or made by NumPy on a plain array), or a first step that creates optimizer state
+(momentum's buffer, Adam's moments: a warm-up, never compiled) all show as a difference; arrays made
+anew by each call with the same contents (a `np.zeros` the step writes into) are refilled at each
+replay. Three recordings in a row that each differ from the last are refused, naming what differed.
+The first call records before it knows the step's leaves, so a plain step replays from its fourth call.
 
-The guards. The signature of a call: the grad mode, and for each argument its type, and for arrays
-and Tensors shape, dtype and strides (other Python values by value, objects by identity). A cache
-holds the programs of each signature (the last, smaller batch of an epoch is one more signature).
-Before it runs, a program checks, in one condition, everything else it relies on, and on a miss the
-call is recorded again: anomaly detection off; each module the step called (and its children) in the
-same train/eval mode, without forward or backward hooks, holding the same parameters and children
-(and no more children);
-each parameter the same `.data` array, still requiring grad, without hooks, with or without a
-`.grad` as when recorded (so accumulating over two calls is two programs); each optimizer without step
-hooks, with the same `state` dict and number of entries (`load_state_dict` replaces it), the same param
-groups and parameter lists, and the same options except those it reads at replay
-(`Optimizer.read_at_replay`: the learning rate). A value the step reads into Python is a guard too:
-a bool, or an integer of an integer array (fused cross-entropy's check that the targets are class
-indices), is computed again before the replay changes anything, and a different value records anew.
+The guards. A program first checks the call's signature: the grad mode, and for each argument its
+type, for arrays and Tensors their shape, dtype and strides (Python numbers and strings by value,
+other objects by identity). Calls try the program that replayed last, then the others of their
+signature (the last, smaller batch of an epoch is one more signature; 16 programs at most). Then, in
+one condition, everything else it relies on, and on a miss the call records again: anomaly detection
+off; no hooks on the modules and optimizers it met; each module the step called (and its children) in
+the same train/eval mode, holding the same parameters and children (and no more children); each leaf
+with the same `.data` array, still requiring grad, without hooks, with or without a `.grad` as when
+recorded (so accumulating over two calls is two programs); each optimizer with the same `state` dict
+and number of entries (`load_state_dict` replaces it), the same param groups and parameter lists, and
+the same options except those it reads at replay (`Optimizer.read_at_replay`: the learning rate). A
+value the step reads into Python is a guard too: a bool, or an integer of an integer array (the fused
+cross-entropy's check that the targets are class indices), is computed again before the replay
+changes anything, and a different value records anew (so a branch on it gets one program per side).
 
-What is refused, with `CaptureError` (or, with `compile(step, fallback=True)`, run eagerly, with one
-warning): reading a float into Python (`loss.item()`, `float(loss)`, printing an array), a bool that
-depends on a random draw or on something the step already changed, hooks on tensors, modules or
-optimizers (so `Diagnostics`), anomaly detection, switching train/eval mode or changing an
-optimizer's options inside the step, a tensor requiring grad given as an argument, returning a tensor
-whose graph backward has not gone through, a module keeping an array the step made, an optimizer
-changing its Python state outside its replayed functions, and an array made by a call the recording
-did not see. Python side effects of the step (printing, appending to a list) happen only in the calls
-that record: return values instead. `no_grad` blocks inside the step are recorded as they run.
+What is refused, with `CaptureError` when the call ends (or, with `compile(step, fallback=True)`, run
+eagerly from then on, with one warning): reading a float into Python (`loss.item()`, `float(loss)`,
+printing an array), a bool that depends on a random draw or on something the step already changed,
+hooks on tensors, modules or optimizers (so `Diagnostics`), anomaly detection, leaving a module in
+another train/eval mode or changing an optimizer's options inside the step (a scheduler's `step()`
+belongs outside), a tensor requiring grad given as an argument, returning a tensor whose graph
+backward has not gone through, a module keeping an array the step made, an optimizer changing its
+Python state outside its replayed functions, and an array made by a call the recording did not see.
+Python side effects of the step (printing, appending to a list) happen only in the calls that record:
+return values instead. `no_grad` blocks inside the step are recorded as they run.
 """
 
 import functools
