@@ -352,7 +352,8 @@ def test_random_op_chains_on_any_shape_and_layout_replay_bitwise(shape, data):
     (eager, w_eager), (compiled, w_compiled) = make(), make()
     compiled = tg.compile(compiled)
     for x in inputs:
-        (loss_e, h_e), (loss_c, h_c) = eager(tg.Tensor(x)), compiled(tg.Tensor(x))
+        with np.errstate(over="ignore", invalid="ignore"):  # a long chain may overflow: the same inf, nan in both
+            (loss_e, h_e), (loss_c, h_c) = eager(tg.Tensor(x)), compiled(tg.Tensor(x))
         assert loss_e.dtype == loss_c.dtype and np.array_equal(loss_e.data, loss_c.data, equal_nan=True)
         assert h_e.shape == h_c.shape and np.array_equal(h_e.data, h_c.data, equal_nan=True)
     assert np.array_equal(w_eager.data, w_compiled.data, equal_nan=True)

@@ -158,7 +158,9 @@ class Compiled:
                     out, ran = rec.finish(self.fn(*rec.take_argument(args), **rec.take_argument(kwargs))), True
         if rec.refusal is not None:
             return self._refuse(rec.refusal, out if ran else self.fn, args, kwargs)
-        self._remember(rec)
+        if self._remember(rec):  # it met new objects: later calls meet them first, so none will agree with it
+            self.pending.clear()
+            return out
         if rec.warmup:
             return out
         state = (key, rec.state_key(), tuple(op.expected for op in rec.ops if op.kind == "read"))
@@ -191,9 +193,11 @@ class Compiled:
         return out
 
     def _remember(self, rec):
-        seen = {id(obj) for _, obj in self.known}
+        """Add the modules, leaves and optimizers the recording met to `known`; whether there were new ones."""
+        seen, before = {id(obj) for _, obj in self.known}, len(self.known)
         for kind, found in (("module", rec.modules), ("leaf", rec.leaves), ("optimizer", rec.optimizers)):
             self.known += [(kind, obj) for obj in found.values() if id(obj) not in seen]
+        return len(self.known) > before
 
     def _refuse(self, reason, out, args=(), kwargs=None):
         """CaptureError; with fallback, one warning and eager calls from now on. `out` is what the call

@@ -127,7 +127,8 @@ class Program:
         self.run = scope["_factory"](**self.namespace)
         names = [self.value_name[i] for i in self.buffered] + [name for name, _ in self.refills]
         self.buffer_bytes = sum({id(self.namespace[n]): self.namespace[n].nbytes for n in names}.values())
-        self.recording = None  # the program keeps its buffers, not the recorded arrays
+        # the program keeps its code and what it names (buffers, parameters, ...), not the recording or the analysis
+        del self.recording, self.ops, self.prologue, self.body, self.names, self.lines, self.static
 
     # ---- naming ----
     def name(self, obj, prefix="o"):
