@@ -89,6 +89,35 @@ def test_sgd_digits_every_loss_and_weight_bitwise_with_a_smaller_last_batch():
     assert fn.recordings == 5  # 32: the leaves met late, then twice to agree; 4: twice
 
 
+def test_plain_sgd_updates_the_parameters_as_one_flat_array():
+    """SGD without momentum: the program updates one flat array whose parts the parameters' arrays
+    become (their values unchanged), in two calls; eager steps on the same model still give the
+    eager numbers."""
+    model, optimizer, step = _setup()
+    before = [p.data.copy() for p in model.parameters()]
+    fn, batches = tg.compile(step), _batches(epochs=2)
+    model_e, _, step_e = _setup()
+    for x, y in batches[:3]:
+        assert np.array_equal(fn(x, y).data, step_e(x, y).data)
+    flat = model[0].weight.data.base
+    assert flat is not None and flat.ndim == 1 and flat.size == sum(p.size for p in model.parameters())
+    assert all(p.data.base is flat for p in model.parameters())
+    assert "_mark_written(f0)" in fn.programs[next(iter(fn.programs))][0].source
+    for i, (x, y) in enumerate(batches[3:]):
+        run = step if i % 3 == 2 else fn  # eager calls in between
+        assert np.array_equal(run(x, y).data, step_e(x, y).data)
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), model_e.parameters()))
+    assert not any(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+
+
+def test_sgd_with_momentum_keeps_each_parameter_its_own_array():
+    model, optimizer, step = _setup(make_optimizer=lambda p: optim.SGD(p, lr=0.1, momentum=0.9))
+    arrays, fn = [p.data for p in model.parameters()], tg.compile(step)
+    for x, y in _batches(epochs=2):
+        fn(x, y)
+    assert fn.replays > 0 and all(p.data is a for p, a in zip(model.parameters(), arrays))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtypes(dtype):
     def make_model():

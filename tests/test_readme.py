@@ -81,6 +81,12 @@ def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme):
     assert dot.count("->") >= 6 and '"0.weight' in dot and '"1.bias' in dot  # a graph, with the parameters named
 
 
+def test_compile_block_records_and_replays_as_its_comment_says(readme):
+    namespace, printed = run_block(find_block(readme, "@tg.compile"))
+    assert printed == "5 calls recorded, 280 replayed\n"
+    assert len({id(loss.data) for loss in namespace["losses"]}) == 285  # a new loss every call
+
+
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
     commands = [blocks(path, "bash") for path in READMES]
     assert commands[0] == commands[1]

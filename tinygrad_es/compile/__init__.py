@@ -39,7 +39,11 @@ What is replayed (program.py). Straight-line Python generated from the recording
 the same rounding), buffers shared by values whose lives do not overlap (as small a working set as
 eager code's); views of buffers and parameters, and methods of buffers, made once; calls on constants
 alone computed once (folded); calls whose results nothing uses dropped; calls made under another
-`np.errstate` than the caller's (a `helpers.silent` op) run under it again. The program then sets each
+`np.errstate` than the caller's (a `helpers.silent` op) run under it again. One pass rewrites: SGD's
+update without momentum or decay, `p -= lr * g` for each parameter, becomes two calls on one flat
+array of all the parameters (program.Program._flat_sgd); for that the first such program moves the
+parameters' values into one array, each leaf's `.data` then a view of its part (an array taken from
+`.data` before compiling no longer follows the training). The program then sets each
 leaf's `.grad` as the step left it (a Tensor over a buffer the next replay overwrites: copy it to keep
 it), notes its in-place writes for the engine's checks (`mark_written`), and returns new copies of
 what the step returned.

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import engine
 from ..engine import Tensor
-from .recording import CaptureError, Const, Ref
+from .recording import CaptureError, Const, Op, Ref
 
 MISS = object()  # what a program returns when its guards do not hold: record again
 
@@ -125,8 +125,9 @@ class Program:
         scope = {}
         exec(compile(factory_source, "<tinygrad_es.compile program>", "exec"), scope)  # noqa: S102
         self.run = scope["_factory"](**self.namespace)
-        names = [self.value_name[i] for i in self.buffered] + [name for name, _ in self.refills]
-        self.buffer_bytes = sum({id(self.namespace[n]): self.namespace[n].nbytes for n in names}.values())
+        arrays = [self.namespace[self.value_name[i]] for i in self.buffered] + self.extra_buffers + [
+            self.namespace[name] for name, _ in self.refills]
+        self.buffer_bytes = sum({id(a if a.base is None else a.base): a.nbytes for a in arrays}.values())
         # the program keeps its code and what it names (buffers, parameters, ...), not the recording or the analysis
         del self.recording, self.ops, self.prologue, self.body, self.names, self.lines, self.static
 
@@ -215,7 +216,69 @@ class Program:
                 self.static_values.update(op.results)
         self.written_outside = [i for i in written if values[i].kind in ("state", "grad", "arg")]
         self.prologue, self.body = _hoist_reads(rec, self.ops, self.static_ops | self.folded)
+        self.preset, self.extra_buffers, self.written_extra = {}, [], []
+        self._flat_sgd()
         self._allocate_buffers()
+
+    def _flat_sgd(self):
+        """A pass, SGD on one flat array: a run of `t = lr * g; p -= t` over two parameters or more
+        (SGD's update without momentum or decay) becomes `T = lr * G; P -= T` on a flat array P whose
+        parts are the parameters' arrays and a flat G whose parts are their gradients: 2 calls instead
+        of 2 per parameter (10 fewer on the digits network), elementwise the same numbers. Once, the
+        parameters' values move into P, each leaf's `.data` a view of its part (a part of an earlier P:
+        nothing moves)."""
+        values, body = self.recording.values, self.body
+        uses = {}
+        for op in self.ops:
+            for r in _refs(op):
+                uses[r.index] = uses.get(r.index, 0) + 1
+        for r in _refs((self.recording.returns, [t for _, _, t in self.recording.bindings])):
+            uses[r.index] = uses.get(r.index, 0) + 1
+        run, start, position = [], 0, 0  # the first run of two pairs or more, from body[start]
+        while position < len(body) - 1:
+            pair = _sgd_pair(body[position], body[position + 1], values, uses, self.buffered)
+            if pair is not None and run and _same_lr(pair[0], run[0][0]):
+                run.append(pair)
+            elif len(run) >= 2:
+                break
+            elif pair is not None:  # the first pair of a run
+                run, start = [pair], position
+            else:
+                run, position = [], position + 1
+                continue
+            position += 2
+        if len(run) < 2 or len({id(values[p].source[0]) for _, p, _, _ in run}) < len(run):
+            return
+        leaves = [values[p].source[0] for _, p, _, _ in run]
+        arrays = [leaf.data for leaf in leaves]
+        dtype = arrays[0].dtype
+        if not all(a.dtype == dtype and a.flags.c_contiguous and values[g].array.dtype == dtype
+                   for a, (_, _, g, _) in zip(arrays, run)):  # fmt: skip
+            return
+        flat = _flat_of(arrays)
+        if flat is None:  # the parameters' values move into one array, each leaf's data a view of its part
+            flat, offset = np.concatenate([a.ravel() for a in arrays]), 0
+            for leaf, a in zip(leaves, arrays):
+                leaf.data = flat[offset:offset + a.size].reshape(a.shape)
+                offset += a.size
+        self.recording.guards = [("leaf", e[1], e[1].data, e[3]) if e[0] == "leaf" and any(e[1] is t for t in leaves)
+                                 else e for e in self.recording.guards]  # fmt: skip
+        gradients, scaled, offset = np.empty_like(flat), np.empty_like(flat), 0
+        for leaf, (_, p, g, t) in zip(leaves, run):
+            self.namespace[self.value_name[p]] = leaf.data
+            self.preset[g] = gradients[offset:offset + leaf.data.size].reshape(leaf.data.shape)
+            self.buffered.discard(t)
+            offset += leaf.data.size
+        lr = run[0][0]
+        names = [self.name(x, "f") for x in (flat, gradients, scaled)]
+        lines = [f"{self.name(np.multiply)}({self.code(lr)}, {names[1]}, {names[2]})",
+                 f"{self.name(np.subtract)}({names[0]}, {names[2]}, {names[0]})"]
+        flat_op = Op("code", lines, (lr, *(Ref(g) for _, _, g, _ in run)))
+        replaced = {id(op) for position in range(start, start + 2 * len(run)) for op in (body[position],)}
+        self.body = body[:start] + [flat_op] + [op for op in body[start:] if id(op) not in replaced]
+        self.written_outside = [i for i in self.written_outside if i not in {p for _, p, _, _ in run}]
+        self.written_extra.append(names[0])
+        self.extra_buffers += [gradients, scaled]
 
     def _allocate_buffers(self):
         """A buffer for each buffered value, shared with values whose lives (theirs and their views')
@@ -238,12 +301,14 @@ class Program:
         free = {}  # (shape, dtype, strides) -> buffers no live value holds
         for position, op in enumerate(order):
             for index in op.results:
-                if index in self.buffered:
+                if index in self.preset:
+                    self.namespace[self.value_name[index]] = self.preset[index]
+                elif index in self.buffered:
                     array = np.ndarray.view(values[index].array, np.ndarray)
                     key = (array.shape, array.dtype, array.strides)
                     pool = free.get(key) if index not in own else None
                     self.namespace[self.value_name[index]] = pool.pop() if pool else _buffer_like(array)
-            for index in {i for i, end in ends.items() if end == position} - own:
+            for index in {i for i, end in ends.items() if end == position} - own - set(self.preset):
                 array = self.namespace[self.value_name[index]]
                 free.setdefault((array.shape, array.dtype, array.strides), []).append(array)
 
@@ -320,8 +385,8 @@ class Program:
                     self.lines.append(f"{self.name(leaf)}.grad = {self.name(grad, 'g')}")
                 else:
                     self.lines.append(f"{self.name(leaf)}.grad = _make({self.code(template)}, False, None)")
-        if self.written_outside:
-            written = ", ".join(self.value_name[i] for i in self.written_outside)
+        if self.written_outside or self.written_extra:
+            written = ", ".join([self.value_name[i] for i in self.written_outside] + self.written_extra)
             self.lines.append(f"_mark_written({written})")
         self.lines.append(f"return {self._returned(rec.returns)}")
 
@@ -401,6 +466,8 @@ class Program:
             if op.expected:  # a tuple
                 return [f"{target}, = {call}" if len(results) == 1 else f"{target} = {call}"]
             return [f"{target} = {call}" if results else call]
+        if op.kind == "code":  # lines a pass wrote
+            return op.fn
         if op.kind == "read":
             expected = op.expected
             literal = repr(bool(expected)) if isinstance(expected, (bool, np.bool_)) else repr(int(expected))
@@ -504,6 +571,45 @@ def _folded(rec, ops, written):
             folded.add(id(op))
             constant.update(op.results)
     return folded
+
+
+def _sgd_pair(multiply, subtract, values, uses, buffered):
+    """(lr, p, g, t) when the two ops are `t = lr * g; p -= t` on a leaf's array p (a state value), a
+    gradient g the program computes and a t used by nothing else; else None."""
+    if not (multiply.kind == subtract.kind == "ufunc" and multiply.fn == (np.multiply, "__call__") and
+            subtract.fn == (np.subtract, "__call__") and not multiply.kwargs and not subtract.kwargs and
+            multiply.out is None and len(multiply.args) == 2 and len(multiply.results) == 1):  # fmt: skip
+        return None
+    lr, g, t = multiply.args[0], multiply.args[1], multiply.results[0]
+    if type(g) is not Ref or g.index not in buffered or t not in buffered or uses.get(t) != 1:
+        return None
+    p = subtract.out[0] if subtract.out is not None and len(subtract.out) == 1 else None
+    if type(p) is not Ref or [type(a) for a in subtract.args] != [Ref, Ref] or subtract.args[0].index != p.index \
+            or subtract.args[1].index != t:  # fmt: skip
+        return None
+    value = values[p.index]
+    if value.kind != "state" or type(value.source) is not tuple or value.source[1] != "data":
+        return None
+    return lr, p.index, g.index, t
+
+
+def _same_lr(a, b):
+    if type(a) is Ref or type(b) is Ref:
+        return type(a) is type(b) and a.index == b.index
+    return type(a) is type(b) and (a.obj is b.obj if type(a) is Const else _same_raw(a, b))
+
+
+def _flat_of(arrays):
+    """The flat array whose consecutive parts the arrays already are (an earlier pass made it), or None."""
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or sum(a.size for a in arrays) != base.size:
+        return None
+    start, offset = base.__array_interface__["data"][0], 0
+    for a in arrays:
+        if a.base is not base or a.__array_interface__["data"][0] != start + offset * base.itemsize:
+            return None
+        offset += a.size
+    return base
 
 
 def _buffer_form(op, result):
