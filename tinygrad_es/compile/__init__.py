@@ -187,6 +187,8 @@ class Compiled:
         program.made, program.objects = next(_made), objects  # objects in the key by id: kept alive
         del self.pending[state]
         self.differences.pop(state, None)
+        if program.moved:  # parameters' arrays moved: earlier programs and recordings name the old ones
+            self.programs, self.pending, self.last = {}, {}, None
         self.programs.setdefault(key, []).insert(0, program)
         if sum(len(p) for p in self.programs.values()) > MAX_PROGRAMS:
             oldest = min(self.programs, key=lambda k: min(p.made for p in self.programs[k]))

@@ -12,11 +12,10 @@ from .recording import CaptureError, Const, Op, Ref
 
 MISS = object()  # what a program returns when its guards do not hold: record again
 
-# Methods a program runs on buffers of its own, and how: a method whose result can be written into a
-# buffer ("out=": its keyword), or computed by a copy into one ("copy").
+# Methods whose new result a program writes into a buffer of its own, and how: out as the last
+# positional argument ("positional"), by keyword ("out"), or by np.copyto ("copy").
 _OUT_METHODS = {"dot": "positional", "take": "out", "argmax": "out", "argmin": "out", "cumsum": "out",
                 "cumprod": "out", "round": "out", "astype": "copy", "copy": "copy", "__copy__": "copy"}  # fmt: skip
-_VIEW_KINDS = ("view",)
 
 
 # ---- comparing two recordings -------------------------------------------------------------------------
@@ -216,7 +215,7 @@ class Program:
                 self.static_values.update(op.results)
         self.written_outside = [i for i in written if values[i].kind in ("state", "grad", "arg")]
         self.prologue, self.body = _hoist_reads(rec, self.ops, self.static_ops | self.folded)
-        self.preset, self.extra_buffers, self.written_extra = {}, [], []
+        self.preset, self.extra_buffers, self.written_extra, self.moved = {}, [], [], False
         self._flat_sgd()
         self._allocate_buffers()
 
@@ -257,7 +256,7 @@ class Program:
             return
         flat = _flat_of(arrays)
         if flat is None:  # the parameters' values move into one array, each leaf's data a view of its part
-            flat, offset = np.concatenate([a.ravel() for a in arrays]), 0
+            flat, offset, self.moved = np.concatenate([a.ravel() for a in arrays]), 0, True
             for leaf, a in zip(leaves, arrays):
                 leaf.data = flat[offset:offset + a.size].reshape(a.shape)
                 offset += a.size

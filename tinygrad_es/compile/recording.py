@@ -63,7 +63,8 @@ class Value:
 class Op:
     """One recorded call. kind: "ufunc" (fn = (ufunc, method)), "function" (a NumPy function),
     "method" (fn = the ndarray method's name; args[0] is the array), "replayed" (a Python function
-    called again at each replay), "read" (a value read into Python: a guard, `expected` is what was read)."""
+    called again at each replay), "read" (a value read into Python: a guard, `expected` is what was read),
+    and "code" (lines a program's pass wrote in place of calls: fn; args, what they read)."""
 
     __slots__ = ("kind", "fn", "args", "kwargs", "out", "results", "writes", "place", "expected", "errstate")
 
@@ -230,7 +231,7 @@ class Recording:
         self.modules, self.leaves, self.optimizers = {}, {}, {}  # id -> object, in order of first use
         self.leaf_grads = {}  # id(leaf) -> the .grad Tensor it had at the start (or None)
         self.restore = []  # (object, attribute or key, its array, the Traced put in its place)
-        self.state_python = {}  # (id(optimizer), id(param)) -> the optimizer state's Python values before step()
+        self.state_python = {}  # id(optimizer) -> {id(param): its state's Python values} before step()
         self.replayed_dicts = set()  # ids of the dicts given to replayed calls (they may change them)
         self.warmup = False  # the call created optimizer state: what it did is not what later calls do
         self.guards = []  # what the replay checks first: (kind, object, what it was when the step met it...)
