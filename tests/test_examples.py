@@ -26,6 +26,13 @@ def test_quickstart_learns_the_digits():
     assert accuracy > 90
 
 
+def test_quickstart_compiled_reports_the_time_saved_and_the_same_weights():
+    out = run_example("quickstart.py", "--compile")
+    assert float(re.search(r"test accuracy: ([\d.]+)%", out).group(1)) > 90
+    assert re.search(r"training took [\d.]+ s compiled, [\d.]+ s eager: -?[\d.]+ s saved \(-?\d+%\)", out)
+    assert "the same weights, bit for bit: True" in out
+
+
 def test_universal_approximator_reproduces_the_notes_table_and_improves_with_units():
     out = run_example("universal_approximator.py")
     rows = [list(map(int, line.split())) for line in out.splitlines() if re.fullmatch(r"\s*-?\d+(\s+\d+){8}", line)]

@@ -15,10 +15,9 @@ from tinygrad_es import functional as F
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Names of tg. that are the engine and its tools (described elsewhere in the README), not ops
-NOT_OPS = {"Function", "Tensor", "OpError", "GradcheckError", "AnomalyError", "no_grad", "enable_grad",
-           "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck", "explain", "save",
-           "load", "manual_seed",
-           "default_generator", "unbroadcast", "np", "float16", "float32", "float64", "half", "float", "double",
+NOT_OPS = {"Function", "Tensor", "OpError", "GradcheckError", "AnomalyError", "CaptureError", "no_grad",
+           "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
+           "explain", "compile", "save", "load", "manual_seed", "default_generator", "unbroadcast", "np", "float16", "float32", "float64", "half", "float", "double",
            "int8", "int16", "int32", "int64", "uint8", "int", "long", "bool"}
 
 

@@ -99,6 +99,12 @@ def test_the_onnx_block_gives_onnxruntimes_outputs_and_the_modules_back(readme):
     assert repr(namespace["again"]) == repr(namespace["model"])
 
 
+def test_compile_block_records_and_replays_as_its_comment_says(readme):
+    namespace, printed = run_block(find_block(readme, "@tg.compile"))
+    assert printed == "5 calls recorded, 280 replayed\n"
+    assert len({id(loss.data) for loss in namespace["losses"]}) == 285  # a new loss every call
+
+
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
     # the same commands, except that each README opens the notebooks in its own language
     commands = [[block.replace("notebooks/es", "notebooks/en") for block in blocks(path, "bash")] for path in READMES]

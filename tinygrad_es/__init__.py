@@ -5,6 +5,7 @@ import numpy as np
 from . import activations, autograd, data, functional, fused, linalg, nn, optim, testing
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .compile import CaptureError, compile
 from .creation import (
     arange,
     as_tensor,

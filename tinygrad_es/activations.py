@@ -13,7 +13,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from .engine import Function, OpError, Tensor
 from .helpers import pytorch_axis, pytorch_names, silent
-from .random import default_generator
+from .random import draw
 
 # |x| up to which e^x and e^-x are finite normal numbers, with room for a sum or a quotient; beyond
 # it sigmoid and its kin are 0 or 1 to the dtype's precision anyway. float64's for other dtypes.
@@ -158,7 +158,7 @@ class RReLU(Elementwise):
 
     @staticmethod
     def forward(ctx, x, lower, upper, generator):
-        slopes = (generator or default_generator()).uniform(lower, upper, np.shape(x)).astype(x.dtype)
+        slopes = draw(generator, "uniform", lower, upper, np.shape(x)).astype(x.dtype)
         k = np.where(x > 0, x.dtype.type(1), slopes)
         ctx.save_for_backward(k)
         return x * k

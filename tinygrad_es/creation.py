@@ -12,7 +12,7 @@ import numpy as np
 
 from .engine import OpError, Tensor, _data
 from .helpers import sizes
-from .random import default_generator
+from .random import draw
 
 
 def _inferred(data):
@@ -138,13 +138,13 @@ def full_like(x, fill_value, dtype=None, requires_grad=False):
 
 def randn(*shape, dtype=np.float32, requires_grad=False, generator=None):
     """Samples of N(0, 1)."""
-    data = (generator or default_generator()).standard_normal(sizes(shape)).astype(dtype or np.float32)
+    data = draw(generator, "standard_normal", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=np.float32, requires_grad=False, generator=None):
     """Samples of U[0, 1)."""
-    data = (generator or default_generator()).random(sizes(shape)).astype(dtype or np.float32)
+    data = draw(generator, "random", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -182,5 +182,5 @@ def randint(*bounds_and_size, size=None, dtype=np.int64, requires_grad=False, ge
     if low >= high:
         raise OpError(f"randint: expects low < high, got low = {low}, high = {high}")
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    data = (generator or default_generator()).integers(low, high, size).astype(dtype)
+    data = draw(generator, "integers", low, high, size).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)

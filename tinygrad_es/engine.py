@@ -140,7 +140,7 @@ class Function:
             out = cls.forward(ctx, *arrays, **options)
         except (ValueError, IndexError) as error:
             raise _naming_the_op(cls, error, arrays) from None
-        if type(out) is not np.ndarray:  # NumPy gives a 0-d result as a scalar: make it an array, also where saved
+        if not isinstance(out, np.ndarray):  # NumPy gives a 0-d result as a scalar: make it an array, also where saved
             out = _result_array(ctx, out)
         if checks is not None:
             checks.check_forward(ctx, inputs, out)
@@ -370,8 +370,8 @@ def _accumulate(leaf, g, fresh=False):
             return
         g = g.data
     if leaf.grad is None:
-        keep = fresh and type(g) is np.ndarray and g.dtype == leaf.data.dtype
-        leaf.grad = Tensor._make(g if keep else np.array(g, leaf.data.dtype), False, None)
+        keep = fresh and isinstance(g, np.ndarray) and g.dtype == leaf.data.dtype  # else a copy of its own:
+        leaf.grad = Tensor._make(g if keep else np.asanyarray(g).astype(leaf.data.dtype), False, None)
     elif leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:
@@ -466,8 +466,8 @@ def _data(x):
 def _as_array(data, dtype):
     if dtype is not None:
         array = np.asarray(data, dtype=dtype)
-    elif isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
+    elif isinstance(data, (np.ndarray, np.generic)):  # an array of a subclass becomes a plain one, unless it
+        array = data if getattr(data, "records_numpy_calls", False) else np.asarray(data)  # records a compiled step
     else:  # Python numbers become float32, PyTorch's default dtype; bools stay bools
         array = np.asarray(data)
         array = array.astype(np.float32) if array.dtype.kind in "iuf" else array

@@ -65,7 +65,9 @@ class LinearActivation(Function):
     of three. Any leading axes of x are batch axes.
 
     Tricks: the products are `ndarray.dot` on 2-D arrays (the batch axes flattened), cheaper than
-    `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector."""
+    `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector
+    (`grad.T.dot(ones)`: the BLAS call of `ones.dot(grad)`, as a method of the gradient, which a
+    compiled step's recording sees)."""
 
     fresh_gradients = True
     activation, options = None, None  # the activation op and its options, when one runs in this node
@@ -104,7 +106,7 @@ class LinearActivation(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         gx = grad.dot(weight).reshape(ctx.saved_tensors[0].shape) if needs_x else None
         gw = grad.T.dot(x) if needs_weight else None
-        gb = ones(len(grad), grad.dtype).dot(grad) if needs_bias else None
+        gb = grad.T.dot(ones(len(grad), grad.dtype)) if needs_bias else None
         return gx, gw, gb
 
 
@@ -156,7 +158,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             return loss
         total_loss = loss.dot(ones(n, loss.dtype))
-        return np.asarray(total_loss / n if reduction == "mean" else total_loss)  # a 0-d array, not a scalar
+        return np.asanyarray(total_loss / n if reduction == "mean" else total_loss)  # a 0-d array, not a scalar
 
     @staticmethod
     def backward(ctx, grad):
@@ -176,7 +178,7 @@ def _class_indices(logits, target):
     [0, C) for logits (N, C). Trick: read as unsigned, a negative index is huge, so the range is one
     look at the largest entry, found by argmax: 1.1 us against 2.9 us for min() and max()."""
     target = target.data if isinstance(target, Tensor) else target
-    if not (isinstance(logits, Tensor) and type(target) is np.ndarray and target.dtype.kind in "iu"
+    if not (isinstance(logits, Tensor) and isinstance(target, np.ndarray) and target.dtype.kind in "iu"
             and logits.ndim == 2 and target.shape == logits.shape[:1]):
         return None
     unsigned = target.view(_UNSIGNED[target.itemsize])

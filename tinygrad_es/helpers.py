@@ -7,6 +7,17 @@ import math
 import numpy as np
 from numpy.exceptions import AxisError
 
+# While tinygrad_es.compile records a step: the recording, to which the few functions whose calls a
+# replay must make again (random draws, the numbers an optimizer works out from its state) report
+# each call, through `replayed`. None otherwise.
+recording = None
+
+
+def replayed(fn, args, result):
+    """`result`, which `fn(*args)` has just returned, reported to the recording of a compiled step if
+    one is being made (see `recording`)."""
+    return result if recording is None else recording.replayed(fn, args, result)
+
 
 def sizes(args):
     """What a function taking sizes or axes was given, as PyTorch takes them: f(2, 3), f((2, 3)) or

@@ -350,7 +350,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
     if len(shape) != 2:
         raise OpError(f"{name}: input must have shape (N, C), got {shape}")
     n, c = shape
-    target = np.asarray(_data(target))
+    target = np.asanyarray(_data(target))
     if weight is not None and np.shape(weight) != (c,):
         raise OpError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
     if target.shape == (n,):
@@ -373,7 +373,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
 
 
 def _as_weight(weight, logits):
-    return None if weight is None else np.asarray(_data(weight), logits.dtype)
+    return None if weight is None else np.asanyarray(_data(weight), logits.dtype)
 
 
 def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
@@ -408,7 +408,7 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     n, c = input.shape
     if is_index:  # label smoothing: the target distribution is no longer one-hot
         counted = target_array != ignore_index
-        dist = np.zeros((n, c), input.dtype)
+        dist = np.zeros_like(target_array, input.dtype, shape=(n, c), order="C")  # made through the target: recorded
         dist[np.flatnonzero(counted), target_array[counted]] = 1
         dist = dist * (1 - label_smoothing) + counted[:, None] * (label_smoothing / c)
     else:

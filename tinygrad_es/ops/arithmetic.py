@@ -276,7 +276,7 @@ def clamp_max(x, max):  # noqa: A002
 
 
 def _tie_share(wins, ties, dtype):
-    share = np.array(wins, dtype)
+    share = np.asanyarray(wins).astype(dtype)  # a copy by astype, which a compiled step's recording sees
     share[ties] = 0.5
     return share
 
@@ -324,7 +324,7 @@ def where(condition, x=None, y=None):
     the indices where it holds, one array per axis (nonzero(as_tuple=True)), as torch.where."""
     if x is None and y is None:
         return tuple(Tensor._make(i, False, None) for i in np.nonzero(np.atleast_1d(_data(condition))))
-    return Where.apply(np.asarray(_data(condition), bool), x, y)
+    return Where.apply(np.asanyarray(_data(condition), bool), x, y)
 
 
 class Lerp(Function):
@@ -478,7 +478,7 @@ def type_as(x, other):
 
 def _comparison(ufunc, name="compare"):
     def compare(x, y):  # a plain boolean tensor: no graph, no gradient
-        return Tensor._make(np.asarray(ufunc(_data(x), _data(y))), False, None)
+        return Tensor._make(np.asanyarray(ufunc(_data(x), _data(y))), False, None)
 
     compare.__name__ = name
     return compare

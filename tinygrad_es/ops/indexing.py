@@ -50,7 +50,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, x, shape, index):
         ctx.index = index
-        out = np.zeros(shape, x.dtype)
+        out = np.zeros_like(x, shape=shape, order="C")  # np.zeros, made through x: a compiled step records it
         if _is_basic(index):  # slices and ints pick each element once: a plain write, many times faster than add.at
             out[index] = x
         else:

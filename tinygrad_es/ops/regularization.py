@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..engine import Function
-from ..random import default_generator
+from ..random import draw
 
 
 class Dropout(Function):
@@ -15,7 +15,7 @@ class Dropout(Function):
         if p == 1:
             mask = np.zeros_like(x)
         else:
-            draws = generator.random(x.shape, np.float32 if x.dtype == np.float32 else np.float64)
+            draws = draw(generator, "random", x.shape, np.float32 if x.dtype == np.float32 else np.float64)
             mask = (draws >= p) * x.dtype.type(1 / (1 - p))
         ctx.save_for_backward(mask)
         return x * mask
@@ -32,4 +32,4 @@ def dropout(x, p=0.5, training=True, generator=None):
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
-    return Dropout.apply(x, p, generator or default_generator())
+    return Dropout.apply(x, p, generator)
