@@ -17,7 +17,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # Names of tg. that are the engine and its tools (described elsewhere in the README), not ops
 NOT_OPS = {"Function", "Tensor", "OpError", "GradcheckError", "AnomalyError", "CaptureError", "no_grad",
            "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
-           "explain", "compile", "save", "load", "manual_seed", "default_generator", "unbroadcast", "np", "float16", "float32", "float64", "half", "float", "double",
+           "explain", "compile", "save", "load", "manual_seed", "default_generator", "unbroadcast", "np", "float16",
+           "float32", "float64", "half", "float", "double",
            "int8", "int16", "int32", "int64", "uint8", "int", "long", "bool"}
 
 
