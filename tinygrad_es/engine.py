@@ -23,8 +23,8 @@ Hessians and their products on `grad`.
 
 In-place writes. One clock numbers the nodes as they are made and the in-place writes into an
 array's memory as they happen (`+=`, an optimizer's step, `load_state_dict`). A node whose saved
-arrays were written after it was made would compute a wrong gradient, so backward raises instead.
-Only nodes older than the latest write are checked at all. Writing to `.data` is not checked.
+arrays were written after it was made would compute a wrong gradient, so backward raises instead
+(versions.py). Only nodes older than the latest write are checked at all.
 
 Tensor's operators and methods are the ops of ops.py, activations.py and the other op modules,
 each attached to Tensor there, next to its Function.
@@ -32,18 +32,14 @@ each attached to Tensor there, next to its Function.
 
 import functools
 import heapq
-import itertools
-import weakref
 
 import numpy as np
 
+from . import versions
 from .helpers import RemovableHandle, Size
+from .versions import mark_written
 
 _grad_enabled = True  # switched off by `no_grad`
-_clock = itertools.count(1)  # the time of each node's creation and of each in-place write
-_last_write = 0  # the time of the latest in-place write
-_writes = {}  # id(memory owner) -> the time of its last in-place write
-_forget = {}  # id(memory owner) -> a weak reference that forgets it when the memory is freed
 checks = None  # anomaly detection installs an object here with check_forward/check_backward (anomaly.py)
 
 
@@ -146,7 +142,7 @@ class Function:
         if checks is not None:
             checks.check_forward(ctx, inputs, out)
         if _grad_enabled and True in needs:
-            ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, tuple(needs), next(_clock)
+            ctx.inputs, ctx.needs_input_grad, ctx.creation = inputs, tuple(needs), next(versions.clock)
             return Tensor._make(out, True, ctx)
         return Tensor._make(out, False, None)
 
@@ -198,43 +194,6 @@ def unbroadcast(grad, shape):
         if summed.shape == shape:
             return summed
     raise ValueError(f"a gradient of shape {grad.shape} does not fit an input of shape {shape}")
-
-
-# ---- in-place writes ----------------------------------------------------------------------------
-def _owner(array):
-    """The array that owns `array`'s memory (views of it share the owner)."""
-    base = array.base
-    while base is not None and hasattr(base, "base"):
-        array, base = base, base.base
-    return array
-
-
-def mark_written(*arrays):
-    """Note that the arrays' memory was just written in place: nodes made before now that saved one
-    of them (or a view of the same memory) can no longer give a right gradient."""
-    global _last_write
-    _last_write = now = next(_clock)
-    keys = [id(a if a.base is None else _owner(a)) for a in arrays]
-    _writes.update(dict.fromkeys(keys, now))
-    if not _forget.keys() >= set(keys):  # memory written for the first time: forget it when it is freed,
-        for key, array in zip(keys, arrays):  # as a new array may then take the same id
-            _forget.setdefault(key, weakref.ref(_owner(array), lambda _, key=key: _forget_memory(key)))
-
-
-def _forget_memory(key):
-    _writes.pop(key, None)
-    _forget.pop(key, None)
-
-
-def _check_saved_arrays_unwritten(ctx):
-    for array in ctx.saved_tensors:
-        written = _writes.get(id(_owner(array)), 0) if isinstance(array, np.ndarray) else 0
-        if written > ctx.creation:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {_node_name(ctx)} saved an array of shape {array.shape} that was written in place "
-                "after the op ran; compute the graph again after the write, or write to a copy"
-            )
 
 
 # ---- backward -----------------------------------------------------------------------------------
@@ -299,8 +258,8 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
             if targets is not None and node in targets:
                 waiting.append(node)
                 pending[node] = grad
-            if _last_write > ctx.creation:
-                _check_saved_arrays_unwritten(ctx)
+            if versions.last_write > ctx.creation:  # something was written in place since this node was made
+                versions.check_unwritten(ctx.saved_tensors, ctx.creation, _node_name(ctx))
             input_grads = _backward_on_tensors(ctx, node, grad) if create_graph else type(ctx).backward(ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)

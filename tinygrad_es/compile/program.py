@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from .. import engine
+from .. import engine, versions
 from ..engine import Tensor
 from .recording import CaptureError, Const, Op, Ref
 
@@ -111,7 +111,7 @@ class Program:
         self.recording = recording
         self.names = {}  # id(object) -> its name in the generated code
         self.namespace = {"MISS": MISS, "_make": Tensor._make, "_Tensor": Tensor, "_engine": engine,
-                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": engine.mark_written,
+                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": versions.mark_written,
                           "_errstate": np.errstate}  # fmt: skip
         self.static, self.lines = [], []
         self._analyse()

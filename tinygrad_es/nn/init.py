@@ -6,8 +6,8 @@ convolution kernel's) multiply both.
 """
 import math
 
-from ..engine import mark_written
 from ..random import default_generator
+from ..versions import mark_written
 
 
 def calculate_fans(tensor):

@@ -1,8 +1,9 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
 import numpy as np
 
-from ..engine import Function, Tensor, mark_written
+from ..engine import Function, Tensor
 from ..helpers import RemovableHandle
+from ..versions import mark_written
 
 
 class Parameter(Tensor):

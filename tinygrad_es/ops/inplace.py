@@ -1,12 +1,13 @@
 """In-place writes: x += y and friends, item assignment, and PyTorch's in-place methods (add_, mul_,
-zero_, fill_, clamp_, copy_, normal_, uniform_, ...). Each notes the write (engine.mark_written), so a
+zero_, fill_, clamp_, copy_, normal_, uniform_, ...). Each notes the write (versions.mark_written), so a
 node that saved the old values raises instead of giving a wrong gradient."""
 
 import numpy as np
 
 from .. import engine
-from ..engine import Tensor, _data, mark_written
+from ..engine import Tensor, _data
 from ..random import default_generator
+from ..versions import mark_written
 from .arithmetic import Add, Div, Mul, Sub
 from .indexing import _bool_mask, _pytorch_index
 

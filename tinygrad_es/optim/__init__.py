@@ -21,8 +21,9 @@ import numbers
 
 import numpy as np
 
-from ..engine import Tensor, mark_written
+from ..engine import Tensor
 from ..helpers import RemovableHandle, constant, replayed
+from ..versions import mark_written
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 # The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
