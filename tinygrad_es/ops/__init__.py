@@ -49,7 +49,7 @@ from .arithmetic import (  # noqa: F401
 from .indexing import GetItem, IndexAdd, getitem  # noqa: F401
 from .linalg import MatMul, matmul  # noqa: F401
 from .reductions import Amax, Amin, Mean, Std, Sum, Var, amax, amin, mean, std, sum, var  # noqa: F401
-from .regularization import Dropout, dropout  # noqa: F401
+from .regularization import AlphaDropout, Dropout, alpha_dropout, dropout, dropout2d  # noqa: F401
 from .shape import (  # noqa: F401
     Concatenate,
     Expand,
