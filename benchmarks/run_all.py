@@ -16,7 +16,7 @@ import tempfile
 
 import harness
 
-SCRIPTS = ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "diagnostics_overhead"]
+SCRIPTS = ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "diagnostics_overhead", "cnn_digits"]
 
 
 def main(argv=None):
