@@ -43,57 +43,40 @@ def torch_twin(torch, model):
 
 
 class Run:
-    """One framework's epoch over fixed batches, its predictions, and a step function to time."""
+    """One framework's training over fixed batches of 32, written the same way for both: `tensor`
+    makes its tensors from arrays, `cross_entropy` and `no_grad` are its own."""
 
-    def __init__(self, model, optimizer, batches, step, predict):
-        self.model, self.optimizer, self.batches, self.step, self._predict = model, optimizer, batches, step, predict
+    def __init__(self, model, optimizer, cross_entropy, tensor, no_grad, x, y):
+        self.model, self.optimizer, self.cross_entropy, self.tensor, self.no_grad = (model, optimizer, cross_entropy,
+                                                                                     tensor, no_grad)  # fmt: skip
+        self.batches = [(tensor(x[i:i + BATCH]), tensor(y[i:i + BATCH])) for i in range(0, len(x), BATCH)]
+
+    def step(self, x, y):
+        loss = self.cross_entropy(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
 
     def epoch(self):
         return float(np.mean([self.step(x, y) for x, y in self.batches]))
 
     def predict(self, x):
-        return self._predict(x)
+        self.model.eval()
+        with self.no_grad():
+            logits = np.asarray(self.model(self.tensor(x)))
+        self.model.train()
+        return logits.argmax(axis=1)
 
 
 def tinygrad_run(model, x, y):
     optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-
-    def step(xb, yb):
-        loss = F.cross_entropy(model(tg.Tensor(xb)), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    def predict(x):
-        model.eval()
-        with tg.no_grad():
-            labels = model(tg.Tensor(x)).data.argmax(axis=1)
-        model.train()
-        return labels
-
-    return Run(model, optimizer, [(x[i:i + BATCH], y[i:i + BATCH]) for i in range(0, len(x), BATCH)], step, predict)
+    return Run(model, optimizer, F.cross_entropy, tg.Tensor, tg.no_grad, x, y)
 
 
 def torch_run(torch, model, x, y):
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-
-    def step(xb, yb):
-        loss = torch.nn.functional.cross_entropy(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    def predict(x):
-        model.eval()
-        with torch.no_grad():
-            labels = model(torch.from_numpy(x)).argmax(dim=1).numpy()
-        model.train()
-        return labels
-
-    batches = [(torch.from_numpy(x[i:i + BATCH]), torch.from_numpy(y[i:i + BATCH])) for i in range(0, len(x), BATCH)]
-    return Run(model, optimizer, batches, step, predict)
+    return Run(model, optimizer, torch.nn.functional.cross_entropy, torch.from_numpy, torch.no_grad, x, y)
 
 
 def op_profile(run, epochs):

@@ -156,12 +156,17 @@ class Conv(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        kernel, options = weight.shape[2:], dict(stride=ctx.stride, dilation=ctx.dilation, groups=ctx.groups)
-        exact = _exact(ctx.padding, x.shape[2:], grad.shape[2:], kernel, ctx.stride, ctx.dilation)
-        gx = ConvTranspose.on(grad, weight, None, padding=exact, size=x.shape[2:], **options) if needs_x else None
-        gw = ConvWeight.on(x, grad, kernel=kernel, padding=exact, **options) if needs_weight else None
-        return gx, gw, _bias_gradient(grad) if needs_bias else None
+        exact = _exact(ctx.padding, x.shape[2:], grad.shape[2:], weight.shape[2:], ctx.stride, ctx.dilation)
+        return _gradients(ctx, grad,
+                          lambda o: ConvTranspose.on(grad, weight, None, padding=exact, size=x.shape[2:], **o),
+                          lambda o: ConvWeight.on(x, grad, kernel=weight.shape[2:], padding=exact, **o))
+
+def _gradients(ctx, grad, of_input, of_weight):
+    """The gradients of Conv's or ConvTranspose's input, weight and bias, each only where needed."""
+    needs_input, needs_weight, needs_bias = ctx.needs_input_grad
+    options = dict(stride=ctx.stride, dilation=ctx.dilation, groups=ctx.groups)
+    return (of_input(options) if needs_input else None, of_weight(options) if needs_weight else None,
+            _bias_gradient(grad) if needs_bias else None)  # fmt: skip
 
 class ConvTranspose(Function):
     """The transpose of Conv in its input: from g (N, O, *out), an output (N, C, *size), C =
@@ -185,12 +190,9 @@ class ConvTranspose(Function):
     @staticmethod
     def backward(ctx, grad):
         g, weight = ctx.saved_tensors
-        needs_g, needs_weight, needs_bias = ctx.needs_input_grad
-        kernel, options = weight.shape[2:], dict(stride=ctx.stride, dilation=ctx.dilation, groups=ctx.groups)
-        exact = _exact(ctx.padding, grad.shape[2:], g.shape[2:], kernel, ctx.stride, ctx.dilation)
-        gg = Conv.on(grad, weight, None, padding=exact, **options) if needs_g else None
-        gw = ConvWeight.on(grad, g, kernel=kernel, padding=exact, **options) if needs_weight else None
-        return gg, gw, _bias_gradient(grad) if needs_bias else None
+        exact = _exact(ctx.padding, grad.shape[2:], g.shape[2:], weight.shape[2:], ctx.stride, ctx.dilation)
+        return _gradients(ctx, grad, lambda o: Conv.on(grad, weight, None, padding=exact, **o),
+                          lambda o: ConvWeight.on(grad, g, kernel=weight.shape[2:], padding=exact, **o))
 
 class ConvWeight(Function):
     """The gradient of Conv in its weight: w[o, c, k] = sum over n and the windows of
@@ -254,43 +256,39 @@ def _window_piece(grad):
     """A pooled gradient (N, C, *out) as one window piece (1, N, *out, C) for Fold."""
     return grad.transpose(0, *range(2, grad.ndim), 1).reshape(1, grad.shape[0], *grad.shape[2:], grad.shape[1])
 
-def _first_maxima(offsets):
-    """The maxima of the windows, (N, *out, C), and a boolean (K, N, *out, C), True at the first
-    largest element of each window (a nan counts as the largest), given the windows' offset views."""
-    largest = offsets[0].copy()
-    for window in offsets[1:]:
-        np.maximum(largest, window, out=largest)  # a nan wins
-    first, taken = np.empty((len(offsets), *largest.shape), bool), None
-    has_nan = np.isnan(largest).any()
-    for k, window in enumerate(offsets):
-        np.equal(window, largest, out=first[k])
+def _window_maxima(offsets, has_nan):
+    """The maxima of the windows (N, *out, C) and their offsets in the windows, given the views of
+    each offset. PyTorch's rule: an element replaces the maximum so far where it is larger, or nan
+    (so the first of equal elements stays, and a nan is the maximum). `has_nan`: whether to look."""
+    largest, at = offsets[0].copy(), np.zeros(offsets[0].shape, np.uint8 if len(offsets) < 256 else np.intp)
+    for k, window in enumerate(offsets[1:], 1):
+        larger = window > largest
         if has_nan:
-            first[k] |= np.isnan(window)
-        if taken is None:
-            taken = first[k].copy()
-        else:
-            np.greater(first[k], taken, out=first[k])  # a maximum, and none before it
-            taken |= first[k]
-    return largest, first
+            larger |= np.isnan(window)
+        np.copyto(largest, window, where=larger)
+        np.copyto(at, k, where=larger)
+    return largest, at
 
 class MaxPool(Function):
     """The largest element of each window (the input padded with -inf; `padding` leaves exactly the
     windows wanted). Its gradient goes to that element, the first of equal ones in the window's
     row-major order (as PyTorch), and adds up where overlapping windows pick the same element:
-    dL/dx = Fold(first * grad), `first` marking each window's first maximum."""
+    dL/dx = Fold(first * grad), `first` marking each window's maximum (forward keeps its offset)."""
 
     fresh_gradients = True
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
         ctx.kernel, ctx.stride, ctx.padding, ctx.dilation, ctx.size = kernel, stride, padding, dilation, x.shape[2:]
-        largest, first = _first_maxima(_offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel)))
-        ctx.save_for_backward(first)
+        offsets = _offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel))
+        largest, at = _window_maxima(offsets, np.isnan(x).any())
+        ctx.save_for_backward(at)
         return _channels_first(largest)
 
     @staticmethod
     def backward(ctx, grad):
-        (first,) = ctx.saved_tensors
+        (at,) = ctx.saved_tensors
+        first = np.arange(math.prod(ctx.kernel), dtype=at.dtype).reshape(-1, *(1,) * at.ndim) == at  # (K, N, *out, C)
         return Fold.on(first * _window_piece(grad), kernel=ctx.kernel, stride=ctx.stride, padding=ctx.padding,
                        dilation=ctx.dilation, size=ctx.size)  # fmt: skip
 
@@ -487,8 +485,9 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
 
 def _max_indices(x, kernel, stride, padding, dilation):
     """PyTorch's indices of the maxima: each one's flat index within its (N, C) plane (int64)."""
-    _, first = _first_maxima(_offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel)))
-    offsets, out = np.unravel_index(_channels_first(first.argmax(axis=0)), kernel), first.shape[2:-1]
+    _, at = _window_maxima(_offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel)),
+                           np.isnan(x).any())  # fmt: skip
+    offsets, out = np.unravel_index(_channels_first(at), kernel), at.shape[1:-1]
     index = np.zeros((), np.int64)
     for axis, (offset, s, dl, (lo, _), n, m) in enumerate(zip(offsets, stride, dilation, padding, x.shape[2:], out)):
         start = np.arange(m).reshape((m,) + (1,) * (len(out) - axis - 1)) * s - lo

@@ -7,6 +7,12 @@ from ..normalization import batch_norm, group_norm, layer_norm
 from .module import Module, Parameter
 
 
+def _weight_and_bias(module, shape, affine, bias, dtype):
+    """The learnable scale (ones) and shift (zeros) of `shape`, each None where not wanted."""
+    module.weight = Parameter(np.ones(shape, dtype)) if affine else None
+    module.bias = Parameter(np.zeros(shape, dtype)) if affine and bias else None
+
+
 class _BatchNorm(Module):
     """Batch normalization over axis 1 (the features or channels): in training, each channel is
     standardized by the batch's mean and biased variance, then scaled by `weight` (ones) and shifted
@@ -26,8 +32,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype)) if affine and bias else None
+        _weight_and_bias(self, num_features, affine, bias, dtype)
         tracked = track_running_stats
         self.register_buffer("running_mean", np.zeros(num_features, dtype) if tracked else None)
         self.register_buffer("running_var", np.ones(num_features, dtype) if tracked else None)
@@ -86,8 +91,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.weight = Parameter(np.ones(shape, dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, dtype)) if elementwise_affine and bias else None
+        _weight_and_bias(self, shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, type(self).__name__)
@@ -107,8 +111,7 @@ class GroupNorm(Module):
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.weight = Parameter(np.ones(num_channels, dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_channels, dtype)) if affine and bias else None
+        _weight_and_bias(self, num_channels, affine, bias, dtype)
 
     def forward(self, x):
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, type(self).__name__)
