@@ -228,7 +228,8 @@ def test_alpha_dropout_keeps_mean_zero_and_variance_one_of_selu_activations():
 
 def test_alpha_dropout_gradient_and_eval_mode(rng):
     x = tg.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
-    assert tg.gradcheck(lambda x: F.alpha_dropout(x, 0.3, training=True, generator=np.random.default_rng(2)), x)
+    dropped = lambda x: F.alpha_dropout(x, 0.3, training=True, generator=np.random.default_rng(2)) ** 2  # noqa: E731
+    assert tg.gradcheck(dropped, x) and gradgradcheck(dropped, (x,))
     layer = nn.AlphaDropout(0.3)
     assert F.alpha_dropout(x, 0.3) is x and layer.eval()(x) is x  # functional default training=False, as PyTorch
     with pytest.raises(ValueError, match=r"alpha_dropout: p must be in \[0, 1\], got 1.5"):

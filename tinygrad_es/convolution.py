@@ -265,8 +265,8 @@ def _window_maxima(offsets, has_nan):
         larger = window > largest
         if has_nan:
             larger |= np.isnan(window)
-        np.copyto(largest, window, where=larger)
-        np.copyto(at, k, where=larger)
+        np.maximum(largest, window, out=largest)  # where larger, the same as taking window (a nan spreads)
+        np.maximum(at, larger * at.dtype.type(k), out=at)  # k where larger: k exceeds every offset before it
     return largest, at
 
 class MaxPool(Function):
