@@ -9,10 +9,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_example(name, timeout=60):
+def run_example(name, *args, timeout=60):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name)], capture_output=True, text=True,
-                            env=env, timeout=timeout, check=False)
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
+                            text=True, env=env, timeout=timeout, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     return result.stdout
@@ -54,6 +54,15 @@ def test_cnn_reaches_98_5_percent_on_the_studys_report_split_beside_the_papers_m
                 for name in (r"CNN \+ BatchNorm", "paper's MLP 64-32-16-10 sigmoid"))  # fmt: skip
     assert cnn >= 98.5 > mlp  # mean over three seeds
     assert out.count("seed ") == 6 and "epoch 15: train loss" in out
+
+
+def test_batchnorm_rescue_trains_each_cell_with_and_without_batchnorm():
+    out = run_example("batchnorm_rescue.py", "--epochs", "1", "--lrs", "0.1")
+    rows = [line.split() for line in out.splitlines() if line.startswith(("cross_entropy/", "mse/"))]
+    assert [row[0] for row in rows] == ["cross_entropy/tanh", "cross_entropy/relu", "mse/tanh", "mse/relu"]
+    for row in rows:  # accuracy, lr, flat% without BatchNorm, then with it, then the paper's number
+        assert len(row) == 8 and row[2] == row[5] == "0.1"
+    assert [row[6] for row in rows if "tanh" in row[0]] == ["0.1%", "0.1%"]  # BatchNorm: tanh starts unsaturated
 
 
 @pytest.mark.parametrize("name", ["gradient_check.py"])

@@ -81,6 +81,14 @@ def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme):
     assert dot.count("->") >= 6 and '"0.weight' in dot and '"1.bias' in dot  # a graph, with the parameters named
 
 
+def test_cnn_block_prints_the_summary_table_shown_below_it_and_pytorchs_keys(readme):
+    namespace, printed = run_block(find_block(readme, "nn.utils.summary"))
+    assert namespace["table"] in readme.read_text(encoding="utf-8")
+    assert printed.startswith(namespace["table"] + "\n")
+    assert namespace["logits"].shape == (5, 10)
+    assert printed.splitlines()[-1] == "['0.weight', '1.weight', '1.bias', '1.running_mean', '1.running_var']"
+
+
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
     commands = [blocks(path, "bash") for path in READMES]
     assert commands[0] == commands[1]

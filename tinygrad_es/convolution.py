@@ -256,17 +256,20 @@ def _window_piece(grad):
     """A pooled gradient (N, C, *out) as one window piece (1, N, *out, C) for Fold."""
     return grad.transpose(0, *range(2, grad.ndim), 1).reshape(1, grad.shape[0], *grad.shape[2:], grad.shape[1])
 
-def _window_maxima(offsets, has_nan):
+def _window_maxima(offsets, nan_aware=False):
     """The maxima of the windows (N, *out, C) and their offsets in the windows, given the views of
     each offset. PyTorch's rule: an element replaces the maximum so far where it is larger, or nan
-    (so the first of equal elements stays, and a nan is the maximum). `has_nan`: whether to look."""
+    (so the first of equal elements stays, and a nan is the maximum). A nan spreads to the maximum;
+    only then are the offsets found again, looking at nans."""
     largest, at = offsets[0].copy(), np.zeros(offsets[0].shape, np.uint8 if len(offsets) < 256 else np.intp)
     for k, window in enumerate(offsets[1:], 1):
         larger = window > largest
-        if has_nan:
+        if nan_aware:
             larger |= np.isnan(window)
         np.maximum(largest, window, out=largest)  # where larger, the same as taking window (a nan spreads)
         np.maximum(at, larger * at.dtype.type(k), out=at)  # k where larger: k exceeds every offset before it
+    if not nan_aware and np.isnan(largest).any():
+        return _window_maxima(offsets, nan_aware=True)
     return largest, at
 
 class MaxPool(Function):
@@ -281,7 +284,7 @@ class MaxPool(Function):
     def forward(ctx, x, kernel, stride, padding, dilation):
         ctx.kernel, ctx.stride, ctx.padding, ctx.dilation, ctx.size = kernel, stride, padding, dilation, x.shape[2:]
         offsets = _offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel))
-        largest, at = _window_maxima(offsets, np.isnan(x).any())
+        largest, at = _window_maxima(offsets)
         ctx.save_for_backward(at)
         return _channels_first(largest)
 
@@ -485,8 +488,7 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
 
 def _max_indices(x, kernel, stride, padding, dilation):
     """PyTorch's indices of the maxima: each one's flat index within its (N, C) plane (int64)."""
-    _, at = _window_maxima(_offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel)),
-                           np.isnan(x).any())  # fmt: skip
+    _, at = _window_maxima(_offsets(_windows(x, kernel, stride, padding, dilation, -np.inf), len(kernel)))
     offsets, out = np.unravel_index(_channels_first(at), kernel), at.shape[1:-1]
     index = np.zeros((), np.int64)
     for axis, (offset, s, dl, (lo, _), n, m) in enumerate(zip(offsets, stride, dilation, padding, x.shape[2:], out)):
