@@ -25,11 +25,9 @@ def _sum(a, axis):
         return ones(a.shape[0], a.dtype) @ a
     return (a @ ones(a.shape[1], a.dtype)).reshape(-1, 1)
 
-def _by(op, a, v, axis=0, out=None):
+def _by(op, a, v, axis=0):
     """op(a, v) for a (M, F) and v per column ((F,), axis 0) or per row ((M, 1), axis 1)."""
-    if axis == 0:
-        return by_column(op, a, v, out)
-    return op(a, v) if out is None else op(a, v, out=out)
+    return by_column(op, a, v) if axis == 0 else op(a, v)
 
 def _moments(x, axis):
     """Mean and biased variance of x (M, F) over `axis`."""
