@@ -43,15 +43,16 @@ def blas_description():
     return "; ".join(f"{p['internal_api']} {p['version']}, {p['num_threads']} thread(s)" for p in pools) or "unknown"
 
 
-def median_time(fn, repeats, warmup=1):
-    """Median wall time of `fn()` in seconds over `repeats` runs, after `warmup` untimed runs."""
+def median_time(fn, repeats, warmup=1, clock=time.perf_counter):
+    """Median time of `fn()` in seconds over `repeats` runs, after `warmup` untimed runs: wall time, or
+    another `clock` (time.process_time: the process's CPU time)."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -116,23 +117,23 @@ def report(rows, args):
 def interleaved_medians(runs, repeats, warmup=1):
     """Median seconds of each `runs[name]()`, the runs taking turns so that a noisy moment of the
     machine falls on all of them alike. Every run is called warmup + repeats times."""
+    return interleaved_times(runs, repeats, warmup)[0]
+
+
+def interleaved_times(runs, repeats, warmup=1):
+    """(wall, cpu): median wall seconds and median CPU seconds of the process (time.process_time) of
+    each run, taking turns as in interleaved_medians. On a machine whose cores other jobs share, the
+    CPU time leaves out the waits for a core, which fall unevenly on short and long runs."""
     for _ in range(warmup):
         for fn in runs.values():
             fn()
-    times = {name: [] for name in runs}
+    wall, cpu = {name: [] for name in runs}, {name: [] for name in runs}
     for _ in range(repeats):
         for name, fn in runs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return ({name: statistics.median(t) for name, t in wall.items()},
+            {name: statistics.median(t) for name, t in cpu.items()})
 
-
-def sigmoid(z):
-    """The hand-written baselines' sigmoid: the same numerically safe form as tinygrad_es,
-    e^z / (1 + e^z) with z clamped to +-80 (float32) or +-700 (float64)."""
-    limit = 80.0 if z.dtype == np.float32 else 700.0
-    e = np.maximum(z, -limit)
-    np.minimum(e, limit, out=e)
-    np.exp(e, out=e)
-    return np.divide(e, e + 1, out=e)

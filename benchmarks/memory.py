@@ -26,13 +26,20 @@ def rss_mb():
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    """The process's peak RSS: VmHWM, which exec resets (ru_maxrss keeps the peak of the parent that
+    forked this process: hundreds of MB when it holds PyTorch or JAX)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024  # kB
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def train(framework, early, late):
     """Run in the child process: train for `early` steps, then up to `late`; report RSS."""
     x_train, y_train, *_ = data.train_val_test_split(*data.load_digits(), fractions=(0.6, 0.2, 0.2))
-    run = mlp_runs.make_runs((64, 32, 16, 10), "sigmoid", x_train, y_train, 32, 0.5, torch=False)[framework]
+    run = mlp_runs.make_runs((64, 32, 16, 10), "sigmoid", x_train, y_train, 32, 0.5, torch=False,
+                             compiled=framework == "compiled")[framework]
     batches = run.parts
     before = rss_mb()
 
@@ -43,7 +50,9 @@ def train(framework, early, late):
     steps(early)
     after_early = rss_mb()
     steps(late - early)
-    print(json.dumps({"before": before, "early": after_early, "late": rss_mb(), "peak": peak_rss_mb()}))
+    programs = [p for ps in getattr(run.step, "programs", {}).values() for p in ps]
+    print(json.dumps({"before": before, "early": after_early, "late": rss_mb(), "peak": peak_rss_mb(),
+                      "buffers": sum(p.buffer_bytes for p in programs)}))
 
 
 def measure(framework, early, late):

@@ -1,9 +1,10 @@
-"""One MLP training loop written three ways, for mlp_digits and large_mlp.
+"""One MLP training loop written three ways (four with tg.compile), for mlp_digits, large_mlp and
+compiled_step.
 
 Dense layers with a hidden activation ("sigmoid" or "relu"), the last layer linear, softmax
 cross-entropy on its logits (mean over the batch), plain SGD. Each `*Run` starts from the same
 weights (a list [w1, b1, w2, b2, ...], w of shape (out, in)), trains on the same arrays in the
-same batch order, and reports the epoch's mean loss, so the three can be checked to agree.
+same batch order, and reports the epoch's mean loss, so the runs can be checked to agree.
 """
 from itertools import pairwise
 
@@ -29,9 +30,10 @@ def batches(n, batch_size):
 
 
 class TinygradRun:
-    """tinygrad_es as a user writes it: nn.Sequential of nn.Dense, nn.CrossEntropyLoss, optim.SGD."""
+    """tinygrad_es as a user writes it: nn.Sequential of nn.Dense, nn.CrossEntropyLoss, optim.SGD;
+    with `compiled`, the training step is tg.compile'd."""
 
-    def __init__(self, sizes, activation, weights, x, y, batch_size, lr):
+    def __init__(self, sizes, activation, weights, x, y, batch_size, lr, compiled=False):
         last = len(sizes) - 2
         self.model = nn.Sequential(*[
             nn.Dense(fan_in, fan_out, activation=None if i == last else activation)
@@ -42,15 +44,19 @@ class TinygradRun:
         self.loss_fn = nn.CrossEntropyLoss()
         self.optimizer = optim.SGD(self.model.parameters(), lr=lr)
         self.x, self.y, self.parts = x, y, batches(len(x), batch_size)
+        self.step = tg.compile(self.eager_step) if compiled else self.eager_step
+
+    def eager_step(self, x, y):
+        loss = self.loss_fn(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss
 
     def epoch(self):
         total = 0.0
         for part in self.parts:
-            loss = self.loss_fn(self.model(tg.Tensor(self.x[part])), self.y[part])
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            total += loss.item()
+            total += self.step(tg.Tensor(self.x[part]), self.y[part]).item()
         return total / len(self.parts)
 
     def predict(self, x):
@@ -59,7 +65,7 @@ class TinygradRun:
 
 
 NUMPY_ACTIVATIONS = {  # f(z) (may overwrite z), and f'(z) from f's output
-    "sigmoid": (harness.sigmoid, lambda out: out * (1 - out)),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda out: out * (1 - out)),
     "relu": (lambda z: np.maximum(z, 0, out=z), lambda out: out > 0),
 }
 
@@ -142,13 +148,16 @@ class TorchRun:
             return self.model(self.torch.from_numpy(x)).argmax(dim=1).numpy()
 
 
-def make_runs(sizes, activation, x, y, batch_size, lr, seed=0, torch=True):
-    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed and wanted)}, all from the same weights."""
+def make_runs(sizes, activation, x, y, batch_size, lr, seed=0, torch=True, compiled=False):
+    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed and wanted), "compiled": ... (when
+    wanted)}, all from the same weights."""
     weights = initial_weights(sizes, np.random.default_rng(seed))
     runs = {
         "tinygrad_es": TinygradRun(sizes, activation, weights, x, y, batch_size, lr),
         "numpy": NumpyRun(sizes, activation, weights, x, y, batch_size, lr),
     }
+    if compiled:
+        runs["compiled"] = TinygradRun(sizes, activation, weights, x, y, batch_size, lr, compiled=True)
     torch = harness.import_torch() if torch else None
     if torch is not None:
         runs["torch"] = TorchRun(torch, sizes, activation, weights, x, y, batch_size, lr)
@@ -159,6 +168,12 @@ def time_and_check(runs, repeats, x_test, y_test, loss_rtol=1e-3):
     """Median seconds per epoch of each run (taking turns), then one more epoch each from the
     same state: the losses must agree within `loss_rtol` and the test predictions almost all."""
     seconds = harness.interleaved_medians({name: run.epoch for name, run in runs.items()}, repeats)
+    return (seconds, *check_agreement(runs, x_test, y_test, loss_rtol))
+
+
+def check_agreement(runs, x_test, y_test, loss_rtol=1e-3):
+    """One more epoch of each run from where it is: (losses, test accuracies), which must agree
+    (losses within `loss_rtol`, accuracies within 1%)."""
     losses = {name: run.epoch() for name, run in runs.items()}
     accuracies = {name: float((run.predict(x_test) == y_test).mean()) for name, run in runs.items()}
     print("last epoch's mean loss:", losses)
@@ -166,4 +181,4 @@ def time_and_check(runs, repeats, x_test, y_test, loss_rtol=1e-3):
     for name in runs:
         assert abs(losses[name] - losses["numpy"]) <= loss_rtol * abs(losses["numpy"]), f"losses differ: {losses}"
         assert abs(accuracies[name] - accuracies["numpy"]) <= 0.01, f"accuracies differ: {accuracies}"
-    return seconds, losses, accuracies
+    return losses, accuracies

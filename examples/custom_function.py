@@ -13,12 +13,14 @@ class SoftplusT(tg.Function):
 
     @staticmethod
     def forward(ctx, x, t=1.0):
-        ctx.x, ctx.t = x, t                     # what backward needs
+        ctx.save_for_backward(x)                # the input backward needs: a tensor again under create_graph
+        ctx.t = t                               # a number: an attribute
         return t * np.logaddexp(0, x / t)
 
     @staticmethod
     def backward(ctx, grad):
-        slope = 0.5 * (1 + np.tanh(ctx.x / (2 * ctx.t)))  # sigmoid(x/t), no overflow for any x
+        (x,) = ctx.saved_tensors
+        slope = 0.5 * (1 + np.tanh(x / (2 * ctx.t)))  # sigmoid(x/t), no overflow for any x
         return grad * slope                     # one gradient per tensor input
 
 
@@ -34,6 +36,8 @@ def main():
     inputs = [tg.tensor(rng.normal(size=(4, 5)), requires_grad=True, dtype=tg.float64)]
     ok = tg.gradcheck(lambda t: SoftplusT.apply(t, t=0.5), inputs)
     print("gradcheck against finite differences:", "passed" if ok else "FAILED")
+    ok = tg.gradgradcheck(lambda t: SoftplusT.apply(t, t=0.5), inputs)  # backward written in NumPy runs on tensors
+    print("gradgradcheck (second derivatives):", "passed" if ok else "FAILED")
 
     class Broken(SoftplusT):  # a wrong derivative, to show that gradcheck catches it
         @staticmethod

@@ -582,3 +582,14 @@ def test_example_plots_to_the_given_path(tmp_path):
     pytest.importorskip("matplotlib")
     load_example().main([str(tmp_path / "curves.png")])
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_along_an_empty_axis_the_result_is_empty_as_in_pytorch(name):
+    x = Tensor(np.zeros((2, 0)), requires_grad=True)
+    out = getattr(F, name)(x, axis=-1)
+    assert out.shape == (2, 0)
+    out.backward(np.zeros((2, 0)))
+    assert x.grad.shape == (2, 0)
+    other = getattr(F, name)(Tensor(np.ones((0, 3))), axis=-1)  # no rows: nothing to do either
+    assert other.shape == (0, 3)

@@ -124,6 +124,18 @@ def test_tiny_grid_writes_results_json_and_csv_with_every_cell(tmp_path, capsys)
     assert "[96.39]" in printed and "[19.44]" in printed  # the paper's numbers beside ours
 
 
+def test_no_compile_trains_eagerly_to_the_same_results(tmp_path, capsys):
+    results = []
+    for flags in ([], ["--no-compile"]):
+        out = tmp_path / (flags[0] if flags else "compiled")
+        assert main(["paper", "--out", str(out), "--activations", "tanh", "--inits", "xavier", "--costs", "ce",
+                     "--lrs", "0.1", "--epochs", "2", "--jobs", "1", "--no-plots", *flags]) == 0
+        results.append(json.loads((out / "results.json").read_text()))
+    assert [r["study"]["compiled"] for r in results] == [True, False]
+    assert results[0]["cells"] == results[1]["cells"]
+    assert [r["curves"] for r in results[0]["runs"]] == [r["curves"] for r in results[1]["runs"]]
+
+
 # ---- stopping: Ctrl-C and SIGTERM keep the finished runs -----------------------------------------------
 @pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_to_the_command_keeps_results_marked_interrupted(tmp_path, stop, code):

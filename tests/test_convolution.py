@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from nn_checks import against_torch, gradgradcheck, layout
+from nn_checks import against_torch, layout
 
 import tinygrad_es as tg
 from tinygrad_es import functional as F
@@ -127,7 +127,7 @@ def test_conv2d_gradients_of_first_and_second_order_match_finite_differences(rng
     w = tg.Tensor(rng.standard_normal((4, 4 // options["groups"], 3, 2)), requires_grad=True)
     b = tg.Tensor(rng.standard_normal(4), requires_grad=True)
     assert tg.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), (x, w, b))
-    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), (x, w, b))
+    assert tg.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), (x, w, b))
 
 
 def test_conv_transpose2d_gradients_of_first_and_second_order_match_finite_differences(rng):
@@ -136,14 +136,14 @@ def test_conv_transpose2d_gradients_of_first_and_second_order_match_finite_diffe
     b = tg.Tensor(rng.standard_normal(2), requires_grad=True)
     options = dict(stride=2, padding=1, output_padding=1, groups=2)
     assert tg.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **options), (x, w, b))
-    assert gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **options), (x, w, b))
+    assert tg.gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **options), (x, w, b))
 
 
 def test_conv1d_gradients_of_first_and_second_order_match_finite_differences(rng):
     x = tg.Tensor(rng.standard_normal((2, 3, 9)), requires_grad=True)
     w = tg.Tensor(rng.standard_normal((2, 3, 3)), requires_grad=True)
     assert tg.gradcheck(lambda x, w: F.conv1d(x, w, stride=2, dilation=2), (x, w))
-    assert gradgradcheck(lambda x, w: F.conv1d(x, w, stride=2, dilation=2), (x, w))
+    assert tg.gradgradcheck(lambda x, w: F.conv1d(x, w, stride=2, dilation=2), (x, w))
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -297,7 +297,7 @@ def test_pooling_takes_unbatched_inputs_and_empty_batches():
 def test_pooling_gradients_of_first_and_second_order_match_finite_differences(rng, pool):
     x = tg.Tensor(rng.standard_normal((2, 2, 5, 6)), requires_grad=True)  # distinct values: no ties
     assert tg.gradcheck(pool, x)
-    assert gradgradcheck(pool, (x,))
+    assert tg.gradgradcheck(pool, (x,))
 
 
 @pytest.mark.parametrize("call, message", [

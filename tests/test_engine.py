@@ -29,7 +29,8 @@ def test_tensor_copies_its_data_and_Tensor_shares_an_arrays_memory():
     shared, copied = Tensor(array), tg.tensor(array)
     array[0] = 5.0
     assert shared.data[0] == 5.0 and copied.data[0] == 1.0
-    assert tg.tensor([1, 2]).dtype == np.float32 and tg.tensor(array, dtype=np.float32).dtype == np.float32
+    assert tg.tensor([1.0, 2]).dtype == np.float32 and tg.tensor(array, dtype=np.float32).dtype == np.float32
+    assert tg.tensor([1, 2]).dtype == np.int64 and Tensor([1, 2]).dtype == np.float32  # as torch.tensor / torch.Tensor
     assert tg.tensor(shared).data is not shared.data
 
 
@@ -48,9 +49,9 @@ def test_numpy_scalars_act_as_python_numbers_and_keep_the_tensors_dtype(op, dtyp
 
 
 def test_integer_tensor_cannot_require_grad():
-    with pytest.raises(TypeError, match="only floating-point tensors can require gradients.*int64"):
+    with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients.*int64"):
         Tensor(np.arange(3), requires_grad=True)
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError, match="floating-point"):
         Tensor(np.arange(3)).requires_grad_()
 
 
@@ -370,7 +371,7 @@ def test_the_package_namespace_works_like_torchs():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["Dense", "SGD", "load_digits", "relu"]
     assert tg.zeros(2, 3).shape == (2, 3) and tg.ones(2).dtype == np.float32
-    assert tg.tensor([1, 2], requires_grad=True).requires_grad
+    assert tg.tensor([1.0, 2.0], requires_grad=True).requires_grad
 
 
 # ---- Python protocols, as PyTorch ---------------------------------------------------------------------

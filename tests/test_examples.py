@@ -6,13 +6,15 @@ import sys
 
 import pytest
 
+from tinygrad_es import nn
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_example(name, *args, timeout=60):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
-                            text=True, env=env, timeout=timeout, check=False)  # fmt: skip
+                            text=True, env=env, timeout=timeout, check=False)
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     return result.stdout
@@ -22,6 +24,13 @@ def test_quickstart_learns_the_digits():
     out = run_example("quickstart.py")
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy > 90
+
+
+def test_quickstart_compiled_reports_the_time_saved_and_the_same_weights():
+    out = run_example("quickstart.py", "--compile")
+    assert float(re.search(r"test accuracy: ([\d.]+)%", out).group(1)) > 90
+    assert re.search(r"training took [\d.]+ s compiled, [\d.]+ s eager: -?[\d.]+ s saved \(-?\d+%\)", out)
+    assert "the same weights, bit for bit: True" in out
 
 
 def test_universal_approximator_reproduces_the_notes_table_and_improves_with_units():
@@ -45,6 +54,7 @@ def test_softmax_intuition_prints_the_notes_three_cases():
 def test_custom_function_passes_gradcheck_and_a_wrong_backward_is_caught():
     out = run_example("custom_function.py")
     assert "gradcheck against finite differences: passed" in out
+    assert "gradgradcheck (second derivatives): passed" in out
     assert "a wrong backward is caught: Jacobian mismatch" in out
 
 
@@ -71,3 +81,39 @@ def test_gradient_check_passes_for_every_activation_and_loss(name):
     passed, total = map(int, re.search(r"(\d+) of (\d+) pass", out).groups())
     assert passed == total >= 30
     assert "FAIL" not in out
+
+
+def test_second_derivatives_table_covers_every_activation_and_matches_the_notes_formulas():
+    out = run_example("second_derivatives.py", "--table")
+    table = [line.split() for line in out.splitlines() if re.fullmatch(r"\w+( +-?[\d./-]+){4}", line)]
+    rows = {row[0]: row[1:] for row in table}
+    assert set(rows) == set(nn.activation_names()) - {"linear", "swish"}
+    assert rows["sigmoid"][2] == "0.622/0.235/-0.058"  # x = 0.5: s, s (1 - s), s (1 - s) (1 - 2 s)
+    assert rows["tanh"][3] == "0.964/0.071/-0.136"  # x = 2: t, 1 - t^2, -2 t (1 - t^2)
+    assert rows["relu"][3] == "2.000/1.000/0.000"
+    differences = [float(line.split()[-1]) for line in out.splitlines() if re.search(r"f'{1,2} += ", line)]
+    assert len(differences) == 12 and max(differences) < 1e-12  # six activations, f' and f''
+
+
+def test_second_derivatives_draws_its_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    run_example("second_derivatives.py", str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_newton_reaches_the_exact_minimum_and_the_least_squares_solution():
+    out = run_example("newton.py")
+    assert "Hessian by autograd equals the hand-written one: max |difference| 0.0e+00" in out
+    errors = [float(e) for e in re.findall(r"\|\(x, y\) - \(1, 1\)\| = (\S+)", out)]
+    assert errors[-1] < 1e-12 and len(errors) < 10
+    assert errors[-2] < errors[-3] ** 1.5  # quadratic convergence near the minimum
+    differences = [float(d) for d in re.findall(r"max \|difference\| (\S+)", out)]
+    assert len(differences) == 3 and max(differences) < 1e-10
+    assert "4 Hessian-vector products" in out  # conjugate gradient: as many as the 4 parameters
+
+
+def test_pytorch_snippets_run_unchanged_and_agree_with_pytorch():
+    pytest.importorskip("torch")
+    out = run_example("pytorch_snippets.py")
+    assert out.count("same as PyTorch") == 6 and "DIFFERENT" not in out
+    assert "0.75" in out  # the top-2 accuracy of the second snippet

@@ -202,7 +202,7 @@ def test_dtype_mismatch_is_an_error():
 
 def test_float_class_targets_are_rejected():
     z = tg.Tensor(np.zeros((3, 4), np.float32), requires_grad=True)
-    with pytest.raises(TypeError, match=r"cross_entropy: a target of shape \(3,\) holds class indices, which must be"):
+    with pytest.raises(RuntimeError, match=r"cross_entropy: a target of shape \(3,\) holds class indices, which"):
         losses.cross_entropy(z, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(IndexError, match=r"class indices must be in \[0, 4\), got values in \[0, 4\]"):
         losses.cross_entropy(z, np.array([0, 1, 4]))

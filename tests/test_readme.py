@@ -40,6 +40,8 @@ def readme_blocks():
 
 @pytest.mark.parametrize("readme, index, code", readme_blocks())
 def test_every_python_block_runs_on_its_own(readme, index, code):
+    for extra in re.findall(r"^import (torch|onnxruntime)$", code, re.M):  # the optional extras (CI has them)
+        pytest.importorskip(extra)
     run_block(code)
 
 
@@ -89,8 +91,56 @@ def test_cnn_block_prints_the_summary_table_shown_below_it_and_pytorchs_keys(rea
     assert printed.splitlines()[-1] == "['0.weight', '1.weight', '1.bias', '1.running_mean', '1.running_var']"
 
 
+def test_the_pytorch_block_gives_the_same_outputs_and_a_pytorch_module(readme):
+    pytest.importorskip("torch")
+    namespace, printed = run_block(find_block(readme, "to_torch(model)"))
+    assert printed.endswith("True\n")
+    assert [type(m).__name__ for m in namespace["module"]] == ["Linear", "Sigmoid", "Linear"]
+    assert repr(namespace["back"]) == repr(namespace["model"])
+
+
+def test_the_onnx_block_gives_onnxruntimes_outputs_and_the_modules_back(readme):
+    pytest.importorskip("onnxruntime")
+    namespace, printed = run_block(find_block(readme, "to_onnx(model"))
+    assert printed == "True\n"
+    assert namespace["probabilities"].shape == (1797, 10)
+    assert repr(namespace["again"]) == repr(namespace["model"])
+
+
+def test_compile_block_records_and_replays_as_its_comment_says(readme):
+    namespace, printed = run_block(find_block(readme, "@tg.compile"))
+    assert printed == "5 calls recorded, 280 replayed\n"
+    assert len({id(loss.data) for loss in namespace["losses"]}) == 285  # a new loss every call
+
+
 def test_both_readmes_have_the_same_commands_and_the_same_python_statements():
-    commands = [blocks(path, "bash") for path in READMES]
+    # the same commands, except that each README opens the notebooks in its own language
+    commands = [[block.replace("notebooks/es", "notebooks/en") for block in blocks(path, "bash")] for path in READMES]
     assert commands[0] == commands[1]
     code = [[re.sub(r"\s*#.*", "", block) for block in blocks(path, "python")] for path in READMES]
     assert code[0] == code[1]  # only the comments are translated
+
+
+def test_second_derivative_block_gives_the_values_of_its_comments(readme):
+    namespace, printed = run_block(find_block(readme, "create_graph=True)   #"))
+    np.testing.assert_array_equal(namespace["g"].data, [0.75, 3.0])  # 3 x^2 at 0.5 and -1
+    np.testing.assert_array_equal(namespace["h"].data, [3.0, -6.0])  # 6 x
+    assert printed.splitlines()[0] == "[0.75 3.  ] [ 3. -6.]"
+
+
+def test_testing_kit_block_checks_a_custom_op_to_second_order(readme):
+    namespace, printed = run_block(find_block(readme, "class Softsign"))
+    assert printed == "checked\n"
+    assert namespace["test_softsign"].hypothesis.inner_test  # a hypothesis test, run above
+
+
+def test_the_pytorch_block_prints_the_same_with_pytorch(readme):
+    code = find_block(readme, "import tinygrad_es as torch")
+    _, printed = run_block(code)
+    (stated,) = re.findall(r"# ([\d.]+ \[[\d, ]+\])", code)
+    assert printed.strip() == stated
+    pytest.importorskip("torch")
+    with_torch = code.replace("import tinygrad_es as torch\nfrom tinygrad_es import functional as F",
+                              "import torch\nfrom torch.nn import functional as F")
+    _, printed_by_torch = run_block(with_torch)
+    assert printed_by_torch == printed

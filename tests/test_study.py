@@ -112,6 +112,20 @@ def test_modern_model_has_a_linear_output_and_zero_biases():
     assert abs(model[0].weight.data.std() * np.sqrt(64 / 2) - 1) < 0.1  # He: N(0, 2/fan_in)
 
 
+@pytest.mark.parametrize("protocol, cost, activation", [
+    ("paper", "cross_entropy", "sigmoid"), ("paper", "mse", "rrelu"), ("modern", "cross_entropy", "tanh")])
+def test_compiled_training_gives_the_eager_runs_bit_for_bit(protocol, cost, activation):
+    study = grid.Study(protocol=protocol, epochs=2, inits=("xavier",), activations=(activation,))
+    splits = grid.load_splits(study)
+    records = []
+    for compiled in (False, True):
+        tg.manual_seed(0)  # RReLU draws its slopes from the default generator
+        records.append(training.train_run(grid.with_overrides(study, compiled=compiled), splits, cost, activation,
+                                          "xavier", 0.1, seed=0))  # fmt: skip
+    eager, compiled = records
+    assert {k: v for k, v in eager.items() if k != "seconds"} == {k: v for k, v in compiled.items() if k != "seconds"}
+
+
 # ---- divergence and the measurements -------------------------------------------------------------------
 def test_a_diverging_run_is_flagged_without_any_floating_point_warning():
     study = grid.Study(costs=("mse",), activations=("relu",), inits=("gaussian",), lrs=(100.0,), epochs=3)

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from .engine import Function, OpError, Tensor
-from .helpers import pytorch_axis, silent
-from .random import default_generator
+from .helpers import pytorch_axis, pytorch_names, silent
+from .random import draw
 
 # |x| up to which e^x and e^-x are finite normal numbers, with room for a sum or a quotient; beyond
 # it sigmoid and its kin are 0 or 1 to the dtype's precision anyway. float64's for other dtypes.
@@ -36,6 +36,11 @@ def _softplus(x):
     """log(1 + e^x) without overflow: x itself where e^x would overflow (the two agree there)."""
     limit = _exp_limit(x)
     return np.where(x > limit, x, np.log1p(np.exp(np.minimum(x, limit))))
+
+
+def _floating(x):
+    """Integers become float64 (the answer is a probability)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
 
 
 class Elementwise(Function):
@@ -153,7 +158,7 @@ class RReLU(Elementwise):
 
     @staticmethod
     def forward(ctx, x, lower, upper, generator):
-        slopes = (generator or default_generator()).uniform(lower, upper, np.shape(x)).astype(x.dtype)
+        slopes = draw(generator, "uniform", lower, upper, np.shape(x)).astype(x.dtype)
         k = np.where(x > 0, x.dtype.type(1), slopes)
         ctx.save_for_backward(k)
         return x * k
@@ -197,7 +202,8 @@ class PReLU(Function):
 
 class ELU(Elementwise):
     """f(x) = x if x > 0 else alpha (e^x - 1);  f'(x) = 1 if x > 0 else alpha e^x (alpha at the
-    kink, as PyTorch). SELU passes `scale`, multiplying f and f' by it."""
+    kink, as PyTorch), f''(x) = 0 if x >= 0 else alpha e^x (0 at the kink, as PyTorch: the exponent
+    is where(x < 0, x, 0), flat at 0). SELU passes `scale`, multiplying f and its derivatives by it."""
 
     @staticmethod
     def forward(ctx, x, alpha, scale=1.0):
@@ -209,7 +215,7 @@ class ELU(Elementwise):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         scale = ctx.scale
-        return np.where(x > 0, grad * scale, grad * (scale * ctx.alpha) * np.exp(np.minimum(x, 0)))
+        return np.where(x > 0, grad * scale, grad * (scale * ctx.alpha) * np.exp(np.where(x < 0, x, 0)))
 
 
 class SELU(ELU):
@@ -225,7 +231,8 @@ class SELU(ELU):
 
 
 class CELU(Elementwise):
-    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha)."""
+    """f(x) = x if x > 0 else alpha (e^(x/alpha) - 1);  f'(x) = 1 if x > 0 else e^(x/alpha);
+    f''(x) = 0 if x >= 0 else e^(x/alpha) / alpha (0 at the kink, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -236,7 +243,7 @@ class CELU(Elementwise):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return np.where(x > 0, grad, grad * np.exp(np.minimum(x, 0) / ctx.alpha))
+        return np.where(x > 0, grad, grad * np.exp(np.where(x < 0, x, 0) / ctx.alpha))
 
 
 class Softplus(Elementwise):
@@ -472,7 +479,8 @@ class Softmax(Function):
     @staticmethod
     @silent
     def forward(ctx, x, axis):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        x = _floating(x)
+        e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty axis has no max
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -503,7 +511,8 @@ class LogSoftmax(Function):
     @staticmethod
     @silent
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
+        x = _floating(x)
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -659,20 +668,24 @@ def identity(x):
     return x
 
 
+@pytorch_names
 def softmax(x, axis=-1):
     """Softmax along `axis`, the last one by default."""
     return Softmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def softmin(x, axis=-1):
     return Softmin.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along `axis`, computed without taking the log of tiny probabilities."""
     return LogSoftmax.apply(x, axis=pytorch_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x)))
 
 
+@pytorch_names
 def glu(x, axis=-1):
     return GLU.apply(x, axis=axis)
 

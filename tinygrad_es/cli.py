@@ -5,6 +5,7 @@ work starts (a bad one is one line on stderr and exit code 2), and the dispatch 
     tinygrad-es paper --full                # longer: 30 epochs, 5 seeds
     tinygrad-es paper --protocol modern --activations relu elu selu gelu
     tinygrad-es diagnose --activation relu --depth 12   # inside a deep network, layer by layer
+    tinygrad-es export mlp --to onnx        # mlp.npz + mlp.json (interop.save_model) -> mlp.onnx
 """
 import argparse
 import math
@@ -12,7 +13,7 @@ import os
 import sys
 import tempfile
 
-from . import __version__
+from . import __version__, interop
 from .nn import activation_names
 from .nn import init as nn_init
 from .study import diagnose, grid
@@ -76,6 +77,9 @@ def add_paper_command(subparsers):
                    help=f"longer runs, {grid.FULL_EPOCHS} epochs and {grid.FULL_SEEDS} seeds (the paper gives "
                         "neither its epochs nor its batch size; 30 epochs of minibatches of 10 are Nielsen's book's)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-compile", action="store_true",
+                   help="run every training step eagerly; by default each run's step is recorded once and replayed "
+                        "(tinygrad_es.compile), which gives the same numbers bit for bit in less time")
     p.set_defaults(run=run_paper, parser=p)
     return p
 
@@ -117,7 +121,7 @@ def study_from_args(args, parser):
     _check_writable(args.out, args.out, parser)
     full = {"epochs": grid.FULL_EPOCHS, "seeds": grid.FULL_SEEDS} if args.full else {}
     return grid.with_overrides(
-        grid.Study(protocol=args.protocol, inits=tuple(dict.fromkeys(inits)), **full),
+        grid.Study(protocol=args.protocol, inits=tuple(dict.fromkeys(inits)), compiled=not args.no_compile, **full),
         costs=costs, activations=activations and tuple(dict.fromkeys(activations)), lrs=lrs,
         epochs=args.epochs, batch_size=args.batch_size, seeds=args.seeds,
     )
@@ -187,6 +191,60 @@ def run_diagnose(args):
                              args.seed, args.out)
 
 
+# ---- export --------------------------------------------------------------------------------------------
+def add_export_command(subparsers):
+    """Register `export` on the main command's subparsers."""
+    p = subparsers.add_parser(
+        "export",
+        help="write a saved model (save_model's .npz + .json) as an ONNX file or a PyTorch module",
+        description=(
+            "Read CHECKPOINT.npz (the weights) and CHECKPOINT.json (the architecture), as "
+            "tinygrad_es.interop.save_model(model, CHECKPOINT) writes them, and write the model for another "
+            "runtime: --to onnx writes the inference graph (onnxruntime and any ONNX runtime; needs the onnx "
+            "extra), --to torch a pickled torch.nn.Module (load it with torch.load(PATH, weights_only=False); "
+            "needs the torch extra)."
+        ),
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="the saved model, with or without .npz or .json")
+    p.add_argument("--to", required=True, choices=("onnx", "torch"), help="the format to write")
+    p.add_argument("--out", help="the file to write (default: CHECKPOINT.onnx or CHECKPOINT.pt)")
+    p.add_argument("--input-shape", type=_shape, metavar="N,D,...",
+                   help="ONNX: the shape of an input, batch first (the batch stays free); default 1,IN for a model "
+                        "whose first layer is a Dense layer with IN features")
+    p.add_argument("--opset", type=int, default=interop.onnx.DEFAULT_OPSET,
+                   help=f"ONNX: the opset ({interop.onnx.OLDEST_OPSET} or later; default "
+                        f"{interop.onnx.DEFAULT_OPSET})")
+    p.set_defaults(run=run_export, parser=p)
+    return p
+
+
+def _shape(text):
+    try:
+        shape = tuple(int(n) for n in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a shape: {text!r} (sizes separated by commas, e.g. 1,64)") from None
+    if not shape or min(shape) < 0:
+        raise argparse.ArgumentTypeError(f"not a shape: {text!r} (sizes >= 0, at least one)")
+    return shape
+
+
+def run_export(args):
+    """Bad arguments, files that cannot be read and missing extras end in parser.error (exit code 2)."""
+    parser = args.parser
+    stem = interop.architecture.stem_of(args.checkpoint)
+    for path in (stem + ".npz", stem + ".json"):
+        if not os.path.isfile(path):
+            parser.error(f"{args.checkpoint}: no {path} (export reads what tinygrad_es.interop.save_model writes)")
+    if args.out:
+        _check_writable(os.path.dirname(os.path.abspath(args.out)), args.out, parser)
+    try:
+        out = interop.export.export(args.checkpoint, args.to, args.out, args.input_shape, args.opset)
+    except (ValueError, TypeError, RuntimeError, ImportError) as error:  # the model or the options
+        parser.error(f"{args.checkpoint}: {error}")
+    print(f"wrote {out}")
+    return 0
+
+
 # ---- shared checks -------------------------------------------------------------------------------------
 def _check_at_least(args, option, lowest, parser):
     value = getattr(args, option)
@@ -214,6 +272,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_paper_command(subparsers)
     add_diagnose_command(subparsers)
+    add_export_command(subparsers)
     return parser
 
 

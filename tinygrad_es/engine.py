@@ -12,8 +12,14 @@ np.exp, ...), and Tensor speaks NumPy's dispatch protocols (`__array_ufunc__`, `
 so the same formula given Tensors records a graph of its own. With `create_graph=True` the engine
 hands each backward the gradient and the saved inputs and output as Tensors, with recording on: the
 gradients that come out can be differentiated again. Otherwise backward runs on arrays and records
-nothing. What an op saves for backward must therefore be its inputs, its output, or constants such
-as masks: anything else it computed would count as a constant in the second derivative.
+nothing: plain training pays nothing for this. As only the saved inputs and output become Tensors,
+what an op saves for backward must be its inputs, its output, or constants such as masks: anything
+else it computed would count as a constant in the second derivative. A gradient that comes out
+constant (a mask times a constant) is attached to the op's inputs with a derivative of 0
+(`_Constant`), so that at a kink the second derivative is 0, as in PyTorch. The fused nodes
+(fused.py) differentiate their plain composition under create_graph. gradgradcheck (gradcheck.py)
+checks a backward's own backward against finite differences; autograd.functional builds Jacobians,
+Hessians and their products on `grad`.
 
 In-place writes. One clock numbers the nodes as they are made and the in-place writes into an
 array's memory as they happen (`+=`, an optimizer's step, `load_state_dict`). A node whose saved
@@ -24,13 +30,14 @@ Tensor's operators and methods are the ops of ops.py, activations.py and the oth
 each attached to Tensor there, next to its Function.
 """
 
+import functools
 import heapq
 import itertools
 import weakref
 
 import numpy as np
 
-from .helpers import RemovableHandle
+from .helpers import RemovableHandle, Size
 
 _grad_enabled = True  # switched off by `no_grad`
 _clock = itertools.count(1)  # the time of each node's creation and of each in-place write
@@ -66,11 +73,11 @@ class no_grad:
         _grad_enabled = self._previous
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with type(self)():
                 return fn(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
         return wrapper
 
 
@@ -133,7 +140,7 @@ class Function:
             out = cls.forward(ctx, *arrays, **options)
         except (ValueError, IndexError) as error:
             raise _naming_the_op(cls, error, arrays) from None
-        if type(out) is not np.ndarray:  # NumPy gives a 0-d result as a scalar: make it an array, also where saved
+        if not isinstance(out, np.ndarray):  # NumPy gives a 0-d result as a scalar: make it an array, also where saved
             out = _result_array(ctx, out)
         if checks is not None:
             checks.check_forward(ctx, inputs, out)
@@ -161,10 +168,7 @@ class Function:
 
 def _result_array(ctx, scalar):
     array = np.asarray(scalar)
-    for a in ctx.saved_tensors:
-        if a is scalar:
-            ctx.saved_tensors = tuple(array if a is scalar else a for a in ctx.saved_tensors)
-            break
+    ctx.saved_tensors = tuple(array if a is scalar else a for a in ctx.saved_tensors)
     return array
 
 
@@ -224,7 +228,7 @@ def _check_saved_arrays_unwritten(ctx):
         if entry is not None and entry[0] > ctx.creation:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {type(ctx).__name__} saved an array of shape {array.shape} that was written in place "
+                f"operation: {_node_name(ctx)} saved an array of shape {array.shape} that was written in place "
                 "after the op ran; compute the graph again after the write, or write to a copy"
             )
 
@@ -366,8 +370,8 @@ def _accumulate(leaf, g, fresh=False):
             return
         g = g.data
     if leaf.grad is None:
-        keep = fresh and type(g) is np.ndarray and g.dtype == leaf.data.dtype
-        leaf.grad = Tensor._make(g if keep else np.array(g, leaf.data.dtype), False, None)
+        keep = fresh and isinstance(g, np.ndarray) and g.dtype == leaf.data.dtype  # else a copy of its own:
+        leaf.grad = Tensor._make(g if keep else np.asanyarray(g).astype(leaf.data.dtype), False, None)
     elif leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:
@@ -414,12 +418,12 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    size = property(lambda self: Size(self.data.shape))  # an int, and called the shape: t.size(), t.size(1)
     is_leaf = property(lambda self: self.grad_fn is None)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                             "pass float data or dtype=np.float32")
         self.requires_grad = requires_grad
         return self
@@ -462,8 +466,8 @@ def _data(x):
 def _as_array(data, dtype):
     if dtype is not None:
         array = np.asarray(data, dtype=dtype)
-    elif isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
+    elif isinstance(data, (np.ndarray, np.generic)):  # an array of a subclass becomes a plain one, unless it
+        array = data if getattr(data, "records_numpy_calls", False) else np.asarray(data)  # records a compiled step
     else:  # Python numbers become float32, PyTorch's default dtype; bools stay bools
         array = np.asarray(data)
         array = array.astype(np.float32) if array.dtype.kind in "iuf" else array

@@ -12,9 +12,9 @@ import functools
 import numpy as np
 
 from . import autograd
-from .activations import _EXP_LIMIT, Sigmoid
+from .activations import _EXP_LIMIT, RReLU, Sigmoid
 from .engine import Function, OpError, Tensor
-from .helpers import constant, ones
+from .helpers import constant, ones, silent
 from .losses import cross_entropy as plain_cross_entropy
 
 
@@ -65,7 +65,9 @@ class LinearActivation(Function):
     of three. Any leading axes of x are batch axes.
 
     Tricks: the products are `ndarray.dot` on 2-D arrays (the batch axes flattened), cheaper than
-    `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector."""
+    `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector
+    (`grad.T.dot(ones)`: the BLAS call of `ones.dot(grad)`, as a method of the gradient, which a
+    compiled step's recording sees)."""
 
     fresh_gradients = True
     activation, options = None, None  # the activation op and its options, when one runs in this node
@@ -104,15 +106,19 @@ class LinearActivation(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         gx = grad.dot(weight).reshape(ctx.saved_tensors[0].shape) if needs_x else None
         gw = grad.T.dot(x) if needs_weight else None
-        gb = ones(len(grad), grad.dtype).dot(grad) if needs_bias else None
+        gb = grad.T.dot(ones(len(grad), grad.dtype)) if needs_bias else None
         return gx, gw, gb
 
 
 def linear(x, weight, bias=None, activation=None, options=None):
     """activation(x @ weight.T + bias) in one graph node; `activation` is an elementwise activation
-    op (e.g. activations.Sigmoid), given its keyword `options` (a dict)."""
+    op (e.g. activations.Sigmoid), given its keyword `options` (a dict). RReLU, which draws new
+    slopes on every call, runs as a node of its own: under create_graph this node differentiates its
+    composition again, which would draw other slopes."""
     if activation is None:
         return LinearActivation.apply(x, weight, bias)
+    if activation is RReLU:
+        return RReLU.apply(LinearActivation.apply(x, weight, bias), **(options or {}))
     return LinearActivation.apply(x, weight, bias, activation, options or {})
 
 
@@ -136,6 +142,7 @@ class CrossEntropy(Function):
     fresh_gradients = True
 
     @staticmethod
+    @silent  # infinite logits give nan, as in PyTorch, without NumPy's warning: 1.3 us per step
     def forward(ctx, z, target, reduction):
         n, c = z.shape
         starts = _row_starts(n, c)
@@ -151,7 +158,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             return loss
         total_loss = loss.dot(ones(n, loss.dtype))
-        return total_loss / n if reduction == "mean" else total_loss
+        return np.asanyarray(total_loss / n if reduction == "mean" else total_loss)  # a 0-d array, not a scalar
 
     @staticmethod
     def backward(ctx, grad):
@@ -171,7 +178,7 @@ def _class_indices(logits, target):
     [0, C) for logits (N, C). Trick: read as unsigned, a negative index is huge, so the range is one
     look at the largest entry, found by argmax: 1.1 us against 2.9 us for min() and max()."""
     target = target.data if isinstance(target, Tensor) else target
-    if not (isinstance(logits, Tensor) and type(target) is np.ndarray and target.dtype.kind in "iu"
+    if not (isinstance(logits, Tensor) and isinstance(target, np.ndarray) and target.dtype.kind in "iu"
             and logits.ndim == 2 and target.shape == logits.shape[:1]):
         return None
     unsigned = target.view(_UNSIGNED[target.itemsize])
@@ -182,6 +189,8 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     """losses.cross_entropy, in one node where it can: class indices all in range (none ignored), no
     class weights, no smoothing. Otherwise the plain composition, which also explains bad input."""
     indices = None if weight is not None or label_smoothing else _class_indices(input, target)
+    if indices is not None and 0 <= ignore_index < input.shape[1] and (indices == ignore_index).any():
+        indices = None  # an ignored class that is a class index: the plain composition leaves it out
     if indices is None or reduction not in ("mean", "sum", "none"):
         return plain_cross_entropy(input, target, weight, label_smoothing, reduction, ignore_index)
     return CrossEntropy.apply(input, indices, reduction)

@@ -1,7 +1,9 @@
-"""Finite-difference check of backward: the test every op passes, and yours can too."""
+"""Finite-difference checks of backward (gradcheck) and of backward's own backward (gradgradcheck):
+the tests every op passes, and yours can too."""
 import numpy as np
 
-from .engine import Tensor, no_grad
+from . import autograd
+from .engine import Tensor, enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -91,3 +93,42 @@ def _numeric_jacobians(fn, k, out_size, inputs, checked, eps):
             columns.append(((plus - minus) / (2 * eps)).ravel())
         jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((out_size, 0)))
     return jacobians
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of backward itself, as torch.autograd.gradgradcheck: the function checked maps the
+    inputs and the upstream gradients `grad_outputs` to the gradients of the inputs (backward with
+    create_graph=True), so its Jacobian holds the second derivatives of `fn`, and the derivatives
+    with respect to the upstream gradients (a backward is linear in them).
+
+    `grad_outputs` holds one gradient per output of `fn`; those that require grad are checked too.
+    When not given they are drawn at random (seeded, so a failure repeats), float64, requiring
+    grad: a uniform upstream gradient such as ones would hide some mistakes. The tolerances and
+    the outcome are gradcheck's; "output i" in a mismatch is the gradient of the i-th checked input.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
+    with no_grad():
+        outputs = _outputs(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(Tensor(rng.standard_normal(out.shape), requires_grad=True) for out in outputs)
+    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"gradgradcheck: fn gives {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; "
+                         "pass one gradient per output")
+    n = len(inputs)
+
+    def gradients(*args):
+        """The gradients of fn's checked inputs for upstream gradients args[n:], recorded."""
+        with enable_grad():  # gradcheck's finite differences run under no_grad
+            pairs = [(out, g) for out, g in zip(_outputs(fn(*args[:n])), args[n:]) if out.requires_grad]
+            if not pairs:  # no output depends on a checked input: no gradients to check
+                return ()
+            grads = autograd.grad([out for out, _ in pairs], [args[i] for i in checked], [g for _, g in pairs],
+                                  create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(gradients, inputs + grad_outputs, eps, atol, rtol, raise_exception)

@@ -1,10 +1,22 @@
 """Small helpers shared across the package (it imports nothing of ours)."""
 
 import functools
+import inspect
 import math
 
 import numpy as np
 from numpy.exceptions import AxisError
+
+# While tinygrad_es.compile records a step: the recording, to which the few functions whose calls a
+# replay must make again (random draws, the numbers an optimizer works out from its state) report
+# each call, through `replayed`. None otherwise.
+recording = None
+
+
+def replayed(fn, args, result):
+    """`result`, which `fn(*args)` has just returned, reported to the recording of a compiled step if
+    one is being made (see `recording`)."""
+    return result if recording is None else recording.replayed(fn, args, result)
 
 
 def sizes(args):
@@ -51,6 +63,47 @@ def pytorch_axis(axis, ndim):
         if a not in (0, -1):
             raise AxisError(f"axis {a} is out of range for a 0-d tensor (expected -1 or 0)")
     return None
+
+
+# PyTorch's argument names -> ours (NumPy's): `axis` is PyTorch's `dim`, `keepdims` its `keepdim`.
+PYTORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "dims": "axis", "start_dim": "start_axis",
+                 "end_dim": "end_axis", "dim0": "axis0", "dim1": "axis1", "dim2": "axis2"}
+
+
+def pytorch_names(fn):
+    """`fn` also answering to PyTorch's argument names: sum(x, dim=1, keepdim=True) is
+    sum(x, axis=1, keepdims=True), so PyTorch code runs unchanged. Only the names fn has are
+    translated (a function whose own parameter is called `dims` keeps it); giving both names of one
+    argument is a TypeError, as any argument given twice."""
+    parameters = inspect.signature(fn).parameters
+    renames = [(theirs, ours) for theirs, ours in PYTORCH_NAMES.items()
+               if ours in parameters and theirs not in parameters]
+    pytorchs = frozenset(theirs for theirs, _ in renames)
+
+    @functools.wraps(fn)
+    def translated(*args, **kwargs):
+        if kwargs and not pytorchs.isdisjoint(kwargs):  # one test in C when no PyTorch name is given
+            for theirs, ours in renames:
+                if theirs in kwargs:
+                    if ours in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {theirs}= and {ours}=, two names of one argument")
+                    kwargs[ours] = kwargs.pop(theirs)
+        return fn(*args, **kwargs)
+
+    return translated
+
+
+class Size(int):
+    """A tensor's `size`: the number of entries, NumPy's `size`; called, the shape, PyTorch's
+    `size()`: t.size() is t.shape and t.size(1) is t.shape[1]."""
+
+    def __new__(cls, shape):
+        size = super().__new__(cls, math.prod(shape))
+        size.shape = shape
+        return size
+
+    def __call__(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
 
 
 class RemovableHandle:

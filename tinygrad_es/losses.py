@@ -1,10 +1,13 @@
 """Loss functions, as the formulas read: each loss beside its gradient, or a composition of ops.
+Empty batches and infinite inputs give nan or inf, as in PyTorch, without NumPy's warnings.
 
 `reduction` is "mean" (default), "sum" or "none" (one loss per element, or per sample for the
 classification losses and half_mse_loss). Prediction and target must have the same shape and
 dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an (N, N) loss.
 The fused softmax cross-entropy the functional API uses for class indices is in fused.py.
 """
+
+import math
 
 import numpy as np
 
@@ -16,7 +19,6 @@ from .ops import getitem
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-@silent  # the mean of no losses is nan, without NumPy's warning
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.sum() / loss.size
@@ -52,12 +54,14 @@ class MSELoss(Function):
     """mean((x - y)^2) over all elements;  d/dx = 2 (x - y) / size = -d/dy."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, reduction):
         ctx.save_for_backward(x, y)
         ctx.reduction = reduction
         return _reduce((x - y) ** 2, reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         gx = 2 * (x - y) * _scale(grad, x.size, ctx.reduction)
@@ -76,13 +80,15 @@ class HalfMSELoss(Function):
     samples (axis 0)."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, reduction):
         ctx.save_for_backward(x, y)
         ctx.reduction = reduction
-        per_sample = 0.5 * ((x - y) ** 2).reshape(len(x), -1).sum(axis=1)
+        per_sample = 0.5 * ((x - y) ** 2).reshape(len(x), math.prod(x.shape[1:])).sum(axis=1)
         return _reduce(per_sample, reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         if ctx.reduction == "none":  # one gradient per sample, spread over its outputs
@@ -106,6 +112,7 @@ class HuberLoss(Function):
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta), d = x - y;  d/dx = clip(d, -delta, delta)."""
 
     @staticmethod
+    @silent
     def forward(ctx, x, y, delta, reduction):
         ctx.save_for_backward(x, y)
         ctx.delta, ctx.reduction = delta, reduction
@@ -114,6 +121,7 @@ class HuberLoss(Function):
         return _reduce(np.where(small, 0.5 * diff * diff, delta * (np.abs(diff) - 0.5 * delta)), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         gx = np.clip(x - y, -ctx.delta, ctx.delta) * _scale(grad, x.size, ctx.reduction)
@@ -128,6 +136,142 @@ def huber_loss(input, target, delta=1.0, reduction="mean"):
     return HuberLoss.apply(input, target, delta, reduction)
 
 
+class L1Loss(Function):
+    """mean |x - y|;  d/dx = sign(x - y) / size = -d/dy (0 where x = y, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        return _reduce(np.abs(x - y), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = np.sign(x - y) * _scale(grad, x.size, ctx.reduction)
+        return gx, -gx if ctx.needs_input_grad[1] else None, None
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error over all elements."""
+    target = _as_tensor(target)
+    _check_pair("l1_loss", input, target, reduction)
+    return L1Loss.apply(input, target, reduction)
+
+
+class SmoothL1Loss(Function):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, d = x - y (huber_loss / beta; l1_loss for
+    beta = 0);  d/dx = d / beta inside, sign(d) outside."""
+
+    @staticmethod
+    def forward(ctx, x, y, beta, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.beta, ctx.reduction = beta, reduction
+        diff = x - y
+        size = np.abs(diff)
+        if beta == 0:
+            return _reduce(size, reduction)
+        return _reduce(np.where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        diff = x - y
+        slope = np.sign(diff) if ctx.beta == 0 else np.where(np.abs(diff) < ctx.beta, diff / ctx.beta, np.sign(diff))
+        gx = slope * _scale(grad, x.size, ctx.reduction)
+        return gx, -gx if ctx.needs_input_grad[1] else None, None, None
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    target = _as_tensor(target)
+    _check_pair("smooth_l1_loss", input, target, reduction)
+    return SmoothL1Loss.apply(input, target, beta, reduction)
+
+
+class KLDivLoss(Function):
+    """Pointwise KL divergence of log-probabilities x from target t: t log t - t x (t log t taken as 0
+    at t = 0); with log_target, e^t (t - x). d/dx = -t (-e^t); d/dt = log t + 1 - x, which has no
+    finite value at t = 0 (nan there, as PyTorch); with log_target e^t (t - x + 1). "batchmean"
+    divides the sum by the batch size (axis 0): the KL divergence per sample."""
+
+    @staticmethod
+    @silent
+    def forward(ctx, x, t, reduction, log_target):
+        ctx.save_for_backward(x, t)
+        ctx.reduction, ctx.log_target = reduction, log_target
+        loss = np.exp(t) * (t - x) if log_target else np.where(t == 0, 0, t * np.log(t)) - t * x
+        if reduction == "batchmean":
+            return loss.sum() / (len(x) if x.ndim else 1)
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    @silent
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        grad = grad / (len(x) if x.ndim else 1) if ctx.reduction == "batchmean" else _scale(grad, x.size, ctx.reduction)
+        needs_x, needs_t = ctx.needs_input_grad[:2]
+        if ctx.log_target:
+            gx = -np.exp(t) * grad if needs_x else None
+            gt = np.exp(t) * (t - x + 1) * grad if needs_t else None
+        else:
+            gx = -t * grad if needs_x else None
+            gt = np.where(t == 0, np.nan, np.log(t) + 1 - x) * grad if needs_t else None
+        return gx, gt, None, None
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL divergence of the distribution `target` from log-probabilities `input`, as torch's kl_div:
+    "mean" averages over all elements (PyTorch's default, which is not the KL divergence per sample),
+    "batchmean" over the batch (axis 0), "sum" and "none" as usual."""
+    if reduction not in ("batchmean", *_REDUCTIONS):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    target = _as_tensor(target)
+    _check_pair("kl_div", input, target, "mean")
+    return KLDivLoss.apply(input, target, reduction, log_target)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """Negative log-likelihood of a Poisson distribution of rate e^input (log_input, the default) or
+    input: e^input - target input, or input - target log(input + eps); `full` adds Stirling's
+    approximation of log(target!), target log target - target + log(2 pi target) / 2, for target > 1."""
+    target = _as_tensor(target)
+    _check_pair("poisson_nll_loss", input, target, reduction)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        counted = target.data > 1
+        safe = np.where(counted, target, 1)  # no log(0) even where the term is not counted: its gradient is 0
+        loss = loss + np.where(counted, safe * safe.log() - safe + 0.5 * (2 * np.pi * safe).log(), 0)
+    return _reduce(loss, reduction)
+
+
+class SoftMarginLoss(Function):
+    """log(1 + e^(-y x)) for labels y = +-1, computed as softplus(-y x) without overflow;
+    d/dx = -y sigmoid(-y x), d/dy = -x sigmoid(-y x)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.reduction = reduction
+        z = -y * x
+        return _reduce(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        scale = _scale(grad, x.size, ctx.reduction) * _sigmoid(-y * x)
+        needs_x, needs_y = ctx.needs_input_grad[:2]
+        return (-y * scale if needs_x else None), (-x * scale if needs_y else None), None
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """Two-class logistic loss for labels +-1: log(1 + e^(-target input))."""
+    target = _as_tensor(target)
+    _check_pair("soft_margin_loss", input, target, reduction)
+    return SoftMarginLoss.apply(input, target, reduction)
+
+
 # ---- binary classification -----------------------------------------------------------------------------
 def _clamped_logs(p):
     """(log p, log(1 - p)), each clamped at >= -100 as PyTorch, so p = 0 or 1 stays finite."""
@@ -140,6 +284,7 @@ class BinaryCrossEntropy(Function):
     d/dp = (p - y) / max(p (1-p), 1e-12);  d/dy = log(1-p) - log(p)."""
 
     @staticmethod
+    @silent
     def forward(ctx, p, y, reduction):
         ctx.save_for_backward(p, y)
         ctx.reduction = reduction
@@ -147,6 +292,7 @@ class BinaryCrossEntropy(Function):
         return _reduce(-(y * log_p + (1 - y) * log_1mp), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         p, y = ctx.saved_tensors
         scale = _scale(grad, p.size, ctx.reduction)
@@ -173,12 +319,14 @@ class BinaryCrossEntropyWithLogits(Function):
     """BCE of sigmoid(z), stably: max(z, 0) - z y + log(1 + e^-|z|);  d/dz = sigmoid(z) - y, d/dy = -z."""
 
     @staticmethod
+    @silent
     def forward(ctx, z, y, reduction):
         ctx.save_for_backward(z, y)
         ctx.reduction = reduction
         return _reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), reduction)
 
     @staticmethod
+    @silent
     def backward(ctx, grad):
         z, y = ctx.saved_tensors
         scale = _scale(grad, z.size, ctx.reduction)
@@ -202,12 +350,12 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
     if len(shape) != 2:
         raise OpError(f"{name}: input must have shape (N, C), got {shape}")
     n, c = shape
-    target = np.asarray(_data(target))
+    target = np.asanyarray(_data(target))
     if weight is not None and np.shape(weight) != (c,):
         raise OpError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
     if target.shape == (n,):
         if target.dtype.kind not in "iu":
-            raise TypeError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
+            raise OpError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
                             f"got {target.dtype}; use target.astype(np.int64)")
         counted = target[target != ignore_index]
         if counted.size and (counted.min() < 0 or counted.max() >= c):
@@ -225,7 +373,7 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
 
 
 def _as_weight(weight, logits):
-    return None if weight is None else np.asarray(_data(weight), logits.dtype)
+    return None if weight is None else np.asanyarray(_data(weight), logits.dtype)
 
 
 def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
@@ -241,7 +389,7 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     if reduction == "none":
         return loss
     total = loss.sum()
-    return total / sample_weight.sum() if reduction == "mean" else total
+    return _mean_over(total, sample_weight.sum()) if reduction == "mean" else total
 
 
 def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
@@ -260,7 +408,7 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     n, c = input.shape
     if is_index:  # label smoothing: the target distribution is no longer one-hot
         counted = target_array != ignore_index
-        dist = np.zeros((n, c), input.dtype)
+        dist = np.zeros_like(target_array, input.dtype, shape=(n, c), order="C")  # made through the target: recorded
         dist[np.flatnonzero(counted), target_array[counted]] = 1
         dist = dist * (1 - label_smoothing) + counted[:, None] * (label_smoothing / c)
     else:
@@ -273,6 +421,12 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
     if reduction == "sum":
         return total
     if is_index and weight is not None:  # PyTorch: divide by the weights of the target classes
-        return total / weight[np.where(counted, target_array, 0)][counted].sum()
-    return total / (counted.sum() if is_index else n)
+        return _mean_over(total, weight[np.where(counted, target_array, 0)][counted].sum())
+    return _mean_over(total, counted.sum() if is_index else n)
+
+
+def _mean_over(total, count):
+    """total / count; with nothing counted (every target ignored) nan, as PyTorch, whose gradient is 0
+    (not the nan of 0 / 0)."""
+    return total / count if count else total * 0 + np.nan
 

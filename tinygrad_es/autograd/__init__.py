@@ -57,3 +57,6 @@ def _leading_to(roots, targets):
         if t in targets or any(isinstance(x, Tensor) and x in wanted for x in inputs):
             wanted.add(t)
     return wanted
+
+
+from . import functional  # noqa: E402  (it uses grad, above)

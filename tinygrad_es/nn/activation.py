@@ -3,6 +3,7 @@ which turns a name such as "relu" (or None, or a Module) into a layer."""
 import numpy as np
 
 from .. import activations as A
+from ..helpers import pytorch_names
 from .module import Module, Parameter
 
 
@@ -172,6 +173,7 @@ class Threshold(Activation):
 class AlongAxis(Activation):
     """Base of the activations computed along one axis (PyTorch's `dim`), the last by default."""
 
+    @pytorch_names
     def __init__(self, axis=-1):
         super().__init__(axis=axis)
 

@@ -6,6 +6,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from .. import fused, ops
 from ..engine import OpError, Tensor
+from ..helpers import pytorch_names
 from . import init as nn_init
 from .activation import get_activation
 from .module import Module, Parameter
@@ -64,7 +65,7 @@ class Dense(Module):
                 return fused.LinearActivation.apply(x, self.weight, self.bias, *op_and_options)
             return activation(fused.LinearActivation.apply(x, self.weight, self.bias))
         except OpError:
-            if x.shape[-1:] != (self.in_features,):
+            if x.ndim and x.shape[-1] != self.in_features:
                 raise OpError(f"Dense: expected input with {self.in_features} features in its last axis, got shape "
                               f"{x.shape}") from None
             raise
@@ -151,6 +152,7 @@ class AlphaDropout(Dropout):
 class Flatten(Module):
     """Merge the axes from `start_axis` on into one: (N, 8, 8) -> (N, 64)."""
 
+    @pytorch_names
     def __init__(self, start_axis=1):
         super().__init__()
         self.start_axis = start_axis

@@ -305,8 +305,10 @@ class _BackwardHookCall:
         self.grad_input, self.grad_output = [None] * n_inputs, None
 
     def run_hooks(self):
-        grad_input = tuple(None if g is None else Tensor._make(g, False, None) for g in self.grad_input)
-        grad_output = (Tensor._make(self.grad_output, False, None),)
+        # under create_graph the gradients are tensors in a graph: the hooks get them, and what they return, as they are
+        recording = isinstance(self.grad_output, Tensor)
+        grad_input = tuple(None if g is None else _as_tensor(g) for g in self.grad_input)
+        grad_output = (_as_tensor(self.grad_output),)
         for hook in list(self.module._backward_hooks.values()):
             replaced = hook(self.module, grad_input, grad_output)
             if replaced is not None:
@@ -315,8 +317,14 @@ class _BackwardHookCall:
                         f"backward hook of {type(self.module).__name__} returned {len(replaced)} gradients, "
                         f"expected {len(grad_input)} (one per positional input)"
                     )
-                grad_input = tuple(None if g is None else Tensor(g) for g in replaced)
-        return tuple(None if grad_input[i] is None else grad_input[i].data for i in self.tracked)
+                grad_input = tuple(None if g is None else g if recording and isinstance(g, Tensor) else Tensor(g)
+                                   for g in replaced)
+        return tuple(None if grad_input[i] is None else grad_input[i] if recording else grad_input[i].data
+                     for i in self.tracked)
+
+
+def _as_tensor(g):
+    return g if isinstance(g, Tensor) else Tensor._make(g, False, None)
 
 
 class _Gate(Function):

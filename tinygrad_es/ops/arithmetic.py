@@ -1,9 +1,9 @@
-"""Elementwise arithmetic: + - * / **, exp, log, sqrt, abs, sign, clip, maximum, minimum, where,
-casts and comparisons."""
+"""Elementwise arithmetic: + - * / **, exp, log, sqrt, abs, sign, clamp, maximum, minimum, where,
+lerp, fmod and remainder, rounding, nan_to_num, casts, comparisons and logical ops."""
 
 import numpy as np
 
-from ..engine import Function, Tensor, _data
+from ..engine import Function, OpError, Tensor, _data
 from ..helpers import silent
 
 
@@ -84,7 +84,9 @@ def neg(x):
 
 class Pow(Function):
     """x ** p, for a tensor or a number on either side. d/dx = p x^(p-1), 0 where p = 0 (x^0 is
-    constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch)."""
+    constant, also at x = 0); d/dp = x^p log x, 0 where x = 0 and p >= 0 (as PyTorch). Only the
+    point x = p = 0 is masked in d/dx (0 * inf there): elsewhere p x^(p-1) is 0 at p = 0 by itself,
+    and its derivative in p, x^(p-1), comes out right (PyTorch masks all of p = 0 and gives 0)."""
 
     fresh_gradients = True
 
@@ -100,7 +102,7 @@ class Pow(Function):
     def backward(ctx, grad):
         x, p, out = ctx.saved_tensors
         needs_x, needs_p = ctx.needs_input_grad
-        gx = grad * np.where(p == 0, 0, p * x ** (p - 1)) if needs_x else None
+        gx = grad * np.where((p == 0) & (x == 0), 0, p * x ** (p - 1)) if needs_x else None
         gp = grad * np.where((x == 0) & (p >= 0), 0, out * np.log(x)) if needs_p else None
         return gx, gp
 
@@ -239,27 +241,42 @@ def sign(x):
     return Sign.apply(x)
 
 class Clip(Function):
-    """x limited to [low, high] (either may be None); the gradient passes where low <= x <= high,
-    bounds included, as PyTorch's clamp."""
+    """x limited to [low, high] (either may be None, a number or a tensor, low <= high); the gradient
+    passes to x where low <= x <= high, bounds included, as PyTorch's clamp, and to a bound where it
+    is the result."""
 
     fresh_gradients = True
 
     @staticmethod
     def forward(ctx, x, low, high):
-        inside = (x >= (-np.inf if low is None else low)) & (x <= (np.inf if high is None else high))
-        ctx.save_for_backward(inside)
+        if low is None and high is None:
+            raise OpError("clamp: at least one of min and max must be given")
+        below = False if low is None else x < low
+        above = False if high is None else x > high
+        ctx.save_for_backward(~(below | above), below, above)
         return np.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
-        (inside,) = ctx.saved_tensors
-        return grad * inside, None, None
+        inside, below, above = ctx.saved_tensors
+        needs_low, needs_high = ctx.needs_input_grad[1:]
+        return grad * inside, grad * below if needs_low else None, grad * above if needs_high else None
+
 
 def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's names)
     return Clip.apply(x, min, max)
 
+
+def clamp_min(x, min):  # noqa: A002
+    return Clip.apply(x, min, None)
+
+
+def clamp_max(x, max):  # noqa: A002
+    return Clip.apply(x, None, max)
+
+
 def _tie_share(wins, ties, dtype):
-    share = np.array(wins, dtype)
+    share = np.asanyarray(wins).astype(dtype)  # a copy by astype, which a compiled step's recording sees
     share[ties] = 0.5
     return share
 
@@ -302,9 +319,141 @@ class Where(Function):
         (condition,) = ctx.saved_tensors
         return None, np.where(condition, grad, 0), np.where(condition, 0, grad)
 
-def where(condition, x, y):
-    """`x` where `condition` holds, else `y`; differentiable in x and y."""
-    return Where.apply(np.asarray(_data(condition), bool), x, y)
+def where(condition, x=None, y=None):
+    """`x` where `condition` holds, else `y`; differentiable in x and y. With the condition alone,
+    the indices where it holds, one array per axis (nonzero(as_tuple=True)), as torch.where."""
+    if x is None and y is None:
+        return tuple(Tensor._make(i, False, None) for i in np.nonzero(np.atleast_1d(_data(condition))))
+    return Where.apply(np.asanyarray(_data(condition), bool), x, y)
+
+
+class Lerp(Function):
+    """start + weight (end - start), computed from the nearer end as PyTorch does (end - (end - start)
+    (1 - weight) for weight >= 0.5, so weight = 1 gives end exactly);  d/dstart = 1 - weight,
+    d/dend = weight, d/dweight = end - start."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        difference = end - start
+        return np.where(np.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        needs_start, needs_end, needs_weight = ctx.needs_input_grad
+        return (grad * (1 - weight) if needs_start else None, grad * weight if needs_end else None,
+                grad * (end - start) if needs_weight else None)
+
+
+def lerp(input, end, weight):  # noqa: A002  (PyTorch's names)
+    return Lerp.apply(input, end, weight)
+
+
+class Fmod(Function):
+    """The remainder of x / y with the sign of x (C's fmod): x - trunc(x / y) y;
+    d/dx = 1, d/dy = -trunc(x / y)."""
+
+    rounding = staticmethod(np.trunc)
+    remainder = staticmethod(np.fmod)
+
+    @classmethod
+    @silent
+    def forward(cls, ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return cls.remainder(x, y)
+
+    @classmethod
+    @silent
+    def backward(cls, ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad, -grad * cls.rounding(x / y) if ctx.needs_input_grad[1] else None
+
+
+def fmod(input, other):  # noqa: A002
+    return Fmod.apply(input, other)
+
+
+class Remainder(Fmod):
+    """The remainder of x / y with the sign of y (Python's %): x - floor(x / y) y;
+    d/dx = 1, d/dy = -floor(x / y)."""
+
+    rounding = staticmethod(np.floor)
+    remainder = staticmethod(np.remainder)
+
+
+def remainder(input, other):  # noqa: A002
+    return Remainder.apply(input, other)
+
+
+class Rounding(Function):
+    """floor, ceil, round (half to even) and trunc: steps, whose gradient is 0 everywhere (as
+    PyTorch's). Integers come back unchanged."""
+
+    rule = staticmethod(np.floor)
+
+    @classmethod
+    def forward(cls, ctx, x, *options):
+        return x.copy() if x.dtype.kind in "biu" else cls.rule(x, *options)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+
+class Floor(Rounding):
+    rule = staticmethod(np.floor)
+
+
+class Ceil(Rounding):
+    rule = staticmethod(np.ceil)
+
+
+class Round(Rounding):
+    rule = staticmethod(np.round)
+
+
+class Trunc(Rounding):
+    rule = staticmethod(np.trunc)
+
+
+def floor(x):
+    return Floor.apply(x)
+
+
+def ceil(x):
+    return Ceil.apply(x)
+
+
+def round(x, decimals=0):  # noqa: A001
+    """Half to even, as PyTorch and NumPy: round(2.5) is 2."""
+    return Round.apply(x, decimals)
+
+
+def trunc(x):
+    return Trunc.apply(x)
+
+
+class NanToNum(Function):
+    """nan, inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0, the dtype's largest
+    and its most negative finite value); the gradient passes where x was finite."""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(np.isfinite(x))
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (finite,) = ctx.saved_tensors
+        return grad * finite
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return NanToNum.apply(x, nan, posinf, neginf)
+
 
 class Cast(Function):
     @staticmethod
@@ -322,21 +471,54 @@ def astype(x, dtype):
         return Tensor._make(_data(x).astype(dtype), False, None)
     return Cast.apply(x, dtype=dtype)
 
-def _comparison(ufunc):
-    def compare(x, y):  # a plain boolean tensor: no graph, no gradient
-        return Tensor._make(np.asarray(ufunc(_data(x), _data(y))), False, None)
+def type_as(x, other):
+    """x cast to other's dtype."""
+    return astype(x, np.asarray(_data(other)).dtype)
 
+
+def _comparison(ufunc, name="compare"):
+    def compare(x, y):  # a plain boolean tensor: no graph, no gradient
+        return Tensor._make(np.asanyarray(ufunc(_data(x), _data(y))), False, None)
+
+    compare.__name__ = name
     return compare
+
+
+def _predicate(ufunc, name):
+    def test(x):  # a plain boolean tensor: no graph, no gradient
+        return Tensor._make(np.asarray(ufunc(_data(x))), False, None)
+
+    test.__name__ = name
+    return test
+
+
+isnan, isinf = _predicate(np.isnan, "isnan"), _predicate(np.isinf, "isinf")
+isfinite, logical_not = _predicate(np.isfinite, "isfinite"), _predicate(np.logical_not, "logical_not")
+logical_and, logical_or = _comparison(np.logical_and, "logical_and"), _comparison(np.logical_or, "logical_or")
+logical_xor = _comparison(np.logical_xor, "logical_xor")
+eq, ne = _comparison(np.equal, "eq"), _comparison(np.not_equal, "ne")
+lt, le, gt, ge = (_comparison(u, n) for u, n in [(np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"),
+                                                 (np.greater_equal, "ge")])
+
 
 def _reflected(fn):
     return lambda self, other: fn(other, self)
 
 
-for _fn in (add, sub, mul, div, neg, pow, exp, log, log1p, expm1, sqrt, abs, sign, clip, maximum, minimum, astype):
+for _fn in (add, sub, mul, div, neg, pow, exp, log, log1p, expm1, sqrt, abs, sign, clip, clamp_min, clamp_max,
+            maximum, minimum, astype, type_as, lerp, fmod, remainder, floor, ceil, round, trunc, nan_to_num, isnan,
+            isinf, isfinite, logical_not, logical_and, logical_or, logical_xor, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.clamp = clip
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+Tensor.where.__name__ = "where"
+Tensor.negative, Tensor.subtract, Tensor.multiply, Tensor.divide, Tensor.absolute = neg, sub, mul, div, abs
 Tensor.float = lambda self: astype(self, np.float32)
 Tensor.double = lambda self: astype(self, np.float64)
+Tensor.half = lambda self: astype(self, np.float16)
+Tensor.long = lambda self: astype(self, np.int64)
+Tensor.int = lambda self: astype(self, np.int32)
+Tensor.bool = lambda self: astype(self, np.bool_)
 Tensor.__add__, Tensor.__radd__ = add, _reflected(add)
 Tensor.__sub__, Tensor.__rsub__ = sub, _reflected(sub)
 Tensor.__mul__, Tensor.__rmul__ = mul, _reflected(mul)
@@ -354,7 +536,9 @@ Tensor.__invert__ = lambda self: Tensor._make(~self.data, False, None)
 Tensor._numpy_functions.update({
     np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg, np.power: pow,
     np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.absolute: abs, np.sign: sign,
-    np.maximum: maximum, np.minimum: minimum, np.where: where, np.clip: clip,
+    np.maximum: maximum, np.minimum: minimum, np.where: where, np.clip: clip, np.fmod: fmod, np.remainder: remainder,
+    np.floor: floor, np.ceil: ceil, np.round: round, np.trunc: trunc, np.nan_to_num: nan_to_num, np.isnan: isnan,
+    np.isinf: isinf, np.isfinite: isfinite, np.logical_not: logical_not,
     np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
     np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),
 })  # fmt: skip

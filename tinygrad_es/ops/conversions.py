@@ -4,7 +4,7 @@ ndarray * t run our ops on tensors."""
 
 import numpy as np
 
-from ..engine import Tensor, _data, _node_name, is_grad_enabled
+from ..engine import OpError, Tensor, _data, _node_name, is_grad_enabled
 
 
 def numpy(self):
@@ -12,6 +12,31 @@ def numpy(self):
 
 def item(self):
     return self.data.item()
+
+def numel(self):
+    return self.data.size
+
+def dim(self):
+    return self.data.ndim
+
+def element_size(self):
+    return self.data.itemsize
+
+def to(self, *args, dtype=None, device=None, **flags):
+    """The tensor in another dtype (to(np.float64), to(dtype=...), to(other_tensor)), as PyTorch's
+    to(); a device is accepted when it is the CPU, the only one here. Other flags are ignored."""
+    for arg in (*args, device):
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str):
+            if arg != "cpu":
+                raise ValueError(f"to(): tinygrad_es runs on the CPU only, got device {arg!r}")
+        elif arg is not None:
+            dtype = arg
+    return self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
+
+def cpu(self):
+    return self
 
 def tolist(self):
     return self.data.tolist()
@@ -27,6 +52,8 @@ def __iter__(self):  # along the first axis, as PyTorch
 # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
 # elements is ambiguous and raises (NumPy's error)
 def __bool__(self):
+    if self.data.size != 1:
+        raise OpError(f"the boolean value of a tensor of {self.data.size} elements is ambiguous; use .any() or .all()")
     return bool(self.data)
 
 def __float__(self):
@@ -80,6 +107,6 @@ def _flat(args, kwargs):
         yield from (a if isinstance(a, (tuple, list)) else (a,))
 
 
-for _method in (numpy, item, tolist, __len__, __iter__, __bool__, __float__, __int__, __index__, __repr__,
-                __array_ufunc__, __array_function__, __array__):
+for _method in (numpy, item, numel, dim, element_size, to, cpu, tolist, __len__, __iter__, __bool__, __float__,
+                __int__, __index__, __repr__, __array_ufunc__, __array_function__, __array__):
     setattr(Tensor, _method.__name__, _method)

@@ -5,12 +5,14 @@ import warnings
 import numpy as np
 
 from ..engine import Function
-from ..random import default_generator
+from ..random import draw
 
 
 def _keep(x, p, generator, shape):
-    """A 0/1 mask of `shape` (x's by default), 1 with probability 1 - p, in x's dtype."""
-    draws = generator.random(shape or x.shape, np.float32 if x.dtype == np.float32 else np.float64)
+    """A 0/1 mask of `shape` (x's by default), 1 with probability 1 - p, in x's dtype; drawn through
+    random.draw, from the default generator when `generator` is None (and again at each replay of a
+    compiled step)."""
+    draws = draw(generator, "random", shape or x.shape, np.float32 if x.dtype == np.float32 else np.float64)
     return (draws >= p).astype(x.dtype)
 
 class Dropout(Function):
@@ -42,7 +44,7 @@ def dropout(x, p=0.5, training=True, generator=None):
     _check_p(p, "dropout")
     if not training or p == 0:
         return x
-    return Dropout.apply(x, p, generator or default_generator())
+    return Dropout.apply(x, p, generator)
 
 def _channels(x, name, expected):
     """The mask shape of a channel-wise dropout, (N, C, 1, ...); a warning, as PyTorch's, for another rank."""
@@ -59,7 +61,7 @@ def dropout2d(x, p=0.5, training=True, generator=None):
     _check_p(p, "dropout2d")
     if not training or p == 0:
         return x
-    return Dropout.apply(x, p, generator or default_generator(), shape=_channels(x, "dropout2d", (4,)))
+    return Dropout.apply(x, p, generator, shape=_channels(x, "dropout2d", (4,)))
 
 # SELU's negative saturation value, -scale * alpha (Klambauer et al. 2017)
 _SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
@@ -92,4 +94,4 @@ def alpha_dropout(x, p=0.5, training=False, generator=None):
     _check_p(p, "alpha_dropout")
     if not training or p == 0:
         return x
-    return AlphaDropout.apply(x, p, generator or default_generator())
+    return AlphaDropout.apply(x, p, generator)

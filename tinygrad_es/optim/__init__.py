@@ -8,6 +8,12 @@ number, a ValueError for one out of range), so that a bad one fails there and no
 
 `register_step_pre_hook(hook)` and `register_step_post_hook(hook)` run `hook(optimizer, args,
 kwargs)` before and after every `step()`, for every optimizer, as in PyTorch.
+
+A compiled step (tinygrad_es.compile) replays a step's array work without running its Python. So
+what a step works out in Python and changes from call to call (the step count t and what depends on
+it, the learning rate a scheduler sets) reaches the arrays only through the small functions below
+marked "replayed", which a replay calls again. The options named in `read_at_replay` are read only
+there; a compiled step checks that the other options keep their values.
 """
 import functools
 import math
@@ -16,7 +22,7 @@ import numbers
 import numpy as np
 
 from ..engine import Tensor, mark_written
-from ..helpers import RemovableHandle, constant
+from ..helpers import RemovableHandle, constant, replayed
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 # The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
@@ -76,7 +82,54 @@ def _with_step_hooks(step):
     return step_with_hooks
 
 
+# ---- the numbers a step works out in Python, replayed -------------------------------------------
+def learning_rate(group, dtype):
+    """The group's learning rate as a read-only 0-d array of `dtype`: NumPy combines it with an array
+    of that dtype faster than a Python number (2.5 us less per digits step). Replayed."""
+    return replayed(learning_rate, (group, dtype), constant(float(group["lr"]), dtype))
+
+
+def _count_step(state):
+    """state["step"] += 1. Replayed."""
+    state["step"] += 1
+    return replayed(_count_step, (state,), None)
+
+
+def _adam_scalars(group, state, dtype):
+    """Count the step t; lr / (1 - beta1^t) and sqrt(1 - beta2^t) as scalars of `dtype`: the values a
+    Python number takes when NumPy combines it with an array of that dtype. Replayed."""
+    state["step"] += 1
+    beta1, beta2 = group["betas"]
+    scalars = _bias_corrected(float(group["lr"]), float(beta1), float(beta2), state["step"], dtype)
+    return replayed(_adam_scalars, (group, state, dtype), scalars)
+
+
+@functools.lru_cache(maxsize=64)
+def _bias_corrected(lr, beta1, beta2, t, dtype):
+    """Made once per step for all of a group's parameters (they share t): a NumPy scalar costs 0.25 us."""
+    return dtype.type(lr / (1 - beta1**t)), dtype.type(math.sqrt(1 - beta2**t))
+
+
+def _decoupled_decay(group, dtype):
+    """AdamW's factor on the weights, 1 - lr * weight_decay, as a scalar of `dtype`. Replayed."""
+    return replayed(_decoupled_decay, (group, dtype), _scalar(1 - group["lr"] * group["weight_decay"], dtype))
+
+
+@functools.lru_cache(maxsize=64)
+def _scalar(value, dtype):
+    return dtype.type(value)
+
+
+def _adagrad_lr(group, state, dtype):
+    """Count the step t; lr / (1 + (t - 1) lr_decay) as a scalar of `dtype`. Replayed."""
+    state["step"] += 1
+    lr = dtype.type(group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]))
+    return replayed(_adagrad_lr, (group, state, dtype), lr)
+
+
 class Optimizer:
+    read_at_replay = ()  # options step() reads only through the replayed functions above ("lr")
+
     def __init_subclass__(cls, **kwargs):
         """Every subclass's own `step` gets the step hooks around it: no subclass calls them itself."""
         super().__init_subclass__(**kwargs)
@@ -173,6 +226,8 @@ class SGD(Optimizer):
     """p -= lr * g, with optional weight decay (g += wd p), momentum (b = m b + (1 - dampening) g; the
     first step b = g) and Nesterov (g + m b instead of b)."""
 
+    read_at_replay = ("lr",)
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
@@ -183,7 +238,7 @@ class SGD(Optimizer):
     def step(self):
         written = []
         for group in self.param_groups:
-            lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
+            lr, momentum, weight_decay = None, group["momentum"], group["weight_decay"]
             for p in group["params"]:  # the loop of _with_grads written out: in a small network's
                 if p.grad is None:     # training step the generator costs about 1.5 us
                     continue
@@ -199,7 +254,9 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1 - group["dampening"]) * g
                     g = g + momentum * buf if group["nesterov"] else buf
-                p.data -= constant(lr, g.dtype) * g  # a 0-d lr: 2.5 us less per digits step (six parameters)
+                if lr is None or lr.dtype != g.dtype:  # the same array for the group's parameters of one dtype
+                    lr = learning_rate(group, g.dtype)
+                p.data -= lr * g
                 written.append(p.data)
         mark_written(*written)
 
@@ -208,12 +265,14 @@ class Adam(Optimizer):
     """m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps).
     weight_decay adds wd p to g (L2); AdamW decays the weights directly instead."""
 
+    read_at_replay = ("lr",)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
     def step(self):
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            (beta1, beta2), eps = group["betas"], group["eps"]
             for p, g in self._with_grads(group):
                 if group["weight_decay"]:
                     g = self._decay(p, g, group)
@@ -221,16 +280,16 @@ class Adam(Optimizer):
                 if state is None:
                     state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
                                              "exp_avg_sq": np.zeros_like(p.data)}  # fmt: skip
-                state["step"] += 1
-                m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                step_size, bias_root = _adam_scalars(group, state, g.dtype)
+                m, v = state["exp_avg"], state["exp_avg_sq"]
                 m *= beta1
                 m += (1 - beta1) * g
                 v *= beta2
                 v += (1 - beta2) * g * g
                 denom = np.sqrt(v)
-                denom /= math.sqrt(1 - beta2**t)
+                denom /= bias_root
                 denom += eps
-                p.data -= (lr / (1 - beta1**t)) * m / denom
+                p.data -= step_size * m / denom
                 mark_written(p.data)
 
 
@@ -241,7 +300,7 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
     def _decay(self, p, g, group):
-        p.data *= 1 - group["lr"] * group["weight_decay"]
+        p.data *= _decoupled_decay(group, p.dtype)
         mark_written(p.data)
         return g
 
@@ -250,6 +309,8 @@ class RMSprop(Optimizer):
     """v = alpha v + (1-alpha) g^2; p -= lr g / (sqrt(v) + eps). `centered` subtracts the square of the
     running mean of g from v; `momentum` keeps b = m b + g / (sqrt(v) + eps) and steps by lr b."""
 
+    read_at_replay = ("lr",)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
                     "centered": centered}  # fmt: skip
@@ -257,7 +318,7 @@ class RMSprop(Optimizer):
 
     def step(self):
         for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
             for p, g in self._with_grads(group):
                 if group["weight_decay"]:
                     g = self._decay(p, g, group)
@@ -268,7 +329,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = np.zeros_like(p.data)
                     if group["centered"]:
                         state["grad_avg"] = np.zeros_like(p.data)
-                state["step"] += 1
+                _count_step(state)
                 v = state["square_avg"]
                 v *= alpha
                 v += (1 - alpha) * g * g
@@ -284,14 +345,16 @@ class RMSprop(Optimizer):
                     buf = state["momentum_buffer"]
                     buf *= momentum
                     buf += g / avg
-                    p.data -= lr * buf
+                    p.data -= learning_rate(group, buf.dtype) * buf
                 else:
-                    p.data -= lr * g / avg
+                    p.data -= learning_rate(group, g.dtype) * g / avg
                 mark_written(p.data)
 
 
 class Adagrad(Optimizer):
     """s += g^2; p -= lr_t g / (sqrt(s) + eps), lr_t = lr / (1 + (t-1) lr_decay)."""
+
+    read_at_replay = ("lr",)
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
@@ -307,10 +370,9 @@ class Adagrad(Optimizer):
                 if state is None:
                     accumulator = np.full_like(p.data, group["initial_accumulator_value"])
                     state = self.state[p] = {"step": 0, "sum": accumulator}
-                state["step"] += 1
+                lr = _adagrad_lr(group, state, g.dtype)
                 s = state["sum"]
                 s += g * g
-                lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
                 denom = np.sqrt(s)
                 denom += group["eps"]
                 p.data -= lr * g / denom

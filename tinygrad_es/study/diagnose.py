@@ -5,7 +5,7 @@ import numpy as np
 from ..data import load_digits
 from ..diagnostics import Diagnostics
 from ..engine import Tensor
-from ..losses import cross_entropy
+from ..functional import cross_entropy
 from ..optim import SGD
 from .training import network, random_batches, train_steps
 

@@ -44,6 +44,7 @@ class Study:
     hidden: tuple = (32, 16)
     split_seed: int = 0
     splits: dict = field(default_factory=lambda: {"train": 0.6, "select": 0.2, "report": 0.2})
+    compiled: bool = True  # training steps replayed by tinygrad_es.compile: the same numbers, faster
 
     def cells(self):
         return [(c, a, i) for c in self.costs for a in self.activations for i in self.inits]

@@ -8,8 +8,9 @@ import numpy as np
 
 from .. import data as datasets
 from .. import nn, optim
+from ..compile import compile
 from ..engine import Tensor, no_grad
-from ..losses import binary_cross_entropy, cross_entropy, half_mse_loss
+from ..functional import binary_cross_entropy, cross_entropy, half_mse_loss
 from .measure import measure
 
 PAPER_INIT_NAMES = {"gaussian": "gaussian", "xavier": "xavier_paper"}  # the paper's names -> nn.init names
@@ -71,16 +72,27 @@ def make_cost(study, cost):
 
 
 # ---- training --------------------------------------------------------------------------------------
-def train_steps(model, optimizer, loss_fn, batches):
-    """One optimizer step per (inputs, targets) batch; returns the loss summed over the samples,
-    not finite once training has diverged."""
-    total = 0.0
-    for x, target in batches:
+def training_step(model, optimizer, loss_fn):
+    """step(x, target): one optimizer step on a batch; returns the loss."""
+
+    def step(x, target):
         loss = loss_fn(model(x), target)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        total += loss.item() * len(x)
+        return loss
+
+    return step
+
+
+def train_steps(model, optimizer, loss_fn, batches, step=None):
+    """One optimizer step per (inputs, targets) batch, made by `step` (training_step's by default; a
+    compiled one gives the same numbers); returns the loss summed over the samples, not finite once
+    training has diverged."""
+    step = step or training_step(model, optimizer, loss_fn)
+    total = 0.0
+    for x, target in batches:
+        total += step(x, target).item() * len(x)
     return total
 
 
@@ -108,6 +120,9 @@ def train_run(study, splits, cost, activation, init, lr, seed, on_epoch=None):
     loss_fn, uses_labels = make_cost(study, cost)
     paper_cost = loss_fn if study.protocol == "paper" else None
     optimizer = optim.SGD(model.parameters(), lr=lr)
+    step = training_step(model, optimizer, loss_fn)
+    if study.compiled:  # bitwise the same numbers, replayed (tinygrad_es.compile); eager if it cannot be
+        step = compile(step, fallback=True)
     X, onehot, labels = splits["train"]
     loader = datasets.DataLoader(X, labels if uses_labels else onehot, study.batch_size, shuffle=True, seed=seed)
     at_init = measure(model, splits["report"], paper_cost)
@@ -116,7 +131,7 @@ def train_run(study, splits, cost, activation, init, lr, seed, on_epoch=None):
     with np.errstate(all="ignore"):  # a diverging run may overflow; it is detected below, not warned about
         for epoch in range(study.epochs):
             model.train()
-            total = train_steps(model, optimizer, loss_fn, loader)
+            total = train_steps(model, optimizer, loss_fn, loader, step)
             curves["loss"].append(total / len(X) if math.isfinite(total) else None)  # JSON has no NaN
             curves["select"].append(accuracy(model, *splits["select"][::2]))
             curves["report"].append(accuracy(model, *splits["report"][::2]))
