@@ -85,6 +85,13 @@ def _fold(pieces, size, padding, kernel, stride, dilation):
     window pieces (K, N, *out, C), piece k added at offset k of its window, overlapping windows
     adding up. A first axis of 1 stands for the same piece at every offset."""
     _, n, *out, c = pieces.shape
+    d = len(kernel)
+    if len(pieces) > 1 and tuple(stride) == tuple(kernel) and all(dl == 1 for dl in dilation) and \
+            all(p == (0, 0) for p in padding) and all(m * k == z for m, k, z in zip(out, kernel, size)):  # fmt: skip
+        # the windows tile the input: its elements are the pieces' in another order, one copy (2x faster
+        # than zeros and K strided additions for 2x2 max pooling's gradient)
+        tiles = pieces.reshape(*kernel, n, *out, c).transpose(d, *(i for a in range(d) for i in (d + 1 + a, a)), -1)
+        return _channels_first(tiles.reshape(n, *size, c))
     full = np.zeros((n, *(lo + m + max(hi, 0) for m, (lo, hi) in zip(size, padding)), c), pieces.dtype)
     for k, offset in enumerate(itertools.product(*map(range, kernel))):
         at = tuple(slice(i * dl, i * dl + s * (m - 1) + 1, s) for i, dl, s, m in zip(offset, dilation, stride, out))
