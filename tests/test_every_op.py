@@ -68,15 +68,16 @@ def axes(ndim):
 
 def case(fn, *elements, min_dims=0, broadcast=False, axis=False, options=None):
     """fn on one float64 array per entry of `elements` (the values each input takes), all of the drawn
-    shape or, with broadcast=True, of shapes broadcasting with it. axis=True also draws `axis` and
-    `keepdims`; `options` (a function of the shape) draws more keyword arguments."""
+    shape or, with broadcast=True, of shapes broadcasting with it and with each other. axis=True also
+    draws `axis` and `keepdims`; `options` (a function of the shape) draws more keyword arguments."""
 
     @st.composite
     def args(draw, shape_strategy):
-        shape = draw(shape_strategy)
+        shape = together = draw(shape_strategy)
         drawn = [draw(arrays(shape, elements[0]))]
         for values in elements[1:]:
-            drawn.append(draw(arrays(draw(broadcastable_shapes(shape, max_side=3)) if broadcast else shape, values)))
+            drawn.append(draw(arrays(draw(broadcastable_shapes(together, max_side=3)) if broadcast else shape, values)))
+            together = np.broadcast_shapes(together, drawn[-1].shape)  # the next input broadcasts with all before it
         kwargs = {} if options is None else dict(draw(options(shape)))
         if axis:
             kwargs.update(axis=draw(axes(len(shape))), keepdims=draw(st.booleans()))
@@ -264,6 +265,113 @@ def class_args(draw, shape_strategy):
     return (draw(arrays((n, c), floats())), target), draw(reductions(None))
 
 
+EINSUMS = ["ij,jk->ik", "i,i->", "i,j->ij", "ii->i", "ii", "iij->ij", "ij->", "ij,ij->i", "ij,jk,kl->il", ",i->i",
+           "...ij,...jk->...ik", "i...->...", "...,...->...", "...->", "...,...,..."]
+
+
+@st.composite
+def einsum_args(draw, shape_strategy):
+    """An equation and its operands: each letter's length drawn once (so the operands fit), the
+    drawn shape standing for the ellipsis, which broadcasts between operands. A 0-d shape draws
+    from the equations of ellipses alone, whose first operand is then 0-d."""
+    batch = draw(shape_strategy)
+    equations = EINSUMS if batch else [e for e in EINSUMS if not set(e) - set(".,->")]
+    equation = draw(st.sampled_from(equations))
+    length = {c: draw(st.integers(1, 3)) for c in sorted(set(equation) - set(".,->"))}
+    operands, together = [], None
+    for spec in equation.split("->")[0].split(","):
+        ellipsis = ()
+        if "..." in spec:  # the drawn shape first, then shapes broadcasting with those before
+            ellipsis = batch if together is None else draw(broadcastable_shapes(together, max_side=3))
+            together = np.broadcast_shapes(ellipsis, together or ())
+        operands.append(draw(arrays(ellipsis + tuple(length[c] for c in spec.replace("...", "")), floats(-2, 2))))
+    return tuple(operands), {"subscripts": equation}
+
+
+def off_multiples(step):
+    """Floats in [-4, 4] at least MARGIN away from every multiple of `step`."""
+    return floats(avoid=list(np.arange(-4, 4 + step, step)), margin=MARGIN)
+
+
+# fmod and remainder jump where x / y is an integer: with y a power of 2 no smaller than 1/2, x kept off
+# the multiples of 1/2 is off every multiple of y.
+divisors = st.sampled_from([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+
+
+def axis_of(shape):
+    """axis= for an op along one axis: any of the shape's (negative too); 0 or -1 for a 0-d tensor."""
+    return st.integers(-len(shape), len(shape) - 1) if shape else st.sampled_from([0, -1])
+
+
+@st.composite
+def scatter_args(draw, shape_strategy):
+    """x, src no smaller than the index, and an index along `axis` (repeats included: the last write stays)."""
+    shape = draw(shape_strategy)
+    axis = draw(axis_of(shape))
+    along = axis % len(shape) if shape else 0
+    index_shape = tuple(draw(st.integers(1, 3 if a == along else n)) for a, n in enumerate(shape))
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, (shape[along] if shape else 1) - 1)))
+    src = draw(arrays(tuple(n + draw(st.integers(0, 1)) for n in index_shape), floats()))
+    return (draw(arrays(shape, floats())), src), {"axis": axis, "index": index}
+
+
+@st.composite
+def pad_args(draw, shape_strategy):
+    """Constant padding of the last axes, widths from -1 (a crop, where the axis is long enough) to 2."""
+    shape = draw(shape_strategy)
+    widths = []
+    for n in shape[::-1][: draw(st.integers(0, len(shape)))]:
+        widths += [draw(st.integers(-1 if n > 2 else 0, 2)) for _ in range(2)]
+    return (draw(arrays(shape, floats())),), {"pad": tuple(widths), "value": draw(st.sampled_from([0.0, 1.5]))}
+
+
+@st.composite
+def roll_args(draw, shape_strategy):
+    """Shifts over the flattened tensor, along one axis, or along several (an axis twice adds its shifts)."""
+    shape = draw(shape_strategy)
+    shift = st.integers(-4, 4)
+    axis = draw(st.one_of(st.none(), axis_of(shape), st.lists(axis_of(shape), min_size=1, max_size=2).map(tuple)))
+    shifts = draw(shift) if not isinstance(axis, tuple) else tuple(draw(shift) for _ in axis)
+    return (draw(arrays(shape, floats())),), {"shifts": shifts, "axis": axis}
+
+
+@st.composite
+def flip_args(draw, shape_strategy):
+    shape = draw(shape_strategy)
+    several = st.lists(st.integers(0, len(shape) - 1), unique=True, max_size=len(shape)) if shape else st.just([0])
+    axis = draw(axis_of(shape) | several.map(tuple))
+    return (draw(arrays(shape, floats())),), {"axis": axis}
+
+
+@st.composite
+def repeat_args(draw, shape_strategy):
+    """repeat(x, *reps): reps for each axis, and maybe one more in front."""
+    shape = draw(shape_strategy)
+    reps = draw(st.lists(st.integers(1, 2), min_size=len(shape), max_size=len(shape) + 1))
+    return (draw(arrays(shape, floats())),), {"reps": tuple(reps)}
+
+
+def distinct_sizes(shape):
+    """Values whose sizes |x| are distinct and at least 0.25, signs drawn (no ties for the inf-norms, no kink at 0)."""
+    size = int(np.prod(shape))
+    return st.tuples(st.permutations(range(size)), hnp.arrays(bool, shape)).map(
+        lambda drawn: np.asarray((np.reshape(drawn[0], shape) * 0.25 + 0.25) * np.where(drawn[1], -1, 1)))
+
+
+def one_axis(shape):
+    """options= for cumsum and cumprod: the axis they run along."""
+    return st.fixed_dictionaries({"axis": axis_of(shape)})
+
+
+def one_axis_or_none(shape):
+    """options= for prod: all entries, or one axis; keepdims."""
+    return st.fixed_dictionaries({"axis": st.none() | axis_of(shape), "keepdims": st.booleans()})
+
+
+with_zeros = st.one_of(st.just(0.0), floats(-2, 2))  # prod and cumprod: their gradients take their own path at zeros
+
+
+
 @st.composite
 def window_args(draw, shape_strategy, transposed=False, pooling=False, dilated=True):
     """A small convolution (or pooling) on 1 or 2 spatial axes: (N, C, *spatial) distinct values (no
@@ -369,12 +477,45 @@ CASES = {
     ops.Where: case(lambda x, y, condition: ops.where(condition, x, y), floats(), floats(), broadcast=True,
                     options=lambda shape: st.fixed_dictionaries({"condition": hnp.arrays(bool, shape)})),
     ops.Cast: case(lambda x: x.astype(np.longdouble).astype(np.float64), floats()),
+    ops.Lerp: case(ops.lerp, floats(), floats(), floats(-1, 2), broadcast=True),  # two formulas, equal at |w| = 0.5
+    ops.Fmod: case(ops.fmod, off_multiples(0.5), divisors, broadcast=True),
+    ops.Remainder: case(ops.remainder, off_multiples(0.5), divisors, broadcast=True),
+    ops.Floor: case(ops.floor, off_multiples(1)),  # steps: a gradient of 0 between them
+    ops.Ceil: case(ops.ceil, off_multiples(1)),
+    ops.Trunc: case(ops.trunc, off_multiples(1)),
+    ops.Round: case(ops.round, floats().map(lambda v: np.round(v, 1) + 0.03),  # off the jumps at the halves
+                    options=choice(decimals=[0, 1])),  # (decimals=0) and at the x.x5 (decimals=1)
+    ops.NanToNum: case(ops.nan_to_num, floats()),
+    # elementary functions, away from their poles and the edges of their domains
+    ops.Square: case(ops.square, floats()),
+    ops.Rsqrt: case(ops.rsqrt, floats(0.2, 4)),
+    ops.Reciprocal: case(ops.reciprocal, floats(-3, 3, avoid=[0], margin=0.5)),
+    ops.Exp2: case(ops.exp2, floats(-3, 3)),
+    ops.Log2: case(ops.log2, floats(0.2, 4)),
+    ops.Log10: case(ops.log10, floats(0.2, 4)),
+    ops.Sin: case(ops.sin, floats()),
+    ops.Cos: case(ops.cos, floats()),
+    ops.Tan: case(ops.tan, floats(-1.2, 1.2)),  # poles at +-pi/2
+    ops.Asin: case(ops.asin, floats(-0.9, 0.9)),
+    ops.Acos: case(ops.acos, floats(-0.9, 0.9)),
+    ops.Atan: case(ops.atan, floats()),
+    ops.Atan2: case(ops.atan2, floats(avoid=[0], margin=0.1), floats(), broadcast=True),  # y off 0: a jump for x < 0
+    ops.Sinh: case(ops.sinh, floats(-3, 3)),
+    ops.Cosh: case(ops.cosh, floats(-3, 3)),
     # shape
     ops.Reshape: case(lambda x: x.reshape(-1), floats()),
     ops.Permute: Case(lambda x, axes: ops.permute(x, axes), permute_args),
     ops.Expand: case(lambda x: x.expand((2,) + x.shape), floats()),
     ops.Concatenate: Case(lambda *xs, axis: ops.concatenate(xs, axis), lambda s: joined_args(s, False), min_dims=1),
     ops.Stack: Case(lambda *xs, axis: ops.stack(xs, axis), lambda s: joined_args(s, True)),
+    ops.Clone: case(ops.clone, floats()),
+    # rearrangements
+    ops.Flip: Case(ops.flip, flip_args),
+    ops.Roll: Case(ops.roll, roll_args),
+    ops.Tile: Case(lambda x, reps: ops.repeat(x, *reps), repeat_args),
+    ops.ConstantPad: Case(ops.pad, pad_args),
+    ops.Tril: case(ops.tril, floats(), min_dims=2, options=choice(diagonal=[-1, 0, 2])),
+    ops.Triu: case(ops.triu, floats(), min_dims=2, options=choice(diagonal=[-2, 0, 1])),
     # reductions
     ops.Sum: case(ops.sum, floats(), axis=True),
     ops.Mean: case(ops.mean, floats(), axis=True),
@@ -382,10 +523,18 @@ CASES = {
     ops.Amin: case(ops.amin, distinct, axis=True),
     ops.Var: Case(ops.var, spread_args),
     ops.Std: Case(ops.std, spread_args),
+    ops.Prod: case(ops.prod, with_zeros, options=one_axis_or_none),
+    ops.Cumsum: case(ops.cumsum, floats(), options=one_axis),
+    ops.Cumprod: case(ops.cumprod, with_zeros, options=one_axis),
+    ops.LogSumExp: case(ops.logsumexp, floats(), axis=True),
+    ops.Norm: case(ops.norm, distinct_sizes, axis=True, options=choice(p=[2, 1, 3, 1.5, 0.5, -1, np.inf, -np.inf, 0])),
+    ops.Median: case(ops.median, distinct),
     # indexing, matrices, dropout
     ops.GetItem: Case(ops.getitem, getitem_args),
     ops.IndexAdd: Case(ops.IndexAdd.apply, index_add_args),
+    ops.Scatter: Case(lambda x, src, axis, index: ops.scatter(x, axis, index, src), scatter_args),
     ops.MatMul: Case(ops.matmul, matmul_args, min_dims=1),
+    ops.Einsum: Case(lambda *xs, subscripts: ops.einsum(subscripts, *xs), einsum_args),
     ops.Dropout: case(lambda x, p: ops.dropout(x, p, generator=np.random.default_rng(3)), floats(),
                       options=choice(p=[0.2, 0.5])),
     # activations (the elementwise ones come from ACTIVATIONS, below)
@@ -403,6 +552,13 @@ CASES = {
     losses.BinaryCrossEntropy: case(losses.binary_cross_entropy, probabilities, probabilities, options=reductions),
     losses.BinaryCrossEntropyWithLogits: case(losses.binary_cross_entropy_with_logits, floats(), probabilities,
                                               options=reductions),
+    losses.L1Loss: keeping(case(losses.l1_loss, floats(), floats(), options=reductions), apart),
+    losses.SmoothL1Loss: keeping(case(losses.smooth_l1_loss, floats(), floats(),
+                                      options=choice(reduction=["mean", "sum", "none"], beta=[0.0, 1.0])),
+                                 lambda x, y: apart(x, y) and apart(np.abs(x - y), 1.0)),  # kinks at 0 (beta = 0), beta
+    losses.SoftMarginLoss: case(losses.soft_margin_loss, floats(), floats(), options=reductions),
+    losses.KLDivLoss: case(losses.kl_div, floats(-3, 0), probabilities,
+                           options=choice(reduction=["mean", "batchmean", "sum", "none"], log_target=[False, True])),
     # convolution, pooling, normalization, embedding, dropout variants
     convolution.Conv: Case(convolution.convolution, window_args, min_dims=1),
     convolution.ConvTranspose: Case(convolution.transposed_convolution, lambda s: window_args(s, transposed=True),
@@ -431,6 +587,10 @@ CASES.update({op: activation_case(op) for op in ACTIVATIONS})
 
 NO_CASE = {  # a Function subclass -> why the sweep has no case for it
     A.Elementwise: "a base class: the elementwise activations derive from it, it computes nothing",
+    ops.elementary.Unary: "a base class: the elementary functions derive from it, it computes nothing",
+    ops.elementary.UnaryFromOutput: "a base class, as Unary: Exp2, Rsqrt, Reciprocal and Tan derive from it",
+    ops.arithmetic.Rounding: "the base class of Floor, Ceil, Round and Trunc, never applied itself; theirs cover it",
+    ops.rearrange.Triangle: "the base class of Tril and Triu, never applied itself; theirs cover it",
     fused.DenseSigmoid: "only runs inside LinearActivation (a Dense layer with sigmoid), whose case covers it",
 }
 

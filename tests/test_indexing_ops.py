@@ -59,6 +59,19 @@ def test_gather_and_scatter_are_differentiable_twice():
     check_gradients(lambda x, s: x.scatter(0, tg.tensor([[2, 0, 1, 1]]), s) ** 2, a, np.ones((1, 4)) * 0.5)
 
 
+def test_scatter_gives_no_gradient_to_an_entry_written_over():
+    """Where an index repeats the last write stays, so the entries written over do not reach the
+    output: their gradient is 0 (PyTorch, whose result is then undefined, gives them the gradient)."""
+    x, src = tg.tensor(np.zeros(3), requires_grad=True), tg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    out = x.scatter(0, tg.tensor([2, 0, 2]), src)
+    np.testing.assert_array_equal(out.data, [2.0, 0.0, 3.0])
+    out.backward(tg.tensor(np.array([10.0, 20.0, 30.0])))
+    np.testing.assert_array_equal(src.grad.data, [0.0, 10.0, 30.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 20.0, 0.0])
+    index = tg.tensor([[1, 1, 0], [1, 1, 1]])
+    check_gradients(lambda x, s: x.scatter(0, index, s) ** 2, np.arange(6.0).reshape(2, 3), np.ones((2, 3)) * 0.5 + 1)
+
+
 def test_gather_and_scatter_errors_as_torch():
     x = tg.zeros(3, 2)
     with pytest.raises(RuntimeError, match="out of bounds"):

@@ -84,6 +84,8 @@ EQUATIONS = [
     ("ij,ij->ij", [(1, 3), (2, 3)]),
     ("...ij,...jk->...ik", [(2, 1, 2, 3), (4, 3, 2)]),
     ("...i,...i", [(2, 3), (3,)]),
+    ("...->", [(2, 3)]),  # an ellipsis left out of the output is summed (NumPy alone refuses it)
+    ("i...->i", [(2, 3)]),
     ("ba,Ab", [(2, 3), (4, 2)]),
     ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
     ("i,i,i->i", [(3,), (3,), (3,)]),

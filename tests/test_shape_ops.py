@@ -117,6 +117,13 @@ def test_flip_and_roll_as_torch(data):
     same_as_torch(lambda x: x.roll(shifts[0]), lambda x: x.roll(shifts[0]), a)
 
 
+def test_roll_adds_the_shifts_of_an_axis_named_twice_as_torch():
+    a = np.arange(12.0).reshape(3, 4)
+    out = same_as_torch(lambda x: x.roll((1, 2, -1), (1, -1, 0)), lambda x: x.roll((1, 2, -1), (1, -1, 0)), a)[0]
+    np.testing.assert_array_equal(out.data, np.roll(a, (3, -1), (1, 0)))
+    check_gradients(lambda x: x.roll((1, 1), (0, 0)) * x, a)
+
+
 @given(data=st.data())
 def test_repeat_and_tile_as_torch(data):
     a = data.draw(arrays(shape=shapes))
@@ -161,6 +168,12 @@ def test_pad_as_torch(mode, data):
     kwargs = {"value": 1.5} if mode == "constant" else {}
     same_as_torch(lambda x: F.pad(x, widths, mode=mode, **kwargs),
                   lambda x: torch.nn.functional.pad(x, widths, mode=mode, **kwargs), a)
+
+
+def test_constant_pad_of_a_0d_tensor_is_a_copy_as_torch():
+    out = same_as_torch(lambda x: F.pad(x, ()), lambda x: torch.nn.functional.pad(x, ()), np.array(1.5))[0]
+    assert out.shape == () and out.item() == 1.5
+    check_gradients(lambda x: F.pad(x, (), value=2.0) ** 2, np.array(1.5))
 
 
 def test_pad_errors_as_torch():

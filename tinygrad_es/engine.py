@@ -42,7 +42,8 @@ from .helpers import RemovableHandle, Size
 _grad_enabled = True  # switched off by `no_grad`
 _clock = itertools.count(1)  # the time of each node's creation and of each in-place write
 _last_write = 0  # the time of the latest in-place write
-_writes = {}  # id(memory owner) -> [time of its last in-place write, weak reference to the owner]
+_writes = {}  # id(memory owner) -> the time of its last in-place write
+_forget = {}  # id(memory owner) -> a weak reference that forgets it when the memory is freed
 checks = None  # anomaly detection installs an object here with check_forward/check_backward (anomaly.py)
 
 
@@ -213,19 +214,22 @@ def mark_written(*arrays):
     of them (or a view of the same memory) can no longer give a right gradient."""
     global _last_write
     _last_write = now = next(_clock)
-    for array in arrays:
-        key = id(array if array.base is None else _owner(array))
-        entry = _writes.get(key)
-        if entry is not None:
-            entry[0] = now
-        else:  # forgotten when the memory is freed: a new array may then take the same id
-            _writes[key] = [now, weakref.ref(_owner(array), lambda _, key=key: _writes.pop(key, None))]
+    keys = [id(a if a.base is None else _owner(a)) for a in arrays]
+    _writes.update(dict.fromkeys(keys, now))
+    if not _forget.keys() >= set(keys):  # memory written for the first time: forget it when it is freed,
+        for key, array in zip(keys, arrays):  # as a new array may then take the same id
+            _forget.setdefault(key, weakref.ref(_owner(array), lambda _, key=key: _forget_memory(key)))
+
+
+def _forget_memory(key):
+    _writes.pop(key, None)
+    _forget.pop(key, None)
 
 
 def _check_saved_arrays_unwritten(ctx):
     for array in ctx.saved_tensors:
-        entry = _writes.get(id(_owner(array))) if isinstance(array, np.ndarray) else None
-        if entry is not None and entry[0] > ctx.creation:
+        written = _writes.get(id(_owner(array)), 0) if isinstance(array, np.ndarray) else 0
+        if written > ctx.creation:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: {_node_name(ctx)} saved an array of shape {array.shape} that was written in place "
@@ -259,7 +263,8 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
     Nodes come out of a heap by decreasing creation time."""
     global _grad_enabled
     pending, queue, waiting = {}, [], []  # pending: tensor -> its gradient summed so far
-    shares, fresh, op = zip(roots, [True] * len(roots), grads), True, None  # the seeds are the first shares
+    accumulate, push, pop = targets is None, heapq.heappush, heapq.heappop
+    shares, fresh, giver = zip(roots, [True] * len(roots), grads), True, None  # the seeds are the first shares
     previous, _grad_enabled = _grad_enabled, create_graph  # backward formulas record only for create_graph
     try:
         while True:
@@ -268,9 +273,9 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
                     continue
                 own = fresh  # whether g is a new array no one else holds
                 if g.shape != x.data.shape:
-                    g, own = _unbroadcast_share(g, x, op), True
+                    g, own = _unbroadcast_share(g, x, giver), True
                 fn = x.grad_fn
-                if fn is None and targets is None and not x._hooks:  # a leaf: its share is final
+                if fn is None and accumulate and not x._hooks:  # a leaf: its share is final
                     _accumulate(x, g, own)
                 elif wanted is not None and x not in wanted:  # grad(): leads to none of its inputs
                     continue
@@ -284,10 +289,10 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
                         raise RuntimeError("backward through a graph that was already released: call "
                                            "backward(retain_graph=True) the first time to go through it twice")
                     else:
-                        heapq.heappush(queue, (-fn.creation, x))
+                        push(queue, (-fn.creation, x))
             if not queue:
                 break
-            _, node = heapq.heappop(queue)
+            _, node = pop(queue)
             ctx, grad = node.grad_fn, pending.pop(node)
             if node._hooks:
                 grad = _run_hooks(node._hooks, grad)
@@ -301,8 +306,7 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
                 input_grads = (input_grads,)
             if checks is not None:
                 checks.check_backward(ctx, grad, input_grads)
-            op = type(ctx)  # whose gradients the shares are
-            shares, fresh = zip(ctx.inputs, ctx.needs_input_grad, input_grads), op.fresh_gradients
+            shares, fresh, giver = zip(ctx.inputs, ctx.needs_input_grad, input_grads), ctx.fresh_gradients, ctx
             if not retain_graph:
                 ctx.__dict__.clear()  # drops inputs and saved arrays: `inputs` reads None again
         found = {}
@@ -310,7 +314,7 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
             total = pending.pop(x)
             if x.grad_fn is None and x._hooks:
                 total = _run_hooks(x._hooks, total)
-            if targets is None:
+            if accumulate:
                 _accumulate(x, total)
             else:
                 found[x] = total if isinstance(total, Tensor) else Tensor._make(np.array(total, x.dtype), False, None)
@@ -319,12 +323,12 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
         _grad_enabled = previous
 
 
-def _unbroadcast_share(g, x, op):
+def _unbroadcast_share(g, x, giver):
     """A share in the broadcast shape, summed back to x's shape (a new array)."""
     try:
         return unbroadcast(g, x.data.shape)
     except ValueError as error:  # a Function's backward returned a wrong gradient
-        raise RuntimeError(f"{op.__name__}.backward: {error}") from None
+        raise RuntimeError(f"{type(giver).__name__}.backward: {error}") from None
 
 
 def _backward_on_tensors(ctx, node, grad):

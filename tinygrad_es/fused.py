@@ -33,10 +33,11 @@ class DenseSigmoid(Function):
 
     @staticmethod
     def forward(ctx, z):
-        limit = _EXP_LIMIT.get(z.dtype, 700.0)
-        z.clip(constant(-limit, z.dtype), constant(limit, z.dtype), out=z)
+        low, high, one = _sigmoid_constants(z.dtype)
+        np.maximum(z, low, out=z)  # two ufuncs: the clip method goes through two Python functions first
+        np.minimum(z, high, out=z)
         np.exp(z, out=z)
-        denominator = z + constant(1, z.dtype)
+        denominator = z + one
         np.divide(z, denominator, out=z)
         ctx.save_for_backward(z, denominator)
         return z
@@ -45,6 +46,13 @@ class DenseSigmoid(Function):
     def backward(ctx, grad):
         out, denominator = ctx.saved_tensors
         return grad * (out / denominator)
+
+
+@functools.lru_cache(maxsize=8)
+def _sigmoid_constants(dtype):
+    """(-limit, limit, 1) as 0-d arrays of `dtype`: the bounds of exp's argument and the 1 of 1 + e^z."""
+    limit = _EXP_LIMIT.get(dtype, 700.0)
+    return constant(-limit, dtype), constant(limit, dtype), constant(1, dtype)
 
 
 _FAST_FORMS = {Sigmoid: DenseSigmoid}  # an activation -> how a dense layer runs it, where that is faster
@@ -96,8 +104,7 @@ class LinearActivation(Function):
     @staticmethod
     def backward(ctx, grad):
         if isinstance(grad, Tensor):
-            return _through_composition(
-                ctx, grad, lambda x, w, b, *_: plain_linear(x, w, b, ctx.activation, ctx.options))
+            return _through_composition(ctx, grad, lambda x, w, b: plain_linear(x, w, b, ctx.activation, ctx.options))
         x, weight = ctx.saved_tensors[:2]
         if ctx.activation is not None:
             grad = type(ctx.activation_ctx).backward(ctx.activation_ctx, grad)
@@ -119,7 +126,7 @@ def linear(x, weight, bias=None, activation=None, options=None):
         return LinearActivation.apply(x, weight, bias)
     if activation is RReLU:
         return RReLU.apply(LinearActivation.apply(x, weight, bias), **(options or {}))
-    return LinearActivation.apply(x, weight, bias, activation, options or {})
+    return LinearActivation.apply(x, weight, bias, activation=activation, options=options or {})
 
 
 # ---- softmax cross-entropy ----------------------------------------------------------------------
@@ -163,7 +170,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         if isinstance(grad, Tensor):
-            return _through_composition(ctx, grad, lambda z, t, *_: plain_cross_entropy(z, t, reduction=ctx.reduction))
+            return _through_composition(ctx, grad, lambda z, t: plain_cross_entropy(z, t, reduction=ctx.reduction))
         dz, _ = ctx.saved_tensors
         if ctx.reduction == "none":
             return dz * grad[:, None], None
@@ -193,4 +200,4 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
         indices = None  # an ignored class that is a class index: the plain composition leaves it out
     if indices is None or reduction not in ("mean", "sum", "none"):
         return plain_cross_entropy(input, target, weight, label_smoothing, reduction, ignore_index)
-    return CrossEntropy.apply(input, indices, reduction)
+    return CrossEntropy.apply(input, indices, reduction=reduction)

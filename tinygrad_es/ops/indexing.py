@@ -133,20 +133,21 @@ def scatter_add(x, axis, index, src):
 class Scatter(Function):
     """x with src written at `index` (a full index tuple); where an index repeats, the last write
     stays (PyTorch leaves it undefined). x's gradient is 0 where written, src's is the gradient
-    read at the places written."""
+    read at the places written, for the entries that stayed (an entry written over has none)."""
 
     @staticmethod
     def forward(ctx, x, src, index):
-        out, written = x.copy(), np.zeros(x.shape, bool)
-        out[index], written[index] = src, True
-        ctx.save_for_backward(written)
+        out, last = x.copy(), np.full(x.shape, -1)
+        order = np.arange(last[index].size).reshape(last[index].shape)  # each write numbered, in index order
+        out[index], last[index] = src, order  # the same writes into `last`: the numbers of those that stay
+        ctx.save_for_backward(last >= 0, last[index] == order)
         ctx.index = index
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (written,) = ctx.saved_tensors
-        return np.where(written, 0, grad), grad[ctx.index] if ctx.needs_input_grad[1] else None
+        written, stayed = ctx.saved_tensors
+        return np.where(written, 0, grad), np.where(stayed, grad[ctx.index], 0) if ctx.needs_input_grad[1] else None
 
 
 @pytorch_names

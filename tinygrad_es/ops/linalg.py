@@ -116,7 +116,9 @@ class Einsum(Function):
             raise OpError(f"einsum: operands must have the same dtype, got {', '.join(str(a.dtype) for a in operands)}")
         ctx.save_for_backward(*operands)
         ctx.inputs_letters, ctx.output = _explicit(subscripts, [a.shape for a in operands])
-        return np.einsum(subscripts, *operands, optimize=len(operands) > 1)
+        # spelled out: NumPy refuses an ellipsis missing from the output ("...->"), which sums it, as PyTorch
+        explicit = ",".join(ctx.inputs_letters) + "->" + ctx.output
+        return np.einsum(explicit, *operands, optimize=len(operands) > 1)
 
     @staticmethod
     def backward(ctx, grad):

@@ -12,13 +12,14 @@ from .indexing import GetItem, IndexAdd, index_select
 from .shape import movedim
 
 
-def _axes(axis, ndim):
-    """An int or a sequence of ints as a tuple of non-negative axes (none for a 0-d tensor)."""
+def _axes(axis, ndim, repeats=False):
+    """An int or a sequence of ints as a tuple of non-negative axes (none for a 0-d tensor), each
+    named once unless `repeats` (roll adds up the shifts of an axis named twice, as PyTorch)."""
     axis = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
     if ndim == 0:
         pytorch_axis(axis, 0)
         return ()
-    return normalize_axis_tuple(axis, ndim)
+    return tuple(normalize_axis_index(a, ndim) for a in axis) if repeats else normalize_axis_tuple(axis, ndim)
 
 
 class Flip(Function):
@@ -69,7 +70,7 @@ def roll(x, shifts, axis=None):
     if axis is not None:
         if len(np.atleast_1d(shifts)) != len(np.atleast_1d(axis)):
             raise OpError(f"roll: shifts {shifts} and dims {axis} must have the same length")
-        axis = _axes(axis, np.ndim(_data(x))) or None
+        axis = _axes(axis, np.ndim(_data(x)), repeats=True) or None
         shifts = shifts if isinstance(shifts, tuple) or axis is None else (shifts,) * len(axis)
     return Roll.apply(x, shifts=shifts, axis=axis)
 
@@ -130,7 +131,7 @@ class ConstantPad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, constant_values=value)
+        return np.pad(x, widths, constant_values=value) if x.ndim else x.copy()  # np.pad refuses a 0-d array
 
     @staticmethod
     def backward(ctx, grad):
