@@ -16,7 +16,8 @@ import tempfile
 
 import harness
 
-SCRIPTS = ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "diagnostics_overhead", "compiled_step"]
+SCRIPTS = ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "diagnostics_overhead", "compiled_step",
+           "cnn_digits"]
 
 
 def main(argv=None):

@@ -19,7 +19,8 @@ def _run_quick(name):
         sys.path.remove(str(BENCHMARKS))
 
 
-@pytest.mark.parametrize("name", ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "compiled_step"])
+@pytest.mark.parametrize("name", ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "compiled_step",
+                                  "cnn_digits"])
 def test_benchmark_runs_quick(name, capsys):
     rows = _run_quick(name)
     assert rows and all(isinstance(r["value"], float) and np.isfinite(r["value"]) for r in rows)

@@ -18,8 +18,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_es
-from tinygrad_es import Function, Tensor, engine, fused, gradcheck, gradgradcheck, losses, nn, ops
+from tinygrad_es import (
+    Function,
+    Tensor,
+    convolution,
+    embedding,
+    engine,
+    fused,
+    gradcheck,
+    gradgradcheck,
+    losses,
+    nn,
+    ops,
+)
 from tinygrad_es import activations as A
+from tinygrad_es import normalization as norms
 from tinygrad_es.testing import broadcastable_shapes, floats, shapes
 
 MARGIN = 0.01
@@ -357,6 +370,80 @@ def one_axis_or_none(shape):
 
 with_zeros = st.one_of(st.just(0.0), floats(-2, 2))  # prod and cumprod: their gradients take their own path at zeros
 
+
+
+@st.composite
+def window_args(draw, shape_strategy, transposed=False, pooling=False, dilated=True):
+    """A small convolution (or pooling) on 1 or 2 spatial axes: (N, C, *spatial) distinct values (no
+    ties for max pooling), a weight and a bias, and stride, padding, dilation and groups."""
+    d, groups = draw(st.integers(1, 2)), 1 if pooling else draw(st.sampled_from([1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel, stride = (tuple(draw(st.integers(1, 2)) for _ in range(d)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) if dilated else 1 for _ in range(d))
+    # pooling: no padding where dilated, so that no window is all padding (its maximum -inf)
+    padding = tuple(draw(st.integers(0, (k // 2 if dl == 1 else 0) if pooling else 1))
+                    for k, dl in zip(kernel, dilation))
+    sizes = tuple(draw(st.integers(max(1, dl * (k - 1) + 1 - 2 * p), 4)) for k, dl, p in zip(kernel, dilation, padding))
+    x = draw(arrays((draw(st.integers(1, 2)), c_in, *sizes), distinct))
+    if transposed:  # padding crops the output of a transposed convolution: leave at least one element
+        padding = tuple(min(p, ((n - 1) * s + dl * (k - 1)) // 2) for p, n, s, dl, k in zip(padding, sizes, stride,
+                                                                                              dilation, kernel))
+    options = dict(stride=stride, padding=padding, **({"dilation": dilation} if dilated else {}))
+    if pooling:
+        return (x,), dict(kernel_size=kernel, **options)
+    shape = (c_in, c_out // groups) if transposed else (c_out, c_in // groups)
+    w, b = draw(arrays(shape + kernel, floats(-2, 2))), draw(arrays((c_out,), floats(-2, 2)))
+    return (x, w, b), dict(groups=groups, **options)
+
+
+@st.composite
+def weight_gradient_args(draw, shape_strategy):
+    """ConvWeight on its own: an input, a gradient of its convolution's output shape, and the options."""
+    (x, w, _), options = draw(window_args(shape_strategy))
+    padding = tuple((p, p) for p in options["padding"])
+    out = convolution._out_sizes([n + 2 * p for n, p in zip(x.shape[2:], options["padding"])], w.shape[2:],
+                                 options["stride"], options["dilation"])  # fmt: skip
+    g = draw(arrays((len(x), len(w), *out), floats(-2, 2)))
+    options.update(kernel=w.shape[2:], padding=convolution._exact(padding, x.shape[2:], out, w.shape[2:],
+                                                                   options["stride"], options["dilation"]))
+    return (x, g), options
+
+
+def unfolded(x, kernel_size, stride, padding, dilation, fold=False):
+    """Unfold on its own (and Fold, its transpose, after it): the windows of a pooling's input."""
+    sizes = x.shape[2:]
+    out = convolution._out_sizes([n + 2 * p for n, p in zip(sizes, padding)], kernel_size, stride, dilation)
+    exact = convolution._exact(tuple((p, p) for p in padding), sizes, out, kernel_size, stride, dilation)
+    options = dict(kernel=kernel_size, stride=stride, padding=exact, dilation=dilation)
+    windows = convolution.Unfold.apply(x, **options)
+    return convolution.Fold.apply(windows * windows, size=sizes, **options) if fold else windows
+
+
+@st.composite
+def normalize_args(draw, shape_strategy):
+    """Batch (training or with running statistics), layer or group norm, on distinct values."""
+    shape = (draw(st.integers(2, 3)), 2, *draw(shapes(0, 2, max_side=2)))
+    parameters = tuple(draw(arrays((2,), floats(-2, 2))) for _ in range(2))
+    return (draw(arrays(shape, distinct)), *parameters), {"kind": draw(st.sampled_from(["batch", "running", "group"]))}
+
+
+def normalized(x, weight, bias, kind):
+    if kind == "batch":
+        return norms.batch_norm(x, None, None, weight, bias, training=True)
+    if kind == "running":
+        return norms.batch_norm(x, np.array([0.5, -1.0]), np.array([2.0, 0.5]), weight, bias)
+    return norms.group_norm(x, 2, weight, bias) + norms.layer_norm(x, x.shape[1:])
+
+
+@st.composite
+def embedding_args(draw, shape_strategy):
+    """Indices (repeats included) into 1-4 rows; row 0 as the padding row is never picked, as its
+    gradient is 0 by design, which finite differences would contradict."""
+    rows, padding_idx = draw(st.integers(2, 4)), draw(st.sampled_from([None, 0]))
+    indices = np.array(draw(st.lists(st.integers(0 if padding_idx is None else 1, rows - 1), min_size=1, max_size=5)))
+    return (indices, draw(arrays((rows, 2), floats()))), {"padding_idx": padding_idx}
+
+
 reductions = choice(reduction=["mean", "sum", "none"])
 probabilities = floats(0.05, 0.95)
 
@@ -472,6 +559,22 @@ CASES = {
     losses.SoftMarginLoss: case(losses.soft_margin_loss, floats(), floats(), options=reductions),
     losses.KLDivLoss: case(losses.kl_div, floats(-3, 0), probabilities,
                            options=choice(reduction=["mean", "batchmean", "sum", "none"], log_target=[False, True])),
+    # convolution, pooling, normalization, embedding, dropout variants
+    convolution.Conv: Case(convolution.convolution, window_args, min_dims=1),
+    convolution.ConvTranspose: Case(convolution.transposed_convolution, lambda s: window_args(s, transposed=True),
+                                    min_dims=1),  # fmt: skip
+    convolution.ConvWeight: Case(convolution.ConvWeight.apply, weight_gradient_args, min_dims=1),
+    convolution.MaxPool: Case(lambda x, **o: convolution.max_pool(x, d=x.ndim - 2, **o),
+                              lambda s: window_args(s, pooling=True), min_dims=1),  # fmt: skip
+    convolution.AvgPool: Case(lambda x, **o: convolution.avg_pool(x, d=x.ndim - 2, count_include_pad=False, **o),
+                              lambda s: window_args(s, pooling=True, dilated=False), min_dims=1),  # fmt: skip
+    convolution.Unfold: Case(unfolded, lambda s: window_args(s, pooling=True), min_dims=1),
+    convolution.Fold: Case(lambda x, **o: unfolded(x, fold=True, **o), lambda s: window_args(s, pooling=True),
+                           min_dims=1),  # fmt: skip
+    norms.Normalize: Case(normalized, normalize_args, min_dims=1),
+    embedding.Embedding: Case(embedding.embedding, embedding_args, min_dims=1),
+    ops.AlphaDropout: case(lambda x, p: ops.alpha_dropout(x, p, training=True, generator=np.random.default_rng(3)),
+                           floats(), options=choice(p=[0.2, 0.5])),
     # the fast path
     fused.LinearActivation: Case(linear, linear_args, min_dims=1),
     fused.CrossEntropy: Case(fused.cross_entropy, class_args, min_dims=2),

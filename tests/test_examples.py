@@ -58,6 +58,23 @@ def test_custom_function_passes_gradcheck_and_a_wrong_backward_is_caught():
     assert "a wrong backward is caught: Jacobian mismatch" in out
 
 
+def test_cnn_reaches_98_5_percent_on_the_studys_report_split_beside_the_papers_mlp():
+    out = run_example("cnn_digits.py")
+    cnn, mlp = (float(re.search(rf"{name}\s+test accuracy ([\d.]+)%", out).group(1))
+                for name in (r"CNN \+ BatchNorm", "paper's MLP 64-32-16-10 sigmoid"))  # fmt: skip
+    assert cnn >= 98.5 > mlp  # mean over three seeds
+    assert out.count("seed ") == 6 and "epoch 15: train loss" in out
+
+
+def test_batchnorm_rescue_trains_each_cell_with_and_without_batchnorm():
+    out = run_example("batchnorm_rescue.py", "--epochs", "1", "--lrs", "0.1")
+    rows = [line.split() for line in out.splitlines() if line.startswith(("cross_entropy/", "mse/"))]
+    assert [row[0] for row in rows] == ["cross_entropy/tanh", "cross_entropy/relu", "mse/tanh", "mse/relu"]
+    for row in rows:  # accuracy, lr, flat% without BatchNorm, then with it, then the paper's number
+        assert len(row) == 8 and row[2] == row[5] == "0.1"
+    assert [row[6] for row in rows if "tanh" in row[0]] == ["0.1%", "0.1%"]  # BatchNorm: tanh starts unsaturated
+
+
 @pytest.mark.parametrize("name", ["gradient_check.py"])
 def test_gradient_check_passes_for_every_activation_and_loss(name):
     out = run_example(name)

@@ -14,7 +14,7 @@ LAYERS = [
     {"engine", "random"},
     {"ops"},
     {"creation", "autograd"},
-    {"activations"},
+    {"activations", "convolution", "normalization", "embedding"},
     {"losses"},
     {"fused"},
     {"functional", "gradcheck", "linalg"},

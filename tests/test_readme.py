@@ -83,6 +83,14 @@ def test_tools_block_records_steps_runs_a_hook_and_draws_a_graph(readme):
     assert dot.count("->") >= 6 and '"0.weight' in dot and '"1.bias' in dot  # a graph, with the parameters named
 
 
+def test_cnn_block_prints_the_summary_table_shown_below_it_and_pytorchs_keys(readme):
+    namespace, printed = run_block(find_block(readme, "nn.utils.summary"))
+    assert namespace["table"] in readme.read_text(encoding="utf-8")
+    assert printed.startswith(namespace["table"] + "\n")
+    assert namespace["logits"].shape == (5, 10)
+    assert printed.splitlines()[-1] == "['0.weight', '1.weight', '1.bias', '1.running_mean', '1.running_var']"
+
+
 def test_the_pytorch_block_gives_the_same_outputs_and_a_pytorch_module(readme):
     pytest.importorskip("torch")
     namespace, printed = run_block(find_block(readme, "to_torch(model)"))

@@ -37,6 +37,19 @@ from .activations import (  # noqa: F401  (re-exported)
     tanhshrink,
     threshold,
 )
+from .convolution import (  # noqa: F401  (re-exported)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
+from .embedding import embedding  # noqa: F401  (re-exported)
 from .engine import OpError, Tensor, _data
 from .fused import cross_entropy, linear  # noqa: F401  (the fast path, where it applies)
 from .helpers import pytorch_names as _pytorch_names
@@ -53,7 +66,8 @@ from .losses import (  # noqa: F401  (re-exported)
     smooth_l1_loss,
     soft_margin_loss,
 )
-from .ops import dropout, pad  # noqa: F401  (re-exported)
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401  (re-exported)
+from .ops import alpha_dropout, dropout, dropout2d, pad  # noqa: F401  (re-exported)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -118,3 +118,19 @@ class RemovableHandle:
 
     def remove(self):
         self._hooks.pop(self._id, None)
+
+
+def by_column(op, a, v, out=None):
+    """op(a, v) for a matrix a (M, F) and a row vector v (F,): a seen as (M / r, r F) and v repeated r
+    times, so that NumPy runs r F elements per inner loop instead of F (a subtraction on 2048 x 16
+    float32: 9.5 us against 34 us). r is the largest power of 2 dividing M with r F <= 1024. On
+    Tensors too (a reshape and an expand); `out` (an array) takes the result in place."""
+    m, f = a.shape
+    r = math.gcd(m, 1 << (max(1024 // max(f, 1), 1).bit_length() - 1))
+    if r == 1 or out is not None and not out.flags.c_contiguous:  # nothing to gain, or out's wide view is a copy
+        return op(a, v) if out is None else op(a, v, out=out)
+    # v repeated: on an array, repeat is 10x faster than broadcast_to (1.2 us against 12); a Tensor has the latter
+    row = (v[None].repeat(r, 0) if isinstance(v, np.ndarray) else np.broadcast_to(v, (r, f))).reshape(r * f)
+    if out is not None:
+        return op(a.reshape(m // r, r * f), row, out=out.reshape(m // r, r * f)).reshape(m, f)
+    return op(a.reshape(m // r, r * f), row).reshape(m, f)

@@ -75,7 +75,7 @@ class DenseLayer(Layer):
 def _activation(cls, torch=None, **renamed):
     """An activation's entry: its options are its constructor's arguments."""
     options = tuple(name for name, p in inspect.signature(cls).parameters.items()
-                    if p.kind is not p.VAR_KEYWORD and name not in ("generator", "init", "dtype"))
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in ("generator", "init", "dtype"))
     return Layer(cls, options, torch or cls.__name__, renamed, dtype=cls is act.PReLU)
 
 

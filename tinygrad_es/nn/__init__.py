@@ -1,5 +1,5 @@
 """Layers, activations, losses and initializers for building models, PyTorch-style."""
-from . import init
+from . import init, utils
 from .activation import (
     CELU,
     ELU,
@@ -33,6 +33,11 @@ from .activation import (
     activation_names,
     get_activation,
 )
-from .layers import Dense, Dropout, Flatten, Linear, Sequential
+from .containers import ModuleDict, ModuleList, ParameterList
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .layers import AlphaDropout, Dense, Dropout, Dropout2d, Flatten, Linear, Sequential, Unflatten
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HuberLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .sparse import Embedding

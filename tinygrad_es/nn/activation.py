@@ -42,7 +42,11 @@ class Activation(Module):
 
 # ---- without options -----------------------------------------------------------------------------
 class Identity(Activation):
-    """Returns its input; Keras calls it "linear"."""
+    """Returns its input; Keras calls it "linear". Takes any arguments and ignores them, as PyTorch's
+    (a placeholder for a layer that was configured away)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, x):
         return x

@@ -1,7 +1,8 @@
-"""Layers: Dense (= Linear), Sequential, Dropout, Flatten."""
+"""Layers: Dense (= Linear), Sequential, Dropout and its variants, Flatten, Unflatten."""
 import math
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from .. import fused, ops
 from ..engine import OpError, Tensor
@@ -137,6 +138,23 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero whole channels of (N, C, H, W) with probability p and scale
+    the rest by 1/(1-p); the identity in eval mode. A 3-D input is taken as (N, C, L), as PyTorch 2.13."""
+
+    def forward(self, x):
+        return ops.dropout2d(x, self.p, self.training, self.generator)
+
+
+class AlphaDropout(Dropout):
+    """Dropout for self-normalizing (SELU) networks: dropped elements take SELU's negative saturation
+    value and an affine map restores mean 0 and variance 1 (see ops.AlphaDropout); the identity in
+    eval mode."""
+
+    def forward(self, x):
+        return ops.alpha_dropout(x, self.p, self.training, self.generator)
+
+
 class Flatten(Module):
     """Merge the axes from `start_axis` on into one: (N, 8, 8) -> (N, 64)."""
 
@@ -150,3 +168,24 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_axis={self.start_axis}"
+
+
+class Unflatten(Module):
+    """Split axis `dim` into `unflattened_size` (one -1 may stand for what is left): (N, 128) with
+    Unflatten(1, (8, 4, 4)) becomes (N, 8, 4, 4). The inverse of Flatten."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        axis = normalize_axis_index(self.dim, x.ndim, "Unflatten")
+        sizes, n = self.unflattened_size, x.shape[axis]
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1 or (n != known if -1 not in sizes else not known or n % known):
+            raise OpError(f"Unflatten: sizes {sizes} don't multiply up to the size of axis {self.dim} ({n}) of the "
+                          f"input of shape {x.shape}")
+        return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -25,6 +25,8 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_backward_hooks", {})
         object.__setattr__(self, "training", True)
@@ -39,12 +41,38 @@ class Module:
                 registry[name] = value  # a replaced entry keeps its place (tying weights keeps key order)
             else:
                 registry.pop(name, None)
+        if name in self._buffers:  # a buffer stays one: a tensor or None replaces it
+            if isinstance(value, (Parameter, Module)):
+                self._buffers.pop(name)
+                self._non_persistent_buffers.discard(name)
+            else:
+                self._buffers[name] = _buffer_value(value, name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep `tensor` (a Tensor, an array, or None) as the attribute `name`: state the module holds
+        that is not a parameter (no gradient, not for the optimizer), such as BatchNorm's running
+        statistics. It is converted by `to()`, listed by `buffers()` and, if `persistent`, saved in
+        `state_dict` and restored by `load_state_dict`. A None buffer is skipped by all of them."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before register_buffer")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"buffer name can't be empty or contain \".\", got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists")
+        tensor = _buffer_value(Tensor(tensor) if isinstance(tensor, np.ndarray) else tensor, name)
+        self._buffers[name] = tensor
+        (self._non_persistent_buffers.discard if persistent else self._non_persistent_buffers.add)(name)
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -119,6 +147,21 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) pairs, None buffers left out; a shared buffer comes once unless
+        remove_duplicate=False."""
+        seen = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None and (not remove_duplicate or id(b) not in seen):
+                    seen.add(id(b))
+                    yield (f"{module_name}.{name}" if module_name else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
     # ---- modes and gradients -------------------------------------------------------------------
     def apply(self, fn):
         """Call `fn(module)` on each child's subtree, then on self (children first), as PyTorch: a
@@ -153,19 +196,58 @@ class Module:
                 p.grad.data[...] = 0
                 mark_written(p.grad.data)
 
+    def to(self, *args, dtype=None, device=None):
+        """Convert the parameters (and their gradients) and the floating buffers to `dtype`, in
+        place, as PyTorch's module.to(dtype): `model.to(np.float64)`. Integer buffers (BatchNorm's
+        num_batches_tracked) stay as they are. Devices: "cpu" only. Returns self."""
+        for arg in args:
+            device, dtype = (arg, dtype) if isinstance(arg, str) else (device, arg)
+        if device not in (None, "cpu"):
+            raise ValueError(f"{type(self).__name__}.to: tinygrad_es runs on the CPU only, got device {device!r}")
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, got {dtype}")
+        for module in self.modules():
+            for t in (*module._parameters.values(), *module._buffers.values()):
+                if t is not None and t.dtype.kind == "f":  # the same objects, new arrays: optimizers still hold them
+                    t.data = t.data.astype(dtype)
+                    if t.grad is not None:
+                        t.grad = Tensor._make(t.grad.data.astype(dtype), False, None)
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
     # ---- state ---------------------------------------------------------------------------------
+    def _state(self):
+        """(dotted name, tensor) of every parameter and persistent buffer, module by module (each
+        module's parameters, then its buffers), a shared one under each of its names, as PyTorch."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{module_name}." if module_name else ""
+            for name, p in module._parameters.items():
+                yield prefix + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers:
+                    yield prefix + name, b
+
     def state_dict(self):
-        """Name -> copy of each parameter's array, in registration order. A parameter shared by
-        two modules is listed under each of its names, as PyTorch does."""
-        return {name: p.data.copy() for name, p in self.named_parameters(remove_duplicate=False)}
+        """Name -> copy of the array of each parameter and persistent buffer, in registration order
+        (PyTorch's keys: "0.weight", "1.running_mean", ...). A parameter shared by two modules is
+        listed under each of its names, as PyTorch does."""
+        return {name: t.data.copy() for name, t in self._state()}
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy arrays into the parameters. Every entry is checked and converted before anything
-        changes: a missing or unexpected key (with strict=True), a shape mismatch, a dtype that
-        cannot become the parameter's (strings, objects, complex into real), or two different
+        """Copy arrays into the parameters and buffers. Every entry is checked and converted before
+        anything changes: a missing or unexpected key (with strict=True), a shape mismatch, a dtype
+        that cannot become the parameter's (strings, objects, complex into real), or two different
         values for one shared parameter raises an error that lists them all, and the model is
         left as it was. Casts within a kind are fine: float64 or int arrays into float32."""
-        own = dict(self.named_parameters(remove_duplicate=False))
+        own = dict(self._state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -205,6 +287,12 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _buffer_value(value, name):
+    if value is not None and not isinstance(value, Tensor):
+        raise TypeError(f"cannot assign a {type(value).__name__} to buffer {name!r} (a Tensor or None required)")
+    return value
 
 
 # ---- full backward hooks ---------------------------------------------------------------------------

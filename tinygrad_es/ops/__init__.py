@@ -177,7 +177,7 @@ from .reductions import (  # noqa: F401
     sum,
     var,
 )
-from .regularization import Dropout, dropout  # noqa: F401
+from .regularization import AlphaDropout, Dropout, alpha_dropout, dropout, dropout2d  # noqa: F401
 from .shape import (  # noqa: F401
     Clone,
     Concatenate,

@@ -1,0 +1,67 @@
+"""Embedding: a table of learned vectors looked up by integer index, as PyTorch's nn.Embedding."""
+import numpy as np
+
+from ..embedding import embedding
+from ..engine import Tensor, mark_written
+from . import init as nn_init
+from .module import Module, Parameter
+
+
+class Embedding(Module):
+    """`weight` (num_embeddings, embedding_dim) ~ N(0, 1), as PyTorch; `layer(indices)` has shape
+    indices.shape + (embedding_dim,). The row of `padding_idx` (negative counts from the end) starts
+    at zeros and gets no gradient. `max_norm` scales down, in place, each looked-up row whose
+    `norm_type`-norm exceeds it; `scale_grad_by_freq` divides each row's gradient by how often its
+    index occurs in the batch. Float32 unless `dtype` says."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, dtype=np.float32,
+                 generator=None):  # fmt: skip
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:  # PyTorch asserts it
+                raise AssertionError(f"Embedding: padding_idx ({padding_idx}) must be within num_embeddings "
+                                     f"({num_embeddings})")  # fmt: skip
+            padding_idx %= num_embeddings
+        if sparse:
+            raise NotImplementedError("Embedding: sparse gradients are not supported; use sparse=False")
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.max_norm, self.norm_type, self.sparse = max_norm, norm_type, sparse
+        self.scale_grad_by_freq = scale_grad_by_freq
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype), requires_grad=not _freeze)
+            self.reset_parameters(generator)
+        else:
+            weight = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
+            if weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {weight.shape}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")  # fmt: skip
+            self.weight = Parameter(weight, requires_grad=not _freeze)
+
+    def reset_parameters(self, generator=None):
+        nn_init.normal(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+            mark_written(self.weight.data)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):  # fmt: skip
+        """An Embedding holding `embeddings` (2-D, its memory shared); frozen (no gradient) unless freeze=False."""
+        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {data.shape}")
+        return cls(*data.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=data,
+                   _freeze=freeze)  # fmt: skip
+
+    def forward(self, indices):
+        return embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse, type(self).__name__)  # fmt: skip
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        return text
