@@ -14,7 +14,7 @@ import numpy as np
 from . import autograd
 from .activations import _EXP_LIMIT, RReLU, Sigmoid
 from .engine import Function, OpError, Tensor
-from .helpers import constant, ones, silent
+from .helpers import constant, ones
 from .losses import cross_entropy as plain_cross_entropy
 
 
@@ -39,7 +39,7 @@ class DenseSigmoid(Function):
         np.exp(z, out=z)
         denominator = z + one
         np.divide(z, denominator, out=z)
-        ctx.save_for_backward(z, denominator)
+        ctx.saved_tensors = z, denominator  # what save_for_backward sets, without its call
         return z
 
     @staticmethod
@@ -93,12 +93,12 @@ class LinearActivation(Function):
         if x.ndim != 2:
             out = out.reshape(x.shape[:-1] + out.shape[1:])
         if activation is None:
-            ctx.save_for_backward(x, weight)
+            ctx.saved_tensors = x, weight
             return out
         fast = _FAST_FORMS.get(activation, activation)
         ctx.activation, ctx.options, ctx.activation_ctx = activation, options, fast()
         out = fast.forward(ctx.activation_ctx, out, **options)
-        ctx.save_for_backward(x, weight, *ctx.activation_ctx.saved_tensors)  # its arrays too: in-place checks
+        ctx.saved_tensors = x, weight, *ctx.activation_ctx.saved_tensors  # its arrays too: in-place checks
         return out
 
     @staticmethod
@@ -149,18 +149,18 @@ class CrossEntropy(Function):
     fresh_gradients = True
 
     @staticmethod
-    @silent  # infinite logits give nan, as in PyTorch, without NumPy's warning: 1.3 us per step
     def forward(ctx, z, target, reduction):
         n, c = z.shape
         starts = _row_starts(n, c)
-        shifted = z - z.take(starts + z.argmax(axis=1))[:, None]  # the largest logit 0: exp cannot overflow
+        with np.errstate(all="ignore"):  # infinite logits give nan, as in PyTorch, without NumPy's warning
+            shifted = z - z.take(starts + z.argmax(axis=1))[:, None]  # the largest logit 0: exp cannot overflow
         softmax = np.exp(shifted, order="C")  # rows one after another, whatever z's layout: flat positions hold
         total = softmax.dot(ones(c, z.dtype))
         at_target = starts + target
         loss = np.log(total) - shifted.take(at_target)
         softmax /= total[:, None]
         softmax.ravel()[at_target] -= 1  # softmax - onehot(target)
-        ctx.save_for_backward(softmax, target)
+        ctx.saved_tensors = softmax, target  # what save_for_backward sets, without its call
         ctx.reduction = reduction
         if reduction == "none":
             return loss

@@ -30,13 +30,20 @@ def _owner(array):
 def mark_written(*arrays):
     """Note that the arrays' memory was just written in place: nodes made before now that saved one
     of them (or a view of the same memory) can no longer give a right gradient."""
-    global last_write
-    last_write = now = next(clock)
-    keys = [id(a if a.base is None else _owner(a)) for a in arrays]
-    _writes.update(dict.fromkeys(keys, now))
+    keys = tuple(id(a if a.base is None else _owner(a)) for a in arrays)
+    rewritten(keys)
     if not _forget.keys() >= set(keys):  # memory written for the first time: forget it when it is freed,
         for key, array in zip(keys, arrays):  # as a new array may then take the same id
             _forget.setdefault(key, weakref.ref(_owner(array), lambda _, key=key: _forget_memory(key)))
+    return keys
+
+
+def rewritten(keys):
+    """mark_written again for the same arrays, by the keys it returned: an optimizer writes the same
+    parameters at every step (in a digits training step, 7 us less than mark_written)."""
+    global last_write
+    last_write = now = next(clock)
+    _writes.update(dict.fromkeys(keys, now))
 
 
 def _forget_memory(key):

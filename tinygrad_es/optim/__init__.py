@@ -18,12 +18,13 @@ there; a compiled step checks that the other options keep their values.
 import functools
 import math
 import numbers
+import operator
 
 import numpy as np
 
 from ..engine import Tensor
 from ..helpers import RemovableHandle, constant, replayed
-from ..versions import mark_written
+from ..versions import mark_written, rewritten
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 # The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
@@ -142,6 +143,7 @@ class Optimizer:
         self.state = {}  # parameter -> its buffers (momentum, moments, step count)
         self.param_groups = []
         self._step_pre_hooks, self._step_post_hooks, self._in_hooked_step = {}, {}, False
+        self._written, self._write_keys = [], ()  # the arrays the last step wrote (_note_written)
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name} takes an iterable of parameters, e.g. model.parameters() or [w], "
@@ -213,6 +215,14 @@ class Optimizer:
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = {params[int(i)]: _copy(s) for i, s in state_dict["state"].items()}
 
+    def _note_written(self, arrays):
+        """versions.mark_written for the arrays a step wrote; when they are the very arrays of the
+        previous step (the usual case), by the keys it gave then (versions.rewritten)."""
+        if len(arrays) == len(self._written) and all(map(operator.is_, arrays, self._written)):
+            rewritten(self._write_keys)
+        else:
+            self._write_keys, self._written = mark_written(*arrays), arrays
+
     def _with_grads(self, group):
         for p in group["params"]:
             if p.grad is not None:
@@ -259,7 +269,7 @@ class SGD(Optimizer):
                     lr = learning_rate(group, g.dtype)
                 p.data -= lr * g
                 written.append(p.data)
-        mark_written(*written)
+        self._note_written(written)
 
 
 class Adam(Optimizer):
