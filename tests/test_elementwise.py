@@ -105,8 +105,9 @@ def test_binary_ops_broadcast_as_torch(name, data):
     first, second, theirs = BINARY[name]
     a, b = data.draw(broadcast_pair(first, second))
     same_as_torch(getattr(tg, name), theirs, a, b)
-    same_as_torch(lambda x, y: getattr(x, name)(y), theirs, a.astype(np.float32), b.astype(np.float32), rtol=1e-5,
-                  atol=1e-6)
+    if name not in ("fmod", "remainder") or _no_kink(name, a, b):  # at a jump, float32's rounding picks the side
+        same_as_torch(lambda x, y: getattr(x, name)(y), theirs, a.astype(np.float32), b.astype(np.float32),
+                      rtol=1e-5, atol=1e-6)
     if _no_kink(name, a, b):
         check_gradients(getattr(tg, name), a, b)
 
