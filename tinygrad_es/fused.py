@@ -72,10 +72,10 @@ class LinearActivation(Function):
     layer with its activation (any elementwise one, activations.Elementwise) is one node instead
     of three. Any leading axes of x are batch axes.
 
-    Tricks: the products are `ndarray.dot` on 2-D arrays (the batch axes flattened), cheaper than
-    `@` for small matrices; the bias gradient, a sum over rows, is a product with a ones vector
-    (`grad.T.dot(ones)`: the BLAS call of `ones.dot(grad)`, as a method of the gradient, which a
-    compiled step's recording sees)."""
+    Tricks, timed on the digits network's (32, 32) arrays: the products are `ndarray.dot` on 2-D
+    arrays (the batch axes flattened), 1.5 us against 2.2 us for `@`; the bias gradient, a sum over
+    rows, is a product with a ones vector (`grad.T.dot(ones)`, a method of the gradient, which a
+    compiled step's recording sees), 0.6 us against 2.1 us for `sum(axis=0)`."""
 
     fresh_gradients = True
     activation, options = None, None  # the activation op and its options, when one runs in this node
@@ -142,9 +142,10 @@ class CrossEntropy(Function):
     """Softmax cross-entropy of logits z (N, C) at class indices t: loss_i = log sum_j e^z_ij - z_it;
     d/dz = softmax(z) - onehot(t), per sample, found in forward; backward only scales it.
 
-    Tricks: entries are picked by flat position (one index array, cheaper than [rows, columns]),
-    the row maxima at their argmax, and the row sums and the batch total are products with a ones
-    vector."""
+    Tricks, timed on (32, 10) logits: entries are picked by flat position (one index array: 0.9 us
+    against 1.1 us for [rows, columns], 1.9 us against 3.3 us for the update), the row maxima at
+    their argmax (1.6 us against 2.7 us for max(axis=1)), the row sums and the batch total are
+    products with a ones vector (0.55 us against 2.1 us, 0.45 us against 1.2 us)."""
 
     fresh_gradients = True
 
