@@ -25,7 +25,8 @@ class _BatchNorm(Module):
     The batch statistics are what rescue deep sigmoid and tanh networks from saturation: whatever
     the weights, the pre-activations stay centered with unit spread."""
 
-    ranks, expected = (2, 3), "2D or 3D"
+    ranks: tuple[int, ...] = (2, 3)
+    expected = "2D or 3D"
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=np.float32,
                  *, bias=True):  # fmt: skip

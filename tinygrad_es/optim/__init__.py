@@ -130,7 +130,7 @@ def _adagrad_lr(group, state, dtype):
 
 
 class Optimizer:
-    read_at_replay = ()  # options step() reads only through the replayed functions above ("lr")
+    read_at_replay: tuple[str, ...] = ()  # options step() reads only through the replayed functions above ("lr")
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's own `step` gets the step hooks around it: no subclass calls them itself."""
