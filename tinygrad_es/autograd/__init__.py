@@ -3,7 +3,7 @@ accumulates them for several outputs at once; `functional` has vjp, jvp, jacobia
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from .. import engine
 from ..engine import Tensor
@@ -20,12 +20,21 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
     engine.propagate(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
+# For a type checker: a gradient is None only where allow_unused=True lets it be
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: Literal[False] = False
+         ) -> tuple[Tensor, ...]: ...  # fmt: skip
+@overload
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
          retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
-         ) -> tuple[Tensor, ...]:  # fmt: skip
+         ) -> tuple[Tensor | None, ...]: ...  # fmt: skip
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
+         ) -> tuple[Tensor | None, ...]:  # fmt: skip
     """The gradients of `outputs` with respect to `inputs`, as a tuple, leaving every `.grad` alone
     (PyTorch's torch.autograd.grad). An input the outputs do not depend on is an error, or None
-    with `allow_unused=True` (typed as PyTorch types it: a tuple of tensors)."""
+    with `allow_unused=True`."""
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for x in inputs:

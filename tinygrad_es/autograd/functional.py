@@ -4,7 +4,8 @@ and vhp, with PyTorch's signatures and return structures.
 `func` takes the tensors of `inputs` (one tensor, or a tuple of them) and returns a tensor or a tuple
 of tensors. The results are shaped as in PyTorch: a tensor for a tensor, a tuple for a tuple (a
 Jacobian of one output and one input is a tensor of shape output.shape + input.shape; of several, a
-tuple per output of tuples per input). Everything is reverse mode, on the engine's `grad`:
+tuple per output of tuples per input; typed Any, since which it is depends on the arguments).
+Everything is reverse mode, on the engine's `grad`:
 
 - vjp: one backward.
 - jvp: the double-vjp trick. The vjp u -> J^T u is linear in u, so differentiating it with respect
@@ -34,7 +35,7 @@ Tensors = Tensor | tuple[Tensor, ...]  # one tensor, or a tuple of them
 
 
 def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensors, Tensors]:  # fmt: skip
+        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(func(*inputs), v^T J): the vector-Jacobian product, one gradient per input. `v` has the
     outputs' shapes; it may be None only for a single output of one element."""
     with enable_grad():
@@ -47,7 +48,7 @@ def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
 
 
 def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensors, Tensors]:  # fmt: skip
+        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(func(*inputs), J v): the Jacobian-vector product, one per output, by the double-vjp trick.
     `v` has the inputs' shapes; it may be None only for a single input of one element."""
     with enable_grad():
@@ -60,7 +61,7 @@ def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
 
 
 def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode") -> Tensor | tuple[Any, ...]:  # fmt: skip
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:  # fmt: skip
     """d func(*inputs) / d inputs: for each output and input a tensor of shape
     output.shape + input.shape, nested as the outputs and the inputs are (tensor or tuple)."""
     if strategy not in ("reverse-mode", "forward-mode"):
@@ -75,8 +76,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
 
 
 def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"
-            ) -> Tensor | tuple[Any, ...]:  # fmt: skip
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:  # fmt: skip
     """The second derivatives of a function with one output of one element: for inputs i and j a
     tensor of shape input_i.shape + input_j.shape, nested as the inputs are (tensor or tuple)."""
     gradient = _GradientOf(func, "hessian", strict)
@@ -86,7 +86,7 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
 
 
 def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensor, Tensors]:  # fmt: skip
+        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
     """(func(*inputs), H v) for a function with one output of one element: the jvp of its gradient."""
     gradient = _GradientOf(func, "hvp", strict)
     _, result = jvp(gradient, inputs, v, create_graph, strict)  # one per gradient: a tuple
@@ -94,7 +94,7 @@ def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
 
 
 def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensor, Tensors]:  # fmt: skip
+        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
     """(func(*inputs), v^T H) for a function with one output of one element: the vjp of its gradient."""
     gradient = _GradientOf(func, "vhp", strict)
     _, result = vjp(gradient, inputs, v, create_graph, strict)
