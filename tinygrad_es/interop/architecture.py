@@ -10,21 +10,32 @@ weights into it. The JSON file is
 where a LAYER is an object holding "type", the name of one entry of `LAYERS`, and the constructor
 arguments that entry lists (PyTorch's names where the layer has them), for example
 
-    {"type": "Sequential", "children": {"0": LAYER, "1": LAYER}}   (child names as in the state_dict)
+    {"type": "Sequential", "children": {"0": LAYER, "1": LAYER}}   (child names as in the state_dict;
+                                         ModuleList and ModuleDict alike)
     {"type": "Dense", "in_features": 64, "out_features": 32, "bias": true, "dtype": "float32",
      "activation": LAYER or null}
+    {"type": "Conv2d", "in_channels": 1, "out_channels": 16, "kernel_size": [3, 3], "stride": [1, 1],
+     "padding": [1, 1], "dilation": [1, 1], "groups": 1, "bias": false, "padding_mode": "zeros",
+     "dtype": "float32"}                 (padding may be "same" or "valid")
+    {"type": "BatchNorm2d", "num_features": 16, "eps": 1e-05, "momentum": 0.1, "affine": true,
+     "track_running_stats": true, "bias": true, "dtype": "float32"}
+    {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "padding": 0, "dilation": 1,
+     "return_indices": false, "ceil_mode": false}
     {"type": "ReLU"}    {"type": "LeakyReLU", "negative_slope": 0.01}    {"type": "Softmax", "axis": -1}
     {"type": "PReLU", "num_parameters": 1, "dtype": "float32"}    {"type": "Dropout", "p": 0.5}
     {"same_as": "0"}    the module already described under that dotted name (one module used twice)
 
 Every option must be given (there are no defaults in the file); values are JSON numbers, booleans,
-strings, null or lists. Weights are not in it: they are the state_dict in the .npz, under the keys
-the built model has. A file that does not follow this (an unknown type, a missing or unknown
-option, a bad value) is refused with a ValueError naming the entry, as "model.children.1.activation".
+strings, null or lists. `bias` says whether the layer has one. Weights are not in it: they are the
+state_dict in the .npz (buffers too: BatchNorm's running statistics and num_batches_tracked), under
+the keys the built model has. A file that does not follow this (an unknown type, a missing or
+unknown option, a bad value) is refused with a ValueError naming the entry, as
+"model.children.1.activation".
 
-One entry per layer type (`Layer`): its class here, the options that describe it, and its class
-in torch.nn with the options PyTorch names differently. PyTorch and ONNX conversions walk a model
-through this table, so a new layer type is one entry here (and its ONNX nodes in onnx.py).
+One entry per layer type (`Layer`): its class here, the options that describe it (its
+constructor's arguments), and its class in torch.nn with the options PyTorch names differently.
+PyTorch and ONNX conversions walk a model through this table, so a new layer type is one entry
+here (and its ONNX nodes in onnx.py).
 """
 
 import dataclasses

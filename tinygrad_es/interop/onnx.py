@@ -3,28 +3,51 @@
 onnx is imported only inside these functions (`pip install "tinygrad_es[onnx]"`).
 
 `to_onnx(model, example_input, path, opset=20)` writes the graph of `model` in eval mode, as
-torch.onnx.export does: Dropout disappears and RReLU is a LeakyRelu with the mean slope
-(lower + upper) / 2. The graph takes "input", whose axis 0 is the dynamic "batch" axis (the other
-axes have the example's sizes), and gives "output"; its dtype is the example's (float32, or
-float64 for float64 models). Each parameter is an initializer named by its state_dict key.
-Opsets 17 to the newest the onnx package knows are accepted; the default, 20, is the first with
-Gelu. Each layer becomes the ONNX op that computes it where one exists (Gemm or MatMul for Dense,
-Relu, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, Celu, HardSigmoid, HardSwish, Softsign, Shrink,
-Clip, Softmax, LogSoftmax, Flatten, Gelu from opset 20, Mish from 18), otherwise a composition of
-ONNX ops computing exactly its formula: SiLU is x * Sigmoid(x), Softplus with its beta and threshold
-a Where over Softplus, LogSigmoid -Softplus(-x), Step Cast(GreaterOrEqual(x, 0)), GLU a Split then
-a product, CELU in float64 (ONNX's Celu is float32 only) a Where over Exp.
+torch.onnx.export does: Dropout and its variants disappear, RReLU is a LeakyRelu with the mean slope
+(lower + upper) / 2, BatchNorm normalizes by its running statistics. The graph takes "input", whose
+axis 0 is the dynamic "batch" axis (the other axes have the example's sizes), and gives "output";
+its dtype is the example's (float32, or float64 for float64 models; a model that starts with an
+Embedding takes int64 or int32 indices and gives its parameters' dtype). Each parameter and buffer
+is an initializer named by its state_dict key. Opsets 17 to the newest the onnx package knows are
+accepted; the default, 20, is the first with Gelu.
 
-float64: ONNX keeps float attributes (LeakyRelu's alpha, Selu's constants, Shrink's lambd) in
-float32, so those layers agree with ours to about 1e-8 there; and onnxruntime 1.32's CPU build has
-no double kernels for Elu, Selu, Softplus, Softsign, HardSigmoid and Erf (so neither for Mish,
-HardSwish, LogSigmoid and GELU, built on them) nor, from their opset 16 versions, for LeakyRelu and
-PRelu: a float64 graph holding them is valid ONNX that onnxruntime will not run.
+Each layer becomes the ONNX op that computes it where one exists (Gemm or MatMul for Dense, Relu,
+Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, Celu, HardSigmoid, HardSwish, Softsign, Shrink, Clip,
+Softmax, LogSoftmax, Flatten, Gelu from opset 20, Mish from 18; Conv and ConvTranspose with
+explicit pads, "same" too; MaxPool, AveragePool, GlobalAveragePool; BatchNormalization,
+LayerNormalization, GroupNormalization from opset 21; Gather for Embedding, Reshape for Unflatten),
+otherwise a composition of ONNX ops computing exactly its formula: SiLU is x * Sigmoid(x), Softplus
+with its beta and threshold a Where over Softplus, LogSigmoid -Softplus(-x), Step
+Cast(GreaterOrEqual(x, 0)), GLU a Split then a product, CELU in float64 (ONNX's Celu is float32
+only) a Where over Exp; AvgPool2d's divisor_override an AveragePool times PyTorch's window sizes
+over the divisor; adaptive average pooling to sizes that do not divide the input's the products
+with the averaging matrices of PyTorch's bins (as here); GroupNorm before opset 21 (opset 18's
+GroupNormalization scales each group, not each channel) InstanceNormalization of the groups, then
+the per-channel weight and bias.
+
+What has no ONNX form is an error naming it, never a different graph: MaxPool's return_indices
+(ONNX counts indices over the whole tensor), Embedding's max_norm (it rescales rows in place),
+BatchNorm without running statistics, ModuleList and ModuleDict (no forward), the layers with
+channels on an unbatched input, Unflatten of the batch axis, and a ceil_mode pooling of an input on
+which PyTorch adds a last window along one axis and leaves out one that would start in the padding
+along another (ONNX's ceil_mode keeps both). onnxruntime gives the lowest float where PyTorch gives
+-inf: a max pooling window that holds nothing but padding (dilated, on a tiny input).
+
+float64: ONNX keeps float attributes (LeakyRelu's alpha, Selu's constants, Shrink's lambd, the
+normalizations' epsilon) in float32, so those layers agree with ours to about 1e-8 there; and
+onnxruntime 1.32's CPU build has no double kernels for Elu, Selu, Softplus, Softsign, HardSigmoid
+and Erf (so neither for Mish, HardSwish, LogSigmoid and GELU, built on them), Conv,
+ConvTranspose, AveragePool, GlobalAveragePool and InstanceNormalization, nor, from their opset 16
+versions, for LeakyRelu and PRelu: a float64 graph holding them is valid ONNX that onnxruntime will
+not run. Its double GroupNormalization agrees to about 5e-7 (ONNX computes its statistics in
+float32 by default).
 
 The model's architecture (interop.architecture) travels in the file's metadata under
-"tinygrad_es.architecture". `from_onnx(path)` rebuilds the modules from it, loads the initializers
-into them, and checks that the graph is the one to_onnx writes for that model: a file changed since
-(or written by another exporter) is refused with a ValueError rather than read wrongly.
+"tinygrad_es.architecture", and the state the graph does not hold (BatchNorm's
+num_batches_tracked) under "tinygrad_es.state". `from_onnx(path)` rebuilds the modules from the
+first, loads the initializers and that state into them, and checks that the graph is the one
+to_onnx writes for that model: a file changed since (or written by another exporter) is refused
+with a ValueError rather than read wrongly.
 """
 
 import json
@@ -271,6 +294,8 @@ def _adaptive_avg_pool(g, layer, x, value, path):
     otherwise, as here, products with the averaging matrices of PyTorch's bins."""
     _spatial(layer, value)
     sizes, out = value.shape[2:], layer(value).shape[2:]
+    if out == sizes:
+        return x
     if all(m == 1 for m in out):
         return g.node("GlobalAveragePool", x)
     if all(n % m == 0 for n, m in zip(sizes, out)):

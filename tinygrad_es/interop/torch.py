@@ -3,15 +3,20 @@
 torch is imported only inside these functions (`pip install "tinygrad_es[torch]"`).
 
 - `to_torch(model)`: the same model in torch.nn, in the dtype of its parameters (float32 or
-  float64), each module in the train/eval mode of ours. A Dense layer becomes `nn.Linear`
+  float64), with its buffers (BatchNorm's running statistics and num_batches_tracked), each module
+  in the train/eval mode of ours. Convolutions, pooling, normalization, Embedding, the dropout
+  variants, Unflatten and the containers (Sequential, ModuleList, ModuleDict) become the torch.nn
+  class of the same name with the same options. A Dense layer becomes `nn.Linear`
   followed by its activation module (inside a Sequential, both take a place of their own, as a
   PyTorch user writes it: the paper's MLP becomes Sequential(Linear, Sigmoid, Linear, Sigmoid,
   Linear)). Step, which PyTorch lacks, becomes `tinygrad_es.interop.torch.Step`, a module defined
   here with the same values and a gradient of 0.
 - `from_torch(module)`: the reverse; in a Sequential a Linear followed by an activation module
   becomes one Dense layer with that activation (one graph node here, the fast path). So a model of
-  Dense layers comes back as it was, keys and all, except a lone Dense with an activation, which
-  comes back inside a Sequential.
+  Dense layers comes back as it was, keys and all, except a Dense with an activation outside a
+  Sequential (alone, or in a ModuleList), which comes back inside a Sequential of its own. Options
+  tinygrad_es lacks (padding_mode other than "zeros", sparse Embedding gradients, Flatten's end_dim)
+  are a ValueError naming them.
 - `to_torch_state_dict` / `from_torch_state_dict`: the arrays of a state_dict as torch tensors and
   back, under the same keys, for models whose classes you write in both frameworks yourself.
 
