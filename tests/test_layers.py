@@ -3,6 +3,7 @@ the README's "What is inside" describes), and the engine stays small enough to r
 
 import ast
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -97,3 +98,13 @@ def _code_lines(path):
 
 def test_the_engine_reads_in_one_sitting():
     assert _code_lines(PACKAGE / "engine.py") <= ENGINE_CODE_LINES
+
+
+def test_the_readmes_list_the_layers_of_this_table_in_order():
+    numbered_item = re.compile(r"^\d+\. (.*(?:\n   .*)*)", re.M)
+    module_name = re.compile(r"`(\w+)(?:\.py|/)`")
+    for readme, table_head in (("README.md", "| file |"), ("README.es.md", "| archivo |")):
+        text = (PACKAGE.parent / readme).read_text(encoding="utf-8")
+        section = text[text.index("`tests/test_layers.py`") : text.index(table_head)]
+        listed = [set(module_name.findall(item)) for item in numbered_item.findall(section)]
+        assert listed == LAYERS, readme

@@ -240,6 +240,8 @@ def test_unflatten_splits_an_axis_as_torch(torch):
     expected = torch.nn.Unflatten(1, (2, -1))(torch.randn(3, 8)).shape
     assert nn.Unflatten(1, (2, -1))(x).shape == (3, 2, 4) == tuple(expected)
     assert nn.Unflatten(-1, (2, 2, 2))(x).shape == (3, 2, 2, 2)
+    empty = torch.nn.Unflatten(1, (2, -1))(torch.randn(0, 8, 3)).shape  # -1 comes from the axis, not the size
+    assert nn.Unflatten(1, (2, -1))(tg.randn(0, 8, 3)).shape == (0, 2, 4, 3) == tuple(empty)
     assert repr(nn.Unflatten(1, (2, 3))) == repr(torch.nn.Unflatten(1, (2, 3)))
     with pytest.raises(RuntimeError, match=r"Unflatten: sizes \(2, -1\) don't multiply up to the size of axis 1 \(7\)"):
         nn.Unflatten(1, (2, -1))(tg.randn(3, 7))

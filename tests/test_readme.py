@@ -107,6 +107,13 @@ def test_the_onnx_block_gives_onnxruntimes_outputs_and_the_modules_back(readme):
     assert repr(namespace["again"]) == repr(namespace["model"])
 
 
+def test_the_cnn_block_gives_pytorchs_and_onnxruntimes_outputs(readme):
+    pytest.importorskip("torch"), pytest.importorskip("onnxruntime")
+    namespace, printed = run_block(find_block(readme, '"cnn.onnx"'))
+    assert printed == "True\nTrue\n"
+    assert int(namespace["cnn"][1].num_batches_tracked.data) == 20 and not namespace["module"].training
+
+
 def test_compile_block_records_and_replays_as_its_comment_says(readme):
     namespace, printed = run_block(find_block(readme, "@tg.compile"))
     assert printed == "5 calls recorded, 280 replayed\n"

@@ -10,21 +10,32 @@ weights into it. The JSON file is
 where a LAYER is an object holding "type", the name of one entry of `LAYERS`, and the constructor
 arguments that entry lists (PyTorch's names where the layer has them), for example
 
-    {"type": "Sequential", "children": {"0": LAYER, "1": LAYER}}   (child names as in the state_dict)
+    {"type": "Sequential", "children": {"0": LAYER, "1": LAYER}}   (child names as in the state_dict;
+                                         ModuleList and ModuleDict alike)
     {"type": "Dense", "in_features": 64, "out_features": 32, "bias": true, "dtype": "float32",
      "activation": LAYER or null}
+    {"type": "Conv2d", "in_channels": 1, "out_channels": 16, "kernel_size": [3, 3], "stride": [1, 1],
+     "padding": [1, 1], "dilation": [1, 1], "groups": 1, "bias": false, "padding_mode": "zeros",
+     "dtype": "float32"}                 (padding may be "same" or "valid")
+    {"type": "BatchNorm2d", "num_features": 16, "eps": 1e-05, "momentum": 0.1, "affine": true,
+     "track_running_stats": true, "bias": true, "dtype": "float32"}
+    {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "padding": 0, "dilation": 1,
+     "return_indices": false, "ceil_mode": false}
     {"type": "ReLU"}    {"type": "LeakyReLU", "negative_slope": 0.01}    {"type": "Softmax", "axis": -1}
     {"type": "PReLU", "num_parameters": 1, "dtype": "float32"}    {"type": "Dropout", "p": 0.5}
     {"same_as": "0"}    the module already described under that dotted name (one module used twice)
 
 Every option must be given (there are no defaults in the file); values are JSON numbers, booleans,
-strings, null or lists. Weights are not in it: they are the state_dict in the .npz, under the keys
-the built model has. A file that does not follow this (an unknown type, a missing or unknown
-option, a bad value) is refused with a ValueError naming the entry, as "model.children.1.activation".
+strings, null or lists. `bias` says whether the layer has one. Weights are not in it: they are the
+state_dict in the .npz (buffers too: BatchNorm's running statistics and num_batches_tracked), under
+the keys the built model has. A file that does not follow this (an unknown type, a missing or
+unknown option, a bad value) is refused with a ValueError naming the entry, as
+"model.children.1.activation".
 
-One entry per layer type (`Layer`): its class here, the options that describe it, and its class
-in torch.nn with the options PyTorch names differently. PyTorch and ONNX conversions walk a model
-through this table, so a new layer type is one entry here (and its ONNX nodes in onnx.py).
+One entry per layer type (`Layer`): its class here, the options that describe it (its
+constructor's arguments), and its class in torch.nn with the options PyTorch names differently.
+PyTorch and ONNX conversions walk a model through this table, so a new layer type is one entry
+here (and its ONNX nodes in onnx.py).
 """
 
 import dataclasses
@@ -46,52 +57,61 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 class Layer:
     """One layer type: `cls` here, `torch` its class name in torch.nn, `options` the constructor
     arguments that describe it (read back from the attributes of the same names), `renamed` those
-    that PyTorch calls otherwise. `dtype`: built with dtype= (that of its parameters)."""
+    that PyTorch calls otherwise, `flags` those given as a flag but kept as a parameter or None
+    (`bias`). `dtype`: built with dtype= (that of its parameters and buffers). `nested`: where its
+    layers are, "children" (a container) or "activation" (Dense)."""
 
     cls: type
     options: tuple = ()
     torch: str = ""
     renamed: dict = dataclasses.field(default_factory=dict)
     dtype: bool = False
+    flags: tuple = ()
+    nested: str | None = None
 
     def read(self, module):
         """The options of `module`, as JSON values."""
-        options = {name: _plain(getattr(module, name)) for name in self.options}
+        options = {name: getattr(module, name) is not None if name in self.flags else _plain(getattr(module, name))
+                   for name in self.options}
         if self.dtype:
             options["dtype"] = _dtype_name(module)
         return options
 
     def torch_options(self, options):
-        return {self.renamed.get(name, name): value for name, value in options.items() if name != "dtype"}
+        return {self.renamed.get(name, name): tuple(value) if isinstance(value, list) else value
+                for name, value in options.items() if name != "dtype"}
 
 
-class DenseLayer(Layer):
-    """Dense: `bias` is a flag (the attribute holds the Parameter), and it has an activation child."""
-
-    def read(self, module):
-        return {**super().read(module), "bias": module.bias is not None}
+# constructor arguments that are not options: the weights' dtype, how to draw them, the layers inside
+_NOT_OPTIONS = {"dtype", "generator", "init", "bias_init", "_weight", "_freeze", "activation", "values", "modules"}
 
 
-def _activation(cls, torch=None, **renamed):
-    """An activation's entry: its options are its constructor's arguments."""
-    options = tuple(name for name, p in inspect.signature(cls).parameters.items()
-                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in ("generator", "init", "dtype"))
-    return Layer(cls, options, torch or cls.__name__, renamed, dtype=cls is act.PReLU)
+def _layer(cls, torch=None, **renamed):
+    """An entry whose options are its constructor's arguments."""
+    parameters = inspect.signature(cls).parameters
+    options = tuple(name for name, p in parameters.items()
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in _NOT_OPTIONS)
+    nested = "activation" if "activation" in parameters else "children" if cls in CONTAINERS else None
+    return Layer(cls, options, torch or cls.__name__, renamed, "dtype" in parameters,
+                 tuple(name for name in options if name == "bias"), nested)
 
 
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)  # layers made of named children
 LAYERS = {
-    "Sequential": Layer(nn.Sequential, torch="Sequential"),
-    "Dense": DenseLayer(nn.Dense, ("in_features", "out_features", "bias"), "Linear", dtype=True),
-    "Dropout": Layer(nn.Dropout, ("p",), "Dropout"),
-    "Flatten": Layer(nn.Flatten, ("start_axis",), "Flatten", {"start_axis": "start_dim"}),
-    **{cls.__name__: _activation(cls) for cls in (
+    **{cls.__name__: _layer(cls) for cls in CONTAINERS},
+    "Dense": _layer(nn.Dense, "Linear"),
+    "Flatten": _layer(nn.Flatten, start_axis="start_dim"),
+    **{cls.__name__: _layer(cls) for cls in (
+        nn.Dropout, nn.Dropout2d, nn.AlphaDropout, nn.Unflatten, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d,
+        nn.ConvTranspose2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.AdaptiveAvgPool1d,
+        nn.AdaptiveAvgPool2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm, nn.Embedding)},
+    **{cls.__name__: _layer(cls) for cls in (
         act.Identity, act.Sigmoid, act.Tanh, act.ReLU, act.SELU, act.SiLU, act.Mish, act.ReLU6, act.Hardsigmoid,
         act.Hardswish, act.Softsign, act.LogSigmoid, act.Tanhshrink, act.LeakyReLU, act.ELU, act.CELU, act.Softplus,
         act.GELU, act.Hardtanh, act.Softshrink, act.Hardshrink, act.Threshold, act.PReLU, act.RReLU)},
-    **{cls.__name__: _activation(cls, axis="dim") for cls in (act.Softmax, act.LogSoftmax, act.Softmin, act.GLU)},
-    "Step": _activation(act.Step, torch="tinygrad_es.Step"),  # PyTorch has none: interop.torch defines it
+    **{cls.__name__: _layer(cls, axis="dim") for cls in (act.Softmax, act.LogSoftmax, act.Softmin, act.GLU)},
+    "Step": _layer(act.Step, torch="tinygrad_es.Step"),  # PyTorch has none: interop.torch defines it
 }
-CONTAINERS = ("Sequential",)  # layers made of named children
 _BY_CLASS = {layer.cls: name for name, layer in LAYERS.items()}
 
 
@@ -115,7 +135,9 @@ def _plain(value):
 
 
 def _dtype_name(module):
-    dtypes = {p.dtype for p in module.parameters(recurse=False)}
+    """The dtype of the module's own parameters and floating buffers (BatchNorm's running statistics)."""
+    tensors = [*module.parameters(recurse=False), *module.buffers(recurse=False)]
+    dtypes = {t.dtype for t in tensors if t.dtype.kind == "f"}
     if len(dtypes) > 1:
         raise TypeError(f"{type(module).__name__} holds parameters of several dtypes ({', '.join(map(str, dtypes))}); "
                         "convert them to one first")
@@ -123,6 +145,12 @@ def _dtype_name(module):
     if name not in DTYPES:
         raise TypeError(f"{type(module).__name__} holds {name} parameters; only float32 and float64 can be described")
     return name
+
+
+def float_dtype(model):
+    """The dtype of a model's floating parameters and buffers: float64 if any is, else float32."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return np.dtype(np.float64 if any(t.dtype == np.float64 for t in tensors) else np.float32)
 
 
 # ---- describe and build ----------------------------------------------------------------------------
@@ -137,9 +165,9 @@ def _describe(module, path, seen):
     seen[id(module)] = path
     name, layer = layer_of(module)
     entry = {"type": name, **layer.read(module)}
-    if name in CONTAINERS:
+    if layer.nested == "children":
         entry["children"] = {key: _describe(child, _join(path, key), seen) for key, child in module._modules.items()}
-    elif isinstance(module, nn.Dense):
+    elif layer.nested == "activation":
         entry["activation"] = None if module.activation is None else _describe(
             module.activation, _join(path, "activation"), seen)
     return entry
@@ -167,7 +195,7 @@ def _build(entry, where, path, built):
     if kind not in LAYERS:
         raise ValueError(f"{where}: unknown layer type {kind!r}; known types: {', '.join(sorted(LAYERS))}")
     layer = LAYERS[kind]
-    nested = "children" if kind in CONTAINERS else "activation" if layer.cls is nn.Dense else None
+    nested = layer.nested
     expected = {"type", *layer.options, *(("dtype",) if layer.dtype else ()), *((nested,) if nested else ())}
     missing, unknown = expected - set(entry), set(entry) - expected
     if missing or unknown:
@@ -185,7 +213,7 @@ def _build(entry, where, path, built):
         options["dtype"] = DTYPES[entry["dtype"]]
     try:
         module = layer.cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, NotImplementedError, AssertionError) as error:  # what the constructor refuses
         raise ValueError(f"{where}: {kind}: {error}") from None
     built[path] = module
     if nested == "children":

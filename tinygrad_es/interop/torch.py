@@ -3,15 +3,20 @@
 torch is imported only inside these functions (`pip install "tinygrad_es[torch]"`).
 
 - `to_torch(model)`: the same model in torch.nn, in the dtype of its parameters (float32 or
-  float64), each module in the train/eval mode of ours. A Dense layer becomes `nn.Linear`
+  float64), with its buffers (BatchNorm's running statistics and num_batches_tracked), each module
+  in the train/eval mode of ours. Convolutions, pooling, normalization, Embedding, the dropout
+  variants, Unflatten and the containers (Sequential, ModuleList, ModuleDict) become the torch.nn
+  class of the same name with the same options. A Dense layer becomes `nn.Linear`
   followed by its activation module (inside a Sequential, both take a place of their own, as a
   PyTorch user writes it: the paper's MLP becomes Sequential(Linear, Sigmoid, Linear, Sigmoid,
   Linear)). Step, which PyTorch lacks, becomes `tinygrad_es.interop.torch.Step`, a module defined
   here with the same values and a gradient of 0.
 - `from_torch(module)`: the reverse; in a Sequential a Linear followed by an activation module
   becomes one Dense layer with that activation (one graph node here, the fast path). So a model of
-  Dense layers comes back as it was, keys and all, except a lone Dense with an activation, which
-  comes back inside a Sequential.
+  Dense layers comes back as it was, keys and all, except a Dense with an activation outside a
+  Sequential (alone, or in a ModuleList), which comes back inside a Sequential of its own. Options
+  tinygrad_es lacks (padding_mode other than "zeros", sparse Embedding gradients, Flatten's end_dim)
+  are a ValueError naming them.
 - `to_torch_state_dict` / `from_torch_state_dict`: the arrays of a state_dict as torch tensors and
   back, under the same keys, for models whose classes you write in both frameworks yourself.
 
@@ -27,7 +32,7 @@ import numpy as np
 from ..engine import Tensor
 from ..nn import Dense, Module
 from ..nn.activation import Activation
-from .architecture import DTYPES, LAYERS, build, layer_of
+from .architecture import DTYPES, LAYERS, _plain, build, layer_of
 
 
 def _torch():
@@ -75,27 +80,31 @@ def _torch_class(torch, layer):
 
 # ---- to PyTorch ---------------------------------------------------------------------------------------
 def to_torch(model):
-    """A torch.nn.Module computing what `model` computes, with copies of its weights (see the
-    module's docstring for how each layer maps)."""
+    """A torch.nn.Module computing what `model` computes, with copies of its weights and buffers
+    (see the module's docstring for how each layer maps)."""
     torch = _torch()
     return _to_torch(model, torch, {}, {})
 
 
-def _to_torch(module, torch, seen, parameters):
+def _to_torch(module, torch, seen, tensors):
     if id(module) in seen:
         return seen[id(module)]
     name, layer = layer_of(module)
-    if name == "Sequential":
-        converted = torch.nn.Sequential(*[part for child in module._modules.values()
-                                          for part in _parts(_to_torch(child, torch, seen, parameters), child)])
+    if layer.nested == "children":
+        children = {key: _to_torch(child, torch, seen, tensors) for key, child in module._modules.items()}
+        if name == "Sequential":
+            converted = torch.nn.Sequential(*[part for key, child in module._modules.items()
+                                              for part in _parts(children[key], child)])
+        else:
+            converted = getattr(torch.nn, name)(children if name == "ModuleDict" else children.values())
     else:
         options = layer.read(module)
         dtype = {"dtype": getattr(torch, options["dtype"])} if layer.dtype else {}
         converted = _torch_class(torch, layer)(**layer.torch_options(options), **dtype)
-        _copy_to_torch(module, converted, torch, parameters)
+        _copy_to_torch(module, converted, torch, tensors)
         if isinstance(module, Dense) and module.activation is not None:
             converted.training = module.training
-            converted = torch.nn.Sequential(converted, _to_torch(module.activation, torch, seen, parameters))
+            converted = torch.nn.Sequential(converted, _to_torch(module.activation, torch, seen, tensors))
     converted.training = module.training
     seen[id(module)] = converted
     return converted
@@ -106,24 +115,27 @@ def _parts(converted, child):
     return list(converted) if isinstance(child, Dense) and child.activation is not None else [converted]
 
 
-def _copy_to_torch(module, converted, torch, parameters):
-    for name, p in module._parameters.items():
-        if p is None:
+def _copy_to_torch(module, converted, torch, tensors):
+    """The module's parameters and buffers into `converted`'s, a tensor shared with a module converted
+    before shared there too (`tensors`: ours by id -> theirs)."""
+    for name, t in [*module._parameters.items(), *module._buffers.items()]:
+        if t is None:
             continue
-        if id(p) in parameters:  # shared with a module converted before: share it there too
-            setattr(converted, name, parameters[id(p)])
+        if id(t) in tensors:
+            setattr(converted, name, tensors[id(t)])
             continue
         target = getattr(converted, name)
         with torch.no_grad():
-            target.copy_(torch.from_numpy(np.ascontiguousarray(p.data)))
-        target.requires_grad_(p.requires_grad)
-        parameters[id(p)] = target
+            target.copy_(torch.from_numpy(np.asarray(t.data, order="C")))
+        if name in module._parameters:
+            target.requires_grad_(t.requires_grad)
+        tensors[id(t)] = target
 
 
 # ---- from PyTorch -------------------------------------------------------------------------------------
 def from_torch(torch_module):
-    """A model of ours computing what `torch_module` computes, with copies of its weights; a
-    TypeError naming any torch module outside the table of layers."""
+    """A model of ours computing what `torch_module` computes, with copies of its weights and
+    buffers; a TypeError naming any torch module outside the table of layers."""
     torch = _torch()
     uses = collections.Counter(id(m) for _, m in torch_module.named_modules(remove_duplicate=False))
     return _from_torch(torch_module, torch, {}, {}, uses)
@@ -138,18 +150,21 @@ def _kind(torch_module, torch):
                     f"{', '.join(sorted(layer.torch for layer in LAYERS.values()))}")
 
 
-def _from_torch(torch_module, torch, seen, parameters, uses):
+def _from_torch(torch_module, torch, seen, tensors, uses):
     if id(torch_module) in seen:
         return seen[id(torch_module)]
     name, layer = _kind(torch_module, torch)
     options = _torch_options(torch_module, name, layer)
-    module = build({"type": name, **options, **({"children": {}} if name == "Sequential" else {}),
-                    **({"activation": None} if name == "Dense" else {})})
+    module = build({"type": name, **options, **({layer.nested: {} if layer.nested == "children" else None}
+                                                 if layer.nested else {})})
     if name == "Sequential":
-        children = [_from_torch(child, torch, seen, parameters, uses) for child in torch_module]
+        children = [_from_torch(child, torch, seen, tensors, uses) for child in torch_module]
         for i, child in enumerate(_merged(children, list(torch_module), uses)):
             setattr(module, str(i), child)
-    _copy_from_torch(torch_module, module, parameters)
+    elif layer.nested == "children":
+        for key, child in torch_module.named_children():
+            setattr(module, key, _from_torch(child, torch, seen, tensors, uses))
+    _copy_from_torch(torch_module, module, tensors)
     object.__setattr__(module, "training", torch_module.training)
     seen[id(torch_module)] = module
     return module
@@ -157,8 +172,7 @@ def _from_torch(torch_module, torch, seen, parameters, uses):
 
 def _torch_options(torch_module, name, layer):
     options = {option: getattr(torch_module, layer.renamed.get(option, option)) for option in layer.options}
-    if name == "Dense":
-        options["bias"] = torch_module.bias is not None
+    options.update({flag: getattr(torch_module, flag) is not None for flag in layer.flags})
     if name == "Flatten" and torch_module.end_dim != -1:
         raise ValueError(f"Flatten(end_dim={torch_module.end_dim}): tinygrad_es's Flatten merges the axes up to the "
                          "last (end_dim=-1)")
@@ -166,11 +180,13 @@ def _torch_options(torch_module, name, layer):
         raise ValueError(f"{layer.torch}(dim=None): PyTorch's implicit dim is deprecated and has no counterpart; "
                          "give dim")
     if layer.dtype:
-        dtype = str(torch_module.weight.dtype).removeprefix("torch.")
+        tensors = [*torch_module.parameters(recurse=False), *torch_module.buffers(recurse=False)]
+        dtypes = [str(t.dtype).removeprefix("torch.") for t in tensors if t.is_floating_point()]
+        dtype = dtypes[0] if dtypes else "float32"
         if dtype not in DTYPES:
             raise TypeError(f"{layer.torch} holds {dtype} parameters; only float32 and float64 convert")
         options["dtype"] = dtype
-    return {k: v.item() if hasattr(v, "item") else v for k, v in options.items()}
+    return {k: _plain(v.item() if hasattr(v, "item") else v) for k, v in options.items()}
 
 
 def _merged(children, torch_children, uses):
@@ -186,15 +202,17 @@ def _merged(children, torch_children, uses):
     return merged
 
 
-def _copy_from_torch(torch_module, module, parameters):
-    for name, p in torch_module.named_parameters(recurse=False):
-        if id(p) in parameters:
-            setattr(module, name, parameters[id(p)])
+def _copy_from_torch(torch_module, module, tensors):
+    parameters = dict(torch_module.named_parameters(recurse=False))
+    for name, t in [*parameters.items(), *torch_module.named_buffers(recurse=False)]:
+        if id(t) in tensors:
+            setattr(module, name, tensors[id(t)])
             continue
         target = getattr(module, name)
-        np.copyto(target.data, p.detach().cpu().numpy())
-        target.requires_grad_(p.requires_grad)
-        parameters[id(p)] = target
+        np.copyto(target.data, t.detach().cpu().numpy())
+        if name in parameters:
+            target.requires_grad_(t.requires_grad)
+        tensors[id(t)] = target
 
 
 # ---- state dicts ---------------------------------------------------------------------------------------

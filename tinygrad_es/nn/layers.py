@@ -201,6 +201,7 @@ class Unflatten(Module):
         if sizes.count(-1) > 1 or (n != known if -1 not in sizes else not known or n % known):
             raise OpError(f"Unflatten: sizes {sizes} don't multiply up to the size of axis {self.dim} ({n}) of the "
                           f"input of shape {x.shape}")
+        sizes = tuple(n // known if s == -1 else s for s in sizes)  # from the axis: NumPy can't infer it when empty
         return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
 
     def extra_repr(self) -> str:
