@@ -57,13 +57,14 @@ def _padded(x, padding, value=0.0):
     of `value` around spatial axis i; a negative count crops instead. A view when there is no padding."""
     x = _channels_last(x)
     if any(lo < 0 or hi < 0 for lo, hi in padding):
-        x = x[(slice(None), *(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape[1:-1], padding)))]
+        kept = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape[1:-1], padding))
+        x = x[(slice(None),) + kept]
         padding = [(max(lo, 0), max(hi, 0)) for lo, hi in padding]
     if not any(lo or hi for lo, hi in padding):
         return x
     sizes = x.shape[1:-1]
     out = np.full((x.shape[0], *(n + lo + hi for n, (lo, hi) in zip(sizes, padding)), x.shape[-1]), value, x.dtype)
-    out[(slice(None), *(slice(lo, lo + n) for n, (lo, _) in zip(sizes, padding)))] = x
+    out[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sizes, padding))] = x
     return out
 
 def _windows(x, kernel, stride, padding, dilation, value=0.0):
@@ -95,8 +96,8 @@ def _fold(pieces, size, padding, kernel, stride, dilation):
     full = np.zeros((n, *(lo + m + max(hi, 0) for m, (lo, hi) in zip(size, padding)), c), pieces.dtype)
     for k, offset in enumerate(itertools.product(*map(range, kernel))):
         at = tuple(slice(i * dl, i * dl + s * (m - 1) + 1, s) for i, dl, s, m in zip(offset, dilation, stride, out))
-        full[(slice(None), *at)] += pieces[k if len(pieces) > 1 else 0]
-    return _channels_first(full[(slice(None), *(slice(lo, lo + m) for m, (lo, _) in zip(size, padding)))])
+        full[(slice(None),) + at] += pieces[k if len(pieces) > 1 else 0]
+    return _channels_first(full[(slice(None),) + tuple(slice(lo, lo + m) for m, (lo, _) in zip(size, padding))])
 
 def _columns(x, kernel, stride, padding, dilation, groups):
     """im2col: the windows as one matrix per group, (groups, N * prod(out), K * C/groups), each row a

@@ -5,14 +5,20 @@ dtypes follow PyTorch: `tensor(data)` infers them as torch.tensor does (Python i
 float32, as torch.Tensor; `arange` of ints is int64, of floats float32; `full` follows its fill
 value; `randint` is int64; the `*_like` functions keep the tensor's dtype unless given one; the rest
 are float32 unless given a dtype."""
+from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .engine import OpError, Tensor, _data
 from .helpers import sizes
 from .random import draw
+
+Shape = int | Sequence[int]  # zeros(2, 3) or zeros((2, 3)): the sizes one by one, or in one sequence
 
 
 def _inferred(data):
@@ -27,7 +33,7 @@ def _inferred(data):
     return array
 
 
-def tensor(data, *, dtype=None, requires_grad=False):
+def tensor(data: Tensor | npt.ArrayLike, *, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A Tensor of a copy of `data`, as torch.tensor: Python ints become int64, floats float32 and bools
     bool; a NumPy array keeps its dtype. `Tensor(array)` shares the array's memory instead (as
     torch.as_tensor), so an optimizer's in-place steps would change the array."""
@@ -38,7 +44,7 @@ def tensor(data, *, dtype=None, requires_grad=False):
     return Tensor(array, requires_grad)
 
 
-def as_tensor(data, *, dtype=None):
+def as_tensor(data: Tensor | npt.ArrayLike, *, dtype: npt.DTypeLike | None = None) -> Tensor:
     """`data` as a Tensor, sharing its memory where it can: the same tensor, or a tensor on the same
     NumPy array, when the dtype fits; otherwise a new one with the dtype inferred as `tensor` does."""
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
@@ -49,27 +55,28 @@ def as_tensor(data, *, dtype=None):
     return Tensor(np.asarray(data, dtype) if dtype is not None else _inferred(data))
 
 
-def from_numpy(array):
+def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor on the memory of a NumPy array, with its dtype: changes to one show in the other."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor(array)
 
 
-def zeros(*shape, dtype=np.float32, requires_grad=False):
+def zeros(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False) -> Tensor:
     return Tensor(np.zeros(sizes(shape), dtype or np.float32), requires_grad=requires_grad)
 
 
-def ones(*shape, dtype=np.float32, requires_grad=False):
+def ones(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False) -> Tensor:
     return Tensor(np.ones(sizes(shape), dtype or np.float32), requires_grad=requires_grad)
 
 
-def empty(*shape, dtype=np.float32, requires_grad=False):
+def empty(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False) -> Tensor:
     """As torch.empty, but filled with zeros: memory is never handed out unwritten."""
     return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size: Shape, fill_value: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None,
+         requires_grad: bool = False) -> Tensor:  # fmt: skip
     """A tensor of `size` filled with `fill_value`, whose dtype it takes (int64, float32 or bool)
     unless given one."""
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
@@ -77,12 +84,13 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return Tensor(np.full(size, _data(fill_value), dtype), requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=np.float32, requires_grad=False):
+def eye(n: int, m: int | None = None, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False) -> Tensor:
     """The n x m (n x n) identity matrix: ones on the diagonal."""
     return Tensor(np.eye(n, m, dtype=dtype or np.float32), requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start: float, end: float | None = None, step: float = 1, dtype: npt.DTypeLike | None = None,
+           requires_grad: bool = False) -> Tensor:  # fmt: skip
     """start, start + step, ... up to end (not included): arange(5) is 0..4. int64 when start, end and
     step are ints, float32 otherwise; ceil((end - start) / step) entries."""
     start, end = (0, start) if end is None else (start, end)
@@ -94,11 +102,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dtype = np.dtype(dtype or (np.int64 if integral else np.float32))
     count = math.ceil((end - start) / step)
-    values = start + np.arange(count, dtype=np.int64 if integral else np.float64) * step  # PyTorch: start + i step
+    i: np.ndarray = np.arange(count, dtype=np.int64 if integral else np.float64)
+    values = start + i * step  # PyTorch's: start + i step
     return Tensor(values.astype(dtype), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start: float, end: float, steps: int, dtype: npt.DTypeLike | None = None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
     """`steps` evenly spaced values from start to end, both included; float32 unless given a dtype.
     As PyTorch, the first half counts up from start and the second half down from end."""
     if steps < 0:
@@ -116,33 +126,36 @@ def _like(x, dtype):
     return np.shape(_data(x)), np.dtype(dtype or np.asarray(_data(x)).dtype)
 
 
-def zeros_like(x, dtype=None, requires_grad=False):
+def zeros_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
     return Tensor(np.zeros(shape, dtype), requires_grad=requires_grad)
 
 
-def ones_like(x, dtype=None, requires_grad=False):
+def ones_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
     return Tensor(np.ones(shape, dtype), requires_grad=requires_grad)
 
 
-def empty_like(x, dtype=None, requires_grad=False):
+def empty_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """As torch.empty_like, but filled with zeros."""
     return zeros_like(x, dtype, requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False):
+def full_like(x: Tensor | npt.ArrayLike, fill_value: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None,
+              requires_grad: bool = False) -> Tensor:  # fmt: skip
     shape, dtype = _like(x, dtype)
     return Tensor(np.full(shape, _data(fill_value), dtype), requires_grad=requires_grad)
 
 
-def randn(*shape, dtype=np.float32, requires_grad=False, generator=None):
+def randn(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False,
+          generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """Samples of N(0, 1)."""
     data = draw(generator, "standard_normal", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=np.float32, requires_grad=False, generator=None):
+def rand(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False,
+         generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """Samples of U[0, 1)."""
     data = draw(generator, "random", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
@@ -155,19 +168,22 @@ def _floating_like(name, x, dtype):
     return shape, dtype
 
 
-def rand_like(x, dtype=None, requires_grad=False, generator=None):
+def rand_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False,
+              generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """Samples of U[0, 1) in x's shape and (floating) dtype."""
     shape, dtype = _floating_like("rand_like", x, dtype)
     return rand(shape, dtype=dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(x, dtype=None, requires_grad=False, generator=None):
+def randn_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False,
+               generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """Samples of N(0, 1) in x's shape and (floating) dtype."""
     shape, dtype = _floating_like("randn_like", x, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randint(*bounds_and_size, size=None, dtype=np.int64, requires_grad=False, generator=None):
+def randint(*bounds_and_size: Any, size: Shape | None = None, dtype: npt.DTypeLike = np.int64,
+            requires_grad: bool = False, generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high, size), as
     torch.randint; int64."""
     if size is None:

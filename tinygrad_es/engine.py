@@ -30,15 +30,25 @@ Tensor's operators and methods are the ops of ops.py, activations.py and the oth
 each attached to Tensor there, next to its Function.
 """
 
+from __future__ import annotations
+
 import functools
 import heapq
+from collections.abc import Callable
 from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import versions
 from .helpers import RemovableHandle, Size
 from .versions import mark_written
+
+if TYPE_CHECKING:  # the operators and methods the op modules attach to Tensor, as a type checker sees them
+    from .tensor_methods import TensorMethods
+else:
+    TensorMethods = object
 
 _grad_enabled = True  # switched off by `no_grad`
 checks = None  # anomaly detection installs an object here with check_forward/check_backward (anomaly.py)
@@ -58,19 +68,19 @@ class no_grad:
 
     enabled = False
 
-    def __new__(cls, fn=None):
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
         self = super().__new__(cls)
         return self if fn is None else self(fn)  # a bare @no_grad gets the function at once
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         global _grad_enabled
         self._previous, _grad_enabled = _grad_enabled, self.enabled
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         global _grad_enabled
         _grad_enabled = self._previous
 
-    def __call__(self, fn):
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with type(self)():
@@ -85,7 +95,7 @@ class enable_grad(no_grad):
     enabled = True
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
@@ -113,18 +123,19 @@ class Function:
     `ctx.needs_input_grad[i]` says whether input i wants a gradient, so work can be skipped.
     """
 
-    inputs = None  # the positional inputs; None once backward has released the graph
+    inputs: tuple[Any, ...] | None = None  # the positional inputs; None once backward has released the graph
+    needs_input_grad: tuple[bool, ...]
     creation = 0  # the clock's time when the node was made
-    saved_tensors = ()
+    saved_tensors: tuple[Any, ...] = ()
     # True when backward's gradients are new arrays no one else holds: a leaf may keep one as its
     # .grad without a copy. Otherwise the first gradient a leaf receives is copied.
     fresh_gradients = False
 
-    def save_for_backward(self, *arrays):
+    def save_for_backward(self, *arrays: Any) -> None:
         self.saved_tensors = arrays
 
     @classmethod
-    def apply(cls, *inputs, **options):
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         ctx = cls()
         arrays, needs = [], []  # one plain loop: cheaper than two comprehensions for an op's few inputs
         for x in inputs:
@@ -148,15 +159,15 @@ class Function:
         return Tensor._make(out, False, None)
 
     @staticmethod
-    def forward(ctx, *arrays, **options):
+    def forward(ctx: Any, *arrays: Any, **options: Any) -> Any:
         raise NotImplementedError
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         raise NotImplementedError
 
     @classmethod
-    def on(cls, *args, **options):
+    def on(cls, *args: Any, **options: Any) -> Any:
         """The op inside another op's backward formula: recorded on Tensors (create_graph), its
         plain forward on arrays."""
         if any(isinstance(a, Tensor) for a in args):
@@ -352,7 +363,7 @@ def _run_hooks(hooks, grad):
 
 
 # ---- Tensor -------------------------------------------------------------------------------------
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the ops applied to it and differentiate them.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers and lists become float32;
@@ -361,10 +372,15 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    grad_fn: Function | None
+    _hooks: dict[int, Callable[[Tensor], Tensor | None]] | None
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
-    _numpy_functions = {}  # NumPy function or ufunc -> our op: filled by the op modules
+    _numpy_functions: dict[Any, Callable[..., Any]] = {}  # NumPy function or ufunc -> our op: filled by the op modules
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: npt.ArrayLike, requires_grad: bool = False, dtype: npt.DTypeLike | None = None) -> None:
         self.data = _as_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad = self.grad_fn = self._hooks = None
         self.requires_grad = False
@@ -372,7 +388,7 @@ class Tensor:
             self.requires_grad_()
 
     @staticmethod
-    def _make(data, requires_grad, grad_fn):
+    def _make(data: np.ndarray, requires_grad: bool, grad_fn: Function | None) -> Tensor:
         # Ops create their results here: no conversion, no checks.
         t = Tensor.__new__(Tensor)
         t.data, t.requires_grad, t.grad_fn = data, requires_grad, grad_fn
@@ -385,18 +401,18 @@ class Tensor:
     size = property(lambda self: Size(self.data.shape))  # an int, and called the shape: t.size(), t.size(1)
     is_leaf = property(lambda self: self.grad_fn is None)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
             raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                             "pass float data or dtype=np.float32")
         self.requires_grad = requires_grad
         return self
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data (the same memory), cut from the graph."""
         return Tensor._make(self.data, False, None)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces
         the gradient. Returns a handle whose `.remove()` unregisters the hook."""
         if not self.requires_grad:
@@ -405,7 +421,8 @@ class Tensor:
             self._hooks = {}
         return RemovableHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient: npt.ArrayLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad. A scalar
         needs no `gradient`; any other output one of its shape. The graph is released on the way
         back unless `retain_graph` (default: `create_graph`). With `create_graph=True` the

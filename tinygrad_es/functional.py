@@ -1,8 +1,10 @@
 """The functional API, `from tinygrad_es import functional as F`: every function in one flat namespace.
 Where a fused node exists (linear, cross_entropy), the function uses it. The few functions that are
 compositions of other ops (normalize, cosine_similarity, pairwise_distance, one_hot) are written here."""
+from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from . import ops
 from .activations import (  # noqa: F401  (re-exported)
@@ -70,7 +72,7 @@ from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401  (re
 from .ops import alpha_dropout, dropout, dropout2d, pad  # noqa: F401  (re-exported)
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor | npt.ArrayLike, num_classes: int = -1) -> Tensor:
     """Integer class indices (any shape) -> an int64 tensor with one more axis, of num_classes
     entries (max + 1 when -1), 1 at each index and 0 elsewhere, as torch's one_hot."""
     labels = np.asarray(_data(tensor))
@@ -88,13 +90,13 @@ def one_hot(tensor, num_classes=-1):
 
 
 @_pytorch_names
-def normalize(input, p=2.0, axis=1, eps=1e-12):  # noqa: A002  (PyTorch's names)
+def normalize(input: Tensor, p: float = 2.0, axis: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002  (PyTorch's names)
     """input / max(||input||_p, eps) along `axis`: unit vectors (where the norm is not below eps)."""
     return input / ops.clamp_min(ops.norm(input, p, axis, keepdims=True), eps)
 
 
 @_pytorch_names
-def cosine_similarity(x1, x2, axis=1, eps=1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, axis: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between x1 and x2 along `axis` (broadcast): the sum of x1 / ||x1|| times
     x2 / ||x2||, each norm taken as at least eps."""
     shape = np.broadcast_shapes(np.shape(_data(x1)), np.shape(_data(x2)))
@@ -104,6 +106,6 @@ def cosine_similarity(x1, x2, axis=1, eps=1e-8):
     return (unit1 * unit2).sum(axis=axis)
 
 
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """The p-norm of x1 - x2 + eps along the last axis, as torch's pairwise_distance."""
     return ops.norm(x1 - x2 + eps, p, -1, keepdims=keepdim)

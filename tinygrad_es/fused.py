@@ -7,9 +7,13 @@ training step of the digits network (benchmarks/mlp_digits.py). Under `create_gr
 differentiates its plain composition instead, so it has gradients of any order like the plain ops.
 """
 
+from __future__ import annotations
+
 import functools
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import autograd
 from .activations import _EXP_LIMIT, RReLU, Sigmoid
@@ -117,7 +121,8 @@ class LinearActivation(Function):
         return gx, gw, gb
 
 
-def linear(x, weight, bias=None, activation=None, options=None):
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: type[Function] | None = None,
+           options: dict[str, Any] | None = None) -> Tensor:  # fmt: skip
     """activation(x @ weight.T + bias) in one graph node; `activation` is an elementwise activation
     op (e.g. activations.Sigmoid), given its keyword `options` (a dict). RReLU, which draws new
     slopes on every call, runs as a node of its own: under create_graph this node differentiates its
@@ -193,7 +198,9 @@ def _class_indices(logits, target):
     return target if len(target) and unsigned[unsigned.argmax()] < logits.shape[1] else None
 
 
-def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
+def cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
+                  label_smoothing: float = 0.0, reduction: str = "mean",
+                  ignore_index: int = -100) -> Tensor:  # fmt: skip
     """losses.cross_entropy, in one node where it can: class indices all in range (none ignored), no
     class weights, no smoothing. Otherwise the plain composition, which also explains bad input."""
     indices = None if weight is not None or label_smoothing else _class_indices(input, target)

@@ -1,5 +1,10 @@
 """Finite-difference checks of backward (gradcheck) and of backward's own backward (gradgradcheck):
 the tests every op passes, and yours can too."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from . import autograd
@@ -14,7 +19,8 @@ def _outputs(result):
     return result if isinstance(result, (tuple, list)) else (result,)
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True) -> bool:  # fmt: skip
     """Compare backward's Jacobian of `fn(*inputs)` with central differences.
 
     `inputs` is a tensor or a tuple of them (other values pass through); the ones that require
@@ -95,7 +101,9 @@ def _numeric_jacobians(fn, k, out_size, inputs, checked, eps):
     return jacobians
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
+                  grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:  # fmt: skip
     """gradcheck of backward itself, as torch.autograd.gradgradcheck: the function checked maps the
     inputs and the upstream gradients `grad_outputs` to the gradients of the inputs (backward with
     create_graph=True), so its Jacobian holds the second derivatives of `fn`, and the derivatives
@@ -115,9 +123,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(Tensor(rng.standard_normal(out.shape), requires_grad=True) for out in outputs)
-    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"gradgradcheck: fn gives {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; "
+    upstream = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    if len(upstream) != len(outputs):
+        raise ValueError(f"gradgradcheck: fn gives {len(outputs)} outputs but {len(upstream)} grad_outputs; "
                          "pass one gradient per output")
     n = len(inputs)
 
@@ -131,4 +139,4 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                                   create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(gradients, inputs + grad_outputs, eps, atol, rtol, raise_exception)
+    return gradcheck(gradients, inputs + upstream, eps, atol, rtol, raise_exception)

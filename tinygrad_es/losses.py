@@ -7,14 +7,18 @@ dtype: nothing is broadcast silently, so (N,) against (N, 1) is an error, not an
 The fused softmax cross-entropy the functional API uses for class indices is in fused.py.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .activations import _sigmoid, log_softmax
 from .engine import Function, OpError, Tensor, _data
 from .helpers import silent
-from .ops import getitem
+from .ops import getitem, where
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -35,7 +39,7 @@ def _check_reduction(name, reduction):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _as_tensor(x):
+def _as_tensor(x: Tensor | npt.ArrayLike) -> Tensor:
     # Targets given as lists or numbers become float32 tensors, like any tensor data.
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -68,7 +72,7 @@ class MSELoss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """Mean squared error over ALL elements (PyTorch's definition)."""
     target = _as_tensor(target)
     _check_pair("mse_loss", input, target, reduction)
@@ -97,7 +101,7 @@ class HalfMSELoss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None
 
 
-def half_mse_loss(input, target, reduction="mean"):
+def half_mse_loss(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """The student paper's quadratic cost: J = 1/(2n) sum_s ||y_s - yhat_s||^2, the squared error summed
     over the outputs of each sample and averaged over the n SAMPLES (not over all elements, as mse_loss).
     Its gradient is (yhat - y)/n. "sum" gives sum_s ||.||^2 / 2, "none" one ||.||^2 / 2 per sample."""
@@ -128,7 +132,7 @@ class HuberLoss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None, None
 
 
-def huber_loss(input, target, delta=1.0, reduction="mean"):
+def huber_loss(input: Tensor, target: Tensor | npt.ArrayLike, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     target = _as_tensor(target)
@@ -152,7 +156,7 @@ class L1Loss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None, None
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """Mean absolute error over all elements."""
     target = _as_tensor(target)
     _check_pair("l1_loss", input, target, reduction)
@@ -182,7 +186,7 @@ class SmoothL1Loss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None, None, None
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     target = _as_tensor(target)
@@ -221,7 +225,7 @@ class KLDivLoss(Function):
         return gx, gt, None, None
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of the distribution `target` from log-probabilities `input`, as torch's kl_div:
     "mean" averages over all elements (PyTorch's default, which is not the KL divergence per sample),
     "batchmean" over the batch (axis 0), "sum" and "none" as usual."""
@@ -232,7 +236,8 @@ def kl_div(input, target, reduction="mean", log_target=False):
     return KLDivLoss.apply(input, target, reduction, log_target)
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+def poisson_nll_loss(input: Tensor, target: Tensor | npt.ArrayLike, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:  # fmt: skip
     """Negative log-likelihood of a Poisson distribution of rate e^input (log_input, the default) or
     input: e^input - target input, or input - target log(input + eps); `full` adds Stirling's
     approximation of log(target!), target log target - target + log(2 pi target) / 2, for target > 1."""
@@ -241,8 +246,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         counted = target.data > 1
-        safe = np.where(counted, target, 1)  # no log(0) even where the term is not counted: its gradient is 0
-        loss = loss + np.where(counted, safe * safe.log() - safe + 0.5 * (2 * np.pi * safe).log(), 0)
+        safe = where(counted, target, 1)  # no log(0) even where the term is not counted: its gradient is 0
+        loss = loss + where(counted, safe * safe.log() - safe + 0.5 * (2 * np.pi * safe).log(), 0)
     return _reduce(loss, reduction)
 
 
@@ -265,7 +270,7 @@ class SoftMarginLoss(Function):
         return (-y * scale if needs_x else None), (-x * scale if needs_y else None), None
 
 
-def soft_margin_loss(input, target, reduction="mean"):
+def soft_margin_loss(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """Two-class logistic loss for labels +-1: log(1 + e^(-target input))."""
     target = _as_tensor(target)
     _check_pair("soft_margin_loss", input, target, reduction)
@@ -304,7 +309,7 @@ class BinaryCrossEntropy(Function):
         return gp, None, None
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities `input` (in [0, 1]) against targets in [0, 1]."""
     target = _as_tensor(target)
     _check_pair("binary_cross_entropy", input, target, reduction)
@@ -334,7 +339,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return (scale * (_sigmoid(z) - y) if needs_z else None), (scale * -z if needs_y else None), None
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy from logits (raw scores): the sigmoid is inside, computed stably."""
     target = _as_tensor(target)
     _check_pair("binary_cross_entropy_with_logits", input, target, reduction)
@@ -342,7 +347,8 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 
 
 # ---- multi-class classification ----------------------------------------------------------------------------
-def class_target(name, logits, target, weight, reduction, ignore_index=-100):
+def class_target(name: str, logits: Tensor, target: Any, weight: Any, reduction: str, ignore_index: int = -100
+                 ) -> tuple[np.ndarray, bool]:  # fmt: skip
     """Check the (N, C) input and its target; returns the target as an array and whether it holds
     class indices (else class probabilities, for cross_entropy)."""
     _check_reduction(name, reduction)
@@ -372,11 +378,12 @@ def class_target(name, logits, target, weight, reduction, ignore_index=-100):
     raise OpError(f"{name}: input has shape {shape}, so target must be {wanted}; got {target.shape}")
 
 
-def _as_weight(weight, logits):
+def _as_weight(weight: Tensor | npt.ArrayLike | None, logits: Tensor) -> np.ndarray | None:
     return None if weight is None else np.asanyarray(_data(weight), logits.dtype)
 
 
-def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
+def nll_loss(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
+             reduction: str = "mean", ignore_index: int = -100) -> Tensor:  # fmt: skip
     """Negative log-likelihood of log-probabilities `input` (N, C) at integer class indices `target`
     (N,): -w[y] log_p[y] per sample. With reduction="mean" the sum is divided by the sum of the
     weights of the counted samples (samples whose target is `ignore_index` count for nothing)."""
@@ -392,7 +399,9 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     return _mean_over(total, sample_weight.sum()) if reduction == "mean" else total
 
 
-def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
+def cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
+                  label_smoothing: float = 0.0, reduction: str = "mean",
+                  ignore_index: int = -100) -> Tensor:  # fmt: skip
     """Cross-entropy of logits `input` (N, C) against `target`: class indices (N,) of an integer
     dtype, or class probabilities of the same shape as `input`: nll_loss(log_softmax(input)).
     `weight` (C,) weighs each class; with class indices the mean divides by the sum of the target
@@ -406,6 +415,7 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, reduction="me
         return nll_loss(log_p, target_array, weight, reduction, ignore_index)
     weight = _as_weight(weight, input)
     n, c = input.shape
+    dist: Tensor | np.ndarray  # the target distribution
     if is_index:  # label smoothing: the target distribution is no longer one-hot
         counted = target_array != ignore_index
         dist = np.zeros_like(target_array, input.dtype, shape=(n, c), order="C")  # made through the target: recorded

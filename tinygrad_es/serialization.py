@@ -6,12 +6,16 @@ killed one left. Loading never unpickles: a checkpoint holds plain numeric array
 a stranger is checked before anything is allocated: every array's size, as the archive declares it,
 must fit in `max_bytes` and in what the archive's own size can hold.
 """
+from __future__ import annotations
+
 import contextlib
 import os
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 from .engine import Tensor
 
@@ -24,7 +28,7 @@ _MAX_EXPANSION, _EXPANSION_SLACK = 1032, 2**20
 _NPY_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def save(state_dict, path):
+def save(state_dict: Mapping[str, Tensor | npt.ArrayLike], path: str | os.PathLike[str]) -> None:
     """Write `state_dict` (e.g. model.state_dict()) to `path` as an .npz archive, atomically.
 
     Any string key is kept as it is, dots and slashes included (each array is the member
@@ -61,7 +65,7 @@ def save(state_dict, path):
             os.unlink(tmp)
         raise
 
-def load(path, max_bytes=DEFAULT_MAX_BYTES):
+def load(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
     """Read a state dict written by `save`: {name: array}, in the saved order.
 
     Refuses (ValueError, before allocating) a file whose arrays add up to more than `max_bytes`,

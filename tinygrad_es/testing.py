@@ -11,11 +11,19 @@ The checks compute in float64 whatever the dtype given, where central difference
 The strategies need hypothesis (a development dependency): it is imported when one is first used,
 so the rest of this module, and tinygrad_es, work without it.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .engine import Tensor
 from .gradcheck import gradcheck, gradgradcheck
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 # torch.testing.assert_close's default (rtol, atol) by dtype; integers and booleans compare exactly
 _TOLERANCES = {
@@ -28,7 +36,9 @@ _TOLERANCES = {
 LAYOUTS = ("C", "F", "transposed", "strided")  # the memory layouts `tensors` can draw
 
 
-def assert_close(actual, expected, rtol=None, atol=None, equal_nan=False, check_dtype=True, msg=None):
+def assert_close(actual: Tensor | npt.ArrayLike, expected: Tensor | npt.ArrayLike, rtol: float | None = None,
+                 atol: float | None = None, equal_nan: bool = False, check_dtype: bool = True,
+                 msg: str | None = None) -> None:  # fmt: skip
     """Raise AssertionError unless every |actual - expected| <= atol + rtol |expected|, as
     torch.testing.assert_close: the shapes must be equal (nothing is broadcast), the dtypes too
     unless `check_dtype=False`, and nan equals nan only with `equal_nan`. Without rtol and atol the
@@ -72,7 +82,9 @@ def _mismatch_message(close, difference, relative, rtol, atol, msg):
 
 
 # ---- gradient checks ------------------------------------------------------------------------------
-def check_gradients(fn, *inputs, order=1, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3):
+def check_gradients(fn: Callable[..., Any], *inputs: Any, order: int = 1,
+                    grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
+                    rtol: float = 1e-3) -> bool:  # fmt: skip
     """Check the derivatives of `fn(*inputs)` against finite differences: order=1 runs gradcheck,
     order=2 gradcheck and gradgradcheck (second derivatives). The floating inputs are copied to
     float64 whatever their dtype; those that require grad are checked, or every floating one when
@@ -108,12 +120,14 @@ def _array(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def check_module(module, *inputs, order=1, eps=1e-6, atol=1e-5, rtol=1e-3):
+def check_module(module: Any, *inputs: Any, order: int = 1, eps: float = 1e-6, atol: float = 1e-5,
+                 rtol: float = 1e-3) -> bool:  # fmt: skip
     """check_gradients for a layer or a model: the derivatives of `module(*inputs)` with respect to
     its floating inputs and to each parameter that requires grad, in float64 (the module's own
     parameters are left as they were). The module runs in its current mode: call `.eval()` first if
     it draws random numbers (dropout), or fix its generator."""
-    owners = {}  # id(parameter) -> (parameter, every (module, attribute name) that holds it)
+    # id(parameter) -> (parameter, every (module, attribute name) that holds it)
+    owners: dict[int, tuple[Tensor, list[tuple[Any, str]]]] = {}
     for _, owner in module.named_modules(remove_duplicate=False):
         for name, p in owner._parameters.items():
             if p.requires_grad:
@@ -148,20 +162,23 @@ def _hypothesis():
     return st, hnp
 
 
-def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+           ) -> SearchStrategy[tuple[int, ...]]:  # fmt: skip
     """Array shapes, from 0-d (a scalar) up; min_side=0 adds empty tensors."""
     _, hnp = _hypothesis()
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def broadcastable_shapes(shape, min_dims=0, max_dims=None, min_side=1, max_side=4):
+def broadcastable_shapes(shape: tuple[int, ...], min_dims: int = 0, max_dims: int | None = None, min_side: int = 1,
+                         max_side: int = 4) -> SearchStrategy[tuple[int, ...]]:  # fmt: skip
     """Shapes that broadcast with `shape` (fewer axes, or axes of length 1, or more leading ones)."""
     _, hnp = _hypothesis()
     max_dims = max(len(shape), 1) + 1 if max_dims is None else max_dims
     return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def floats(min_value=-4.0, max_value=4.0, avoid=(), margin=0.01, width=64):
+def floats(min_value: float = -4.0, max_value: float = 4.0, avoid: Sequence[float] = (), margin: float = 0.01,
+           width: int = 64) -> SearchStrategy[float]:  # fmt: skip
     """Finite floats in [min_value, max_value], at least `margin` away from every point of `avoid`
     (an op's kinks, where its derivative jumps and finite differences mean nothing)."""
     st, _ = _hypothesis()
@@ -172,7 +189,8 @@ def floats(min_value=-4.0, max_value=4.0, avoid=(), margin=0.01, width=64):
     return values.filter(lambda x: bool(np.all(np.abs(x - points) >= margin)))
 
 
-def hitting(points, min_value=-4.0, max_value=4.0, width=64):
+def hitting(points: Sequence[float], min_value: float = -4.0, max_value: float = 4.0, width: int = 64
+            ) -> SearchStrategy[float]:  # fmt: skip
     """Floats in [min_value, max_value] that are often exactly one of `points` (an op's kinks, ties,
     the edges of its domain): to test what the op does there."""
     st, _ = _hypothesis()
@@ -180,7 +198,9 @@ def hitting(points, min_value=-4.0, max_value=4.0, width=64):
                      st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width))
 
 
-def tensors(shape=None, dtype=np.float64, elements=None, requires_grad=False, layouts=("C",)):
+def tensors(shape: Sequence[int] | SearchStrategy[tuple[int, ...]] | None = None, dtype: npt.DTypeLike = np.float64,
+            elements: SearchStrategy[Any] | None = None, requires_grad: bool = False,
+            layouts: Sequence[str] = ("C",)) -> SearchStrategy[Tensor]:  # fmt: skip
     """Tensors of `shape` (a tuple, or a strategy such as `shapes()`; default shapes()) and `dtype`,
     with values from `elements` (default: floats in [-4, 4], integers, or booleans, by dtype).
     `layouts` are the memory layouts drawn from: "C", "F" (Fortran), "transposed" (the transpose of

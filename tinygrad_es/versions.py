@@ -15,8 +15,8 @@ import numpy as np
 
 clock = itertools.count(1)  # the time of each node's creation and of each in-place write
 last_write = 0  # the time of the latest in-place write
-_writes = {}  # id(memory owner) -> the time of its last in-place write
-_forget = {}  # id(memory owner) -> a weak reference that forgets it when the memory is freed
+_writes: dict[int, int] = {}  # id(memory owner) -> the time of its last in-place write
+_forget: dict[int, weakref.ref] = {}  # id(memory owner) -> a weak reference that forgets it when the memory is freed
 
 
 def _owner(array):

@@ -1,11 +1,16 @@
 """torch.autograd's entry points: `grad` returns gradients without touching `.grad`, `backward`
 accumulates them for several outputs at once; `functional` has vjp, jvp, jacobian, hessian, hvp."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, overload
 
 from .. import engine
 from ..engine import Tensor
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:  # fmt: skip
     """Accumulate d(tensors)/d(leaf) into `.grad` of every leaf that requires grad (PyTorch's
     torch.autograd.backward): `grad_tensors` holds one gradient per tensor (None for a scalar)."""
     if isinstance(tensors, Tensor):
@@ -15,7 +20,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     engine.propagate(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+# For a type checker: a gradient is None only where allow_unused=True lets it be
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: Literal[False] = False
+         ) -> tuple[Tensor, ...]: ...  # fmt: skip
+@overload
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
+         ) -> tuple[Tensor | None, ...]: ...  # fmt: skip
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
+         ) -> tuple[Tensor | None, ...]:  # fmt: skip
     """The gradients of `outputs` with respect to `inputs`, as a tuple, leaving every `.grad` alone
     (PyTorch's torch.autograd.grad). An input the outputs do not depend on is an error, or None
     with `allow_unused=True`."""

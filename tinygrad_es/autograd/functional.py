@@ -4,7 +4,8 @@ and vhp, with PyTorch's signatures and return structures.
 `func` takes the tensors of `inputs` (one tensor, or a tuple of them) and returns a tensor or a tuple
 of tensors. The results are shaped as in PyTorch: a tensor for a tensor, a tuple for a tuple (a
 Jacobian of one output and one input is a tensor of shape output.shape + input.shape; of several, a
-tuple per output of tuples per input). Everything is reverse mode, on the engine's `grad`:
+tuple per output of tuples per input; typed Any, since which it is depends on the arguments).
+Everything is reverse mode, on the engine's `grad`:
 
 - vjp: one backward.
 - jvp: the double-vjp trick. The vjp u -> J^T u is linear in u, so differentiating it with respect
@@ -19,6 +20,10 @@ depend on an input gives zeros, or with `strict=True` an error. `vectorize` and 
 options are accepted for PyTorch's sake and change nothing: every path here is reverse mode, one
 backward per row.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +31,11 @@ from ..engine import Tensor, enable_grad
 from ..ops import reshape, stack
 from . import grad as _grad
 
+Tensors = Tensor | tuple[Tensor, ...]  # one tensor, or a tuple of them
 
-def vjp(func, inputs, v=None, create_graph=False, strict=False):
+
+def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(func(*inputs), v^T J): the vector-Jacobian product, one gradient per input. `v` has the
     outputs' shapes; it may be None only for a single output of one element."""
     with enable_grad():
@@ -39,7 +47,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return _post(outputs, is_outputs_tuple, create_graph), _post(result, is_inputs_tuple, create_graph)
 
 
-def jvp(func, inputs, v=None, create_graph=False, strict=False):
+def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(func(*inputs), J v): the Jacobian-vector product, one per output, by the double-vjp trick.
     `v` has the inputs' shapes; it may be None only for a single input of one element."""
     with enable_grad():
@@ -51,7 +60,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return _post(outputs, is_outputs_tuple, create_graph), _post(result, is_outputs_tuple, create_graph)
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:  # fmt: skip
     """d func(*inputs) / d inputs: for each output and input a tensor of shape
     output.shape + input.shape, nested as the outputs and the inputs are (tensor or tuple)."""
     if strategy not in ("reverse-mode", "forward-mode"):
@@ -65,7 +75,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     return tuple(rows) if is_outputs_tuple else rows[0]
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
+def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:  # fmt: skip
     """The second derivatives of a function with one output of one element: for inputs i and j a
     tensor of shape input_i.shape + input_j.shape, nested as the inputs are (tensor or tuple)."""
     gradient = _GradientOf(func, "hessian", strict)
@@ -74,14 +85,16 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     return result if is_inputs_tuple else result[0]
 
 
-def hvp(func, inputs, v=None, create_graph=False, strict=False):
+def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
     """(func(*inputs), H v) for a function with one output of one element: the jvp of its gradient."""
     gradient = _GradientOf(func, "hvp", strict)
     _, result = jvp(gradient, inputs, v, create_graph, strict)  # one per gradient: a tuple
     return gradient.output(create_graph), result if isinstance(inputs, tuple) else result[0]
 
 
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
+def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
     """(func(*inputs), v^T H) for a function with one output of one element: the vjp of its gradient."""
     gradient = _GradientOf(func, "vhp", strict)
     _, result = vjp(gradient, inputs, v, create_graph, strict)

@@ -1,8 +1,12 @@
 """Data: the digits that ship with the package, splits, a DataLoader for mini-batches, one_hot, accuracy."""
+from __future__ import annotations
+
 import math
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from ..engine import Tensor
 from ..random import default_generator
@@ -10,7 +14,7 @@ from ..random import default_generator
 _DIGITS = Path(__file__).with_name("digits.npz")
 
 
-def load_digits():
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1797 8x8 handwritten digits (UCI, as scikit-learn's load_digits; see DIGITS_SOURCE.txt).
 
     Returns (X, y): X float32 (1797, 64), pixels scaled from 0..16 to [0, 1]; y int64 (1797,), digits 0..9."""
@@ -19,7 +23,7 @@ def load_digits():
     return pixels.astype(np.float32) / np.float32(16), labels.astype(np.int64)
 
 
-def _arrays(X, y):
+def _arrays(X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     # Tensor's rule: Python numbers and lists become float32, NumPy arrays keep their dtype. Labels in a
     # list keep integers as integers (int64), as cross_entropy, one_hot and accuracy want them.
     X = Tensor(X).data
@@ -74,7 +78,9 @@ def _class_counts(class_sizes, fractions, sizes):
     return counts
 
 
-def train_val_test_split(X, y, fractions=(0.6, 0.2, 0.2), seed=0, stratify=False):
+def train_val_test_split(X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike,
+                         fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int | None = 0,
+                         stratify: bool = False) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Shuffle the samples and cut them into parts of the given fractions (which must sum to 1).
 
     Returns X and y of each part in turn: with three fractions (X_train, y_train, X_val, y_val, X_test,
@@ -110,18 +116,19 @@ class DataLoader:
     number of batches; `drop_last=True` leaves out a last, smaller batch. Python lists become float32 (integer
     labels stay int64) and NumPy arrays keep their dtype, as for Tensor."""
 
-    def __init__(self, X, y, batch_size=32, shuffle=False, seed=None, drop_last=False):
+    def __init__(self, X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike, batch_size: int = 32,
+                 shuffle: bool = False, seed: int | None = None, drop_last: bool = False) -> None:  # fmt: skip
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.X, self.y = _arrays(X, y)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self._rng = None if seed is None else np.random.default_rng(seed)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.X)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         X, y, size = self.X, self.y, self.batch_size
         if self.shuffle:
             order = (self._rng or default_generator()).permutation(len(X))
@@ -131,7 +138,7 @@ class DataLoader:
             yield Tensor._make(X[start:start + size], False, None), Tensor._make(y[start:start + size], False, None)
 
 
-def one_hot(y, num_classes=None, dtype=np.float32):
+def one_hot(y: Tensor | npt.ArrayLike, num_classes: int | None = None, dtype: npt.DTypeLike = np.float32) -> Tensor:
     """(N,) integer labels -> (N, num_classes) Tensor with a 1 in each label's column (float32 by default,
     ready to be a regression target). num_classes defaults to max(y) + 1."""
     y = y.data if isinstance(y, Tensor) else np.asarray(y)
@@ -145,7 +152,7 @@ def one_hot(y, num_classes=None, dtype=np.float32):
     return Tensor._make(out, False, None)
 
 
-def accuracy(output, y):
+def accuracy(output: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike) -> float:
     """Fraction of samples whose largest output (logit or probability) is at the true class.
     `output` is (N, C); `y` is (N,) class indices or (N, C) one-hot / probabilities."""
     output = output.data if isinstance(output, Tensor) else np.asarray(output)

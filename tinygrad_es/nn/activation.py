@@ -1,8 +1,14 @@
 """Activation layers: one Module per function of `tinygrad_es.activations`, and `get_activation`,
 which turns a name such as "relu" (or None, or a Module) into a layer."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from .. import activations as A
+from ..engine import Function, Tensor
 from ..helpers import pytorch_names
 from .module import Module, Parameter
 
@@ -12,9 +18,9 @@ class Activation(Module):
     `tinygrad_es.activations`) with the options given to the constructor (kept as attributes,
     shown by repr)."""
 
-    op = None  # set by each subclass
+    op: type[Function]  # set by each subclass
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any) -> None:
         super().__init__()
         self._option_names = tuple(options)
         for name, value in options.items():
@@ -22,13 +28,13 @@ class Activation(Module):
         # Only applies an elementwise op: a Dense layer may run it inside its own graph node.
         self._elementwise = type(self).forward is Activation.forward and issubclass(self.op, A.Elementwise)
 
-    def options(self):
+    def options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._option_names}
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.op.apply(x, **self.options())
 
-    def fused(self):
+    def fused(self) -> tuple[type[Function], dict[str, Any]] | None:
         """(op, options) for a Dense layer to run this activation inside its own graph node, or None
         when it may not: the layer does more than apply an elementwise op, or a hook is watching it.
         Dense asks on every call, so this is one method call (and no options() call without options)."""
@@ -36,7 +42,7 @@ class Activation(Module):
             return self.op, (self.options() if self._option_names else {})
         return None
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._option_names)
 
 
@@ -45,10 +51,10 @@ class Identity(Activation):
     """Returns its input; Keras calls it "linear". Takes any arguments and ignores them, as PyTorch's
     (a placeholder for a layer that was configured away)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x
 
 
@@ -110,63 +116,63 @@ class Step(Activation):
 class LeakyReLU(Activation):
     op = A.LeakyReLU
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__(negative_slope=negative_slope)
 
 
 class ELU(Activation):
     op = A.ELU
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: float = 1.0) -> None:
         super().__init__(alpha=alpha)
 
 
 class CELU(Activation):
     op = A.CELU
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: float = 1.0) -> None:
         super().__init__(alpha=alpha)
 
 
 class Softplus(Activation):
     op = A.Softplus
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__(beta=beta, threshold=threshold)
 
 
 class GELU(Activation):
     op = A.GELU
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__(approximate=approximate)
 
 
 class Hardtanh(Activation):
     op = A.Hardtanh
 
-    def __init__(self, min_val=-1.0, max_val=1.0):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__(min_val=min_val, max_val=max_val)
 
 
 class Softshrink(Activation):
     op = A.Softshrink
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__(lambd=lambd)
 
 
 class Hardshrink(Activation):
     op = A.Hardshrink
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__(lambd=lambd)
 
 
 class Threshold(Activation):
     op = A.Threshold
 
-    def __init__(self, threshold, value):
+    def __init__(self, threshold: float, value: float) -> None:
         super().__init__(threshold=threshold, value=value)
 
 
@@ -174,7 +180,7 @@ class AlongAxis(Activation):
     """Base of the activations computed along one axis (PyTorch's `dim`), the last by default."""
 
     @pytorch_names
-    def __init__(self, axis=-1):
+    def __init__(self, axis: int = -1) -> None:
         super().__init__(axis=axis)
 
 
@@ -201,15 +207,15 @@ class PReLU(Activation):
 
     op = A.PReLU
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: npt.DTypeLike = np.float32) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(np.full(num_parameters, init, dtype))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.prelu(x, self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
 
 
@@ -218,12 +224,15 @@ class RReLU(Activation):
     Slopes are drawn from `generator`, or the library's default generator."""
 
     op = A.RReLU
+    lower: float  # options, kept as attributes by Activation
+    upper: float
 
-    def __init__(self, lower=1 / 8, upper=1 / 3, generator=None):
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__(lower=lower, upper=upper)
         self.generator = generator
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return A.rrelu(x, self.lower, self.upper, training=self.training, generator=self.generator)
 
 
@@ -239,12 +248,12 @@ _REGISTRY = {
 }
 
 
-def activation_names():
+def activation_names() -> list[str]:
     """The names get_activation accepts, sorted."""
     return sorted(_REGISTRY)
 
 
-def get_activation(spec):
+def get_activation(spec: str | Module | type[Module] | None) -> Module:
     """A new activation layer from a name ("relu", "leaky_relu", Keras' "linear", ... in any case),
     from an activation class, or from None (the identity). A Module is returned as it is."""
     if spec is None:

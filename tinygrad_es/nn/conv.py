@@ -1,12 +1,18 @@
 """Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, as PyTorch's (arguments,
 defaults, weight layout, initialization, state_dict keys), so weights move between the two."""
+from __future__ import annotations
+
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ..convolution import _sizes, conv_padding, convolution, transposed_convolution
+from ..engine import Tensor
 from . import init as nn_init
 from .module import Module, Parameter
+
+Sizes = int | tuple[int, ...]  # one size for every spatial axis, or one per axis
 
 
 class _Conv(Module):
@@ -18,8 +24,10 @@ class _Conv(Module):
 
     dims, transposed = 2, False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", dtype=np.float32, generator=None):  # fmt: skip
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Sizes, stride: Sizes = 1,
+                 padding: Sizes | str = 0, dilation: Sizes = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: npt.DTypeLike = np.float32,
+                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
         super().__init__()
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                     dtype, generator, 0)  # fmt: skip
@@ -46,21 +54,21 @@ class _Conv(Module):
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         nn_init.kaiming_uniform(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
             fan_in, _ = nn_init.calculate_fans(self.weight)
             bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
             nn_init.uniform(self.bias, -bound, bound, generator=generator)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.transposed:
             return transposed_convolution(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                           self.groups, self.dilation, type(self).__name__)  # fmt: skip
         return convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                            type(self).__name__)  # fmt: skip
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         d = self.dims
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * d:
@@ -91,8 +99,10 @@ class _ConvTranspose(_Conv):
 
     transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", dtype=np.float32, generator=None):  # fmt: skip
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Sizes, stride: Sizes = 1,
+                 padding: Sizes = 0, output_padding: Sizes = 0, groups: int = 1, bias: bool = True,
+                 dilation: Sizes = 1, padding_mode: str = "zeros", dtype: npt.DTypeLike = np.float32,
+                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
         Module.__init__(self)
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                     dtype, generator, output_padding)  # fmt: skip

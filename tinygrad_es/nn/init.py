@@ -4,13 +4,19 @@
 For a Dense weight of shape (out, in): fan_in = in, fan_out = out. Extra trailing axes (a
 convolution kernel's) multiply both.
 """
-import math
+from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ..engine import Tensor
 from ..random import default_generator
 from ..versions import mark_written
 
 
-def calculate_fans(tensor):
+def calculate_fans(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
     shape = tensor.shape
     if len(shape) < 2:
@@ -19,7 +25,7 @@ def calculate_fans(tensor):
     return shape[1] * receptive, shape[0] * receptive
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps the variance of activations steady through a layer (PyTorch's values)."""
     if nonlinearity in ("linear", "identity", "sigmoid"):
         return 1.0
@@ -45,34 +51,34 @@ def _rng(generator):
     return generator or default_generator()
 
 
-def normal(tensor, mean=0.0, std=1.0, generator=None):
+def normal(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """N(mean, std^2)."""
     return _fill(tensor, _rng(generator).standard_normal(tensor.shape) * std + mean)
 
 
-def uniform(tensor, a=0.0, b=1.0, generator=None):
+def uniform(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """U(a, b)."""
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
-def constant(tensor, value):
+def constant(tensor: Tensor, value: float) -> Tensor:
     return _fill(tensor, value)
 
 
-def zeros(tensor, generator=None):
+def zeros(tensor: Tensor, generator: np.random.Generator | None = None) -> Tensor:
     return constant(tensor, 0.0)
 
 
-def ones(tensor, generator=None):
+def ones(tensor: Tensor, generator: np.random.Generator | None = None) -> Tensor:
     return constant(tensor, 1.0)
 
 
-def gaussian(tensor, generator=None):
+def gaussian(tensor: Tensor, generator: np.random.Generator | None = None) -> Tensor:
     """N(0, 1): the student paper's "Gaussiana" initialization (weights and biases)."""
     return normal(tensor, 0.0, 1.0, generator)
 
 
-def lecun_normal(tensor, generator=None):
+def lecun_normal(tensor: Tensor, generator: np.random.Generator | None = None) -> Tensor:
     """N(0, 1/fan_in), drawn as N(0, 1) / sqrt(fan_in). What SELU needs."""
     fan_in, _ = calculate_fans(tensor)
     return normal(tensor, 0.0, 1 / math.sqrt(fan_in), generator)
@@ -83,13 +89,13 @@ def lecun_normal(tensor, generator=None):
 xavier_paper = lecun_normal
 
 
-def xavier_normal(tensor, gain=1.0, generator=None):
+def xavier_normal(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """Glorot: N(0, gain^2 * 2 / (fan_in + fan_out))."""
     fan_in, fan_out = calculate_fans(tensor)
     return normal(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def xavier_uniform(tensor, gain=1.0, generator=None):
+def xavier_uniform(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """Glorot: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = calculate_fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -103,12 +109,14 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
-def kaiming_normal(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                   generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """He: N(0, gain^2 / fan_in); the default gain is sqrt(2), the one for ReLU (leaky_relu with a = 0)."""
     return normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-def kaiming_uniform(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
     """He: U(-b, b), b = gain * sqrt(3 / fan_in); default gain sqrt(2)."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform(tensor, -bound, bound, generator)
@@ -117,7 +125,7 @@ def kaiming_uniform(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
 glorot_normal, glorot_uniform = xavier_normal, xavier_uniform
 he_normal, he_uniform = kaiming_normal, kaiming_uniform
 
-_BY_NAME = {
+_BY_NAME: dict[str, Callable[..., Tensor]] = {
     "gaussian": gaussian, "normal": gaussian, "xavier_paper": xavier_paper, "lecun_normal": lecun_normal,
     "xavier_normal": xavier_normal, "glorot_normal": glorot_normal,
     "xavier_uniform": xavier_uniform, "glorot_uniform": glorot_uniform,
@@ -127,7 +135,7 @@ _BY_NAME = {
 }  # fmt: skip
 
 
-def get_initializer(init):
+def get_initializer(init: str | Callable[..., Tensor]) -> Callable[..., Tensor]:
     """An initializer from its name (see the module's functions) or a callable `init(tensor, generator=...)`."""
     if callable(init):
         return init

@@ -1,9 +1,18 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from ..engine import Function, Tensor
 from ..helpers import RemovableHandle
 from ..versions import mark_written
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 
 class Parameter(Tensor):
@@ -11,10 +20,10 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, requires_grad=True, dtype=None):
+    def __init__(self, data: npt.ArrayLike, requires_grad: bool = True, dtype: npt.DTypeLike | None = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -22,7 +31,15 @@ class Module:
     """Base of every layer and model. Assign Parameters and Modules as attributes; they are
     found by `parameters()`, `state_dict()`, `train()`/`eval()` and `zero_grad()`."""
 
-    def __init__(self):
+    _parameters: dict[str, Parameter]
+    _modules: dict[str, Module]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _forward_hooks: dict[int, Callable[..., Any]]
+    _backward_hooks: dict[int, Callable[..., Any]]
+    training: bool
+
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_buffers", {})
@@ -31,12 +48,13 @@ class Module:
         object.__setattr__(self, "_backward_hooks", {})
         object.__setattr__(self, "training", True)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(
                 f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}"
             )
-        for registry, kind in ((self._parameters, Parameter), (self._modules, Module)):
+        registries: tuple[tuple[dict[str, Any], type], ...] = ((self._parameters, Parameter), (self._modules, Module))
+        for registry, kind in registries:
             if isinstance(value, kind):
                 registry[name] = value  # a replaced entry keeps its place (tying weights keeps key order)
             else:
@@ -49,14 +67,14 @@ class Module:
                 self._buffers[name] = _buffer_value(value, name)
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None, persistent: bool = True) -> None:
         """Keep `tensor` (a Tensor, an array, or None) as the attribute `name`: state the module holds
         that is not a parameter (no gradient, not for the optimizer), such as BatchNorm's running
         statistics. It is converted by `to()`, listed by `buffers()` and, if `persistent`, saved in
@@ -74,10 +92,10 @@ class Module:
         (self._non_persistent_buffers.discard if persistent else self._non_persistent_buffers.add)(name)
         object.__setattr__(self, name, tensor)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._backward_hooks:
             return _call_with_backward_hooks(self, args, kwargs)
         out = self.forward(*args, **kwargs)
@@ -88,12 +106,12 @@ class Module:
                     out = replaced
         return out
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """`hook(module, inputs, output)` runs after every forward; a returned value replaces
         the output. Returns a handle whose `.remove()` unregisters it."""
         return RemovableHandle(self._forward_hooks, hook)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """`hook(module, grad_input, grad_output)` runs when backward has computed the gradients
         of the module's positional inputs (`grad_input`, None for non-tensors and inputs that need
         no grad) from the gradient of its output (`grad_output`, a 1-tuple). Only gradients that
@@ -101,7 +119,7 @@ class Module:
         return RemovableHandle(self._backward_hooks, hook)
 
     # ---- traversal ----------------------------------------------------------------------------
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, child) pairs; a child registered under two names comes once (as in PyTorch)."""
         seen = set()
         for name, child in self._modules.items():
@@ -109,11 +127,11 @@ class Module:
                 seen.add(id(child))
                 yield name, child
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
-    def named_modules(self, prefix="", remove_duplicate=True):
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) pairs, self first, then each child's subtree in registration
         order. A module reached again by another path (`Sequential(d, d)`) comes once, under its
         first name, unless remove_duplicate=False (as in PyTorch)."""
@@ -128,11 +146,12 @@ class Module:
             stack.extend((f"{name}.{child_name}" if name else child_name, child)
                          for child_name, child in reversed(module._modules.items()))
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs. A parameter shared by two modules comes once, under its
         first name, unless remove_duplicate=False (as in PyTorch)."""
         seen = set()
@@ -143,11 +162,12 @@ class Module:
                     seen.add(id(p))
                     yield (f"{module_name}.{name}" if module_name else name), p
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs, None buffers left out; a shared buffer comes once unless
         remove_duplicate=False."""
         seen = set()
@@ -158,12 +178,12 @@ class Module:
                     seen.add(id(b))
                     yield (f"{module_name}.{name}" if module_name else name), b
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # ---- modes and gradients -------------------------------------------------------------------
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         """Call `fn(module)` on each child's subtree, then on self (children first), as PyTorch: a
         child under two names of one parent is visited once, a child of two parents under each.
         Returns self."""
@@ -172,21 +192,21 @@ class Module:
         fn(self)
         return self
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Set `requires_grad` on every parameter (False freezes them). Returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Set every parameter's gradient to None (PyTorch's default), or with set_to_none=False
         fill the existing gradients with zeros in place."""
         for p in self.parameters():
@@ -196,7 +216,7 @@ class Module:
                 p.grad.data[...] = 0
                 mark_written(p.grad.data)
 
-    def to(self, *args, dtype=None, device=None):
+    def to(self, *args: Any, dtype: npt.DTypeLike | None = None, device: str | None = None) -> Self:
         """Convert the parameters (and their gradients) and the floating buffers to `dtype`, in
         place, as PyTorch's module.to(dtype): `model.to(np.float64)`. Integer buffers (BatchNorm's
         num_batches_tracked) stay as they are. Devices: "cpu" only. Returns self."""
@@ -217,10 +237,10 @@ class Module:
                         t.grad = Tensor._make(t.grad.data.astype(dtype), False, None)
         return self
 
-    def double(self):
+    def double(self) -> Self:
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Self:
         return self.to(np.float32)
 
     # ---- state ---------------------------------------------------------------------------------
@@ -235,13 +255,13 @@ class Module:
                 if b is not None and name not in module._non_persistent_buffers:
                     yield prefix + name, b
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """Name -> copy of the array of each parameter and persistent buffer, in registration order
         (PyTorch's keys: "0.weight", "1.running_mean", ...). A parameter shared by two modules is
         listed under each of its names, as PyTorch does."""
         return {name: t.data.copy() for name, t in self._state()}
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, npt.ArrayLike], strict: bool = True) -> dict[str, list[str]]:
         """Copy arrays into the parameters and buffers. Every entry is checked and converted before
         anything changes: a missing or unexpected key (with strict=True), a shape mismatch, a dtype
         that cannot become the parameter's (strings, objects, complex into real), or two different
@@ -255,7 +275,8 @@ class Module:
             problems.append("missing keys: " + ", ".join(missing))
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
-        arrays, first_name = {}, {}  # first_name: id of a shared parameter -> its first name here
+        arrays: dict[str, np.ndarray] = {}
+        first_name: dict[int, str] = {}  # id of a shared parameter -> its first name here
         for name, value in state_dict.items():
             if name not in own:
                 continue
@@ -278,10 +299,10 @@ class Module:
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # ---- printing ------------------------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
@@ -289,7 +310,7 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _buffer_value(value, name):
+def _buffer_value(value: object, name: str) -> Tensor | None:
     if value is not None and not isinstance(value, Tensor):
         raise TypeError(f"cannot assign a {type(value).__name__} to buffer {name!r} (a Tensor or None required)")
     return value

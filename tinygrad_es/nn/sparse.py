@@ -1,10 +1,18 @@
 """Embedding: a table of learned vectors looked up by integer index, as PyTorch's nn.Embedding."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 
 from ..embedding import embedding
 from ..engine import Tensor, mark_written
 from . import init as nn_init
 from .module import Module, Parameter
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 
 class Embedding(Module):
@@ -14,9 +22,10 @@ class Embedding(Module):
     `norm_type`-norm exceeds it; `scale_grad_by_freq` divides each row's gradient by how often its
     index occurs in the batch. Float32 unless `dtype` says."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, dtype=np.float32,
-                 generator=None):  # fmt: skip
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: npt.ArrayLike | None = None, _freeze: bool = False,
+                 dtype: npt.DTypeLike = np.float32, generator: np.random.Generator | None = None) -> None:  # fmt: skip
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:  # PyTorch asserts it
@@ -38,27 +47,29 @@ class Embedding(Module):
                                  f"({num_embeddings}, {embedding_dim})")  # fmt: skip
             self.weight = Parameter(weight, requires_grad=not _freeze)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         nn_init.normal(self.weight, generator=generator)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
             mark_written(self.weight.data)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
-                        scale_grad_by_freq=False, sparse=False):  # fmt: skip
+    def from_pretrained(cls, embeddings: npt.ArrayLike, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Self:  # fmt: skip
         """An Embedding holding `embeddings` (2-D, its memory shared); frozen (no gradient) unless freeze=False."""
         data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {data.shape}")
-        return cls(*data.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=data,
-                   _freeze=freeze)  # fmt: skip
+        num_embeddings, embedding_dim = data.shape
+        return cls(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=data, _freeze=freeze)  # fmt: skip
 
-    def forward(self, indices):
+    def forward(self, indices: Tensor | npt.ArrayLike) -> Tensor:
         return embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq, self.sparse, type(self).__name__)  # fmt: skip
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"

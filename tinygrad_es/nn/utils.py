@@ -1,11 +1,17 @@
 """Utilities on a model's parameters and gradients, as torch.nn.utils: clip_grad_norm_,
 clip_grad_value_, parameters_to_vector, vector_to_parameters; and summary, a Keras-style table of
 a model's layers."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 import numpy as np
+import numpy.typing as npt
 
 from ..engine import OpError, Tensor, mark_written, no_grad
 from ..ops import concatenate
+from .module import Module
 
 
 def _gradients(parameters):
@@ -13,7 +19,8 @@ def _gradients(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:  # fmt: skip
     """Scale the gradients of `parameters` (a tensor or an iterable of them), in place and all by
     one factor, so that their total `norm_type`-norm (of all of them as one vector) is at most
     `max_norm`: factor = min(1, max_norm / (norm + 1e-6)), PyTorch's. Returns the norm before
@@ -36,20 +43,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
     """Clip every gradient element of `parameters` into [-clip_value, clip_value], in place."""
     for g in _gradients(parameters):
         np.clip(g.data, -clip_value, clip_value, out=g.data)
         mark_written(g.data)
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened into one 1-D tensor, in order (differentiable, as PyTorch's)."""
     return concatenate([p.reshape(-1) for p in parameters])
 
 
 @no_grad()
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D tensor `vec` into `parameters`, in place. Unlike PyTorch,
     which makes each parameter a view of `vec`, the parameters keep their own memory, and `vec`
     must hold exactly their number of elements."""
@@ -66,12 +73,14 @@ def vector_to_parameters(vec, parameters):
         start += p.size
 
 
-def summary(model, input_shape, dtype=np.float32, file=None):
+def summary(model: Module, input_shape: Sequence[int], dtype: npt.DTypeLike = np.float32,
+            file: TextIO | None = None) -> str:  # fmt: skip
     """Print (to `file`, stdout by default) and return a table of the model's modules: dotted name
     and type, output shape for an input of `input_shape` (batch axis included), and the number of
     parameters each holds itself; then the totals. The model runs once on zeros, in eval mode and
     without a graph (BatchNorm's statistics do not move); each module's mode is restored after."""
-    shapes, handles = {}, []
+    shapes: dict[str, object] = {}  # dotted name -> its output's shape
+    handles = []
     modes = [(module, module.training) for module in model.modules()]
     for name, module in model.named_modules():
         if name:

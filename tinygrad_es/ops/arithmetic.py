@@ -1,6 +1,9 @@
 """Elementwise arithmetic: + - * / **, exp, log, sqrt, abs, sign, clamp, maximum, minimum, where,
 lerp, fmod and remainder, rounding, nan_to_num, casts, comparisons and logical ops."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ..engine import Function, OpError, Tensor, _data
@@ -392,7 +395,7 @@ class Rounding(Function):
     """floor, ceil, round (half to even) and trunc: steps, whose gradient is 0 everywhere (as
     PyTorch's). Integers come back unchanged."""
 
-    rule = staticmethod(np.floor)
+    rule: Callable[..., Any] = staticmethod(np.floor)  # each subclass's own
 
     @classmethod
     def forward(cls, ctx, x, *options):

@@ -2,6 +2,8 @@
 trigonometric and hyperbolic functions. Integer and boolean inputs give float32, as in PyTorch."""
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +21,8 @@ class Unary(Function):
     too, so that it differentiates again: dL/dx = dL/dy * f'(x). Each op below is its two lines."""
 
     fresh_gradients = True
-    rule = slope = None
+    rule: Callable[..., Any] | None = None  # f, set by each op below
+    slope: Callable[..., Any] | None = None  # f'
 
     @classmethod
     @silent

@@ -9,6 +9,8 @@ import builtins
 import collections
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
@@ -64,7 +66,7 @@ class Amax(Function):
     """The largest element along `axis`. Where several tie, they share its gradient equally (as
     PyTorch's amax). A slice holding nan has nan as its max, and its nans take the gradient."""
 
-    reduce = staticmethod(np.max)
+    reduce: Callable[..., Any] = staticmethod(np.max)  # Amin's np.min, Median's own
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
@@ -371,8 +373,9 @@ def _axes(axis):
 
 
 # ---- max and min with their indices, argmax, argmin, all, any ------------------------------------
-max_result = collections.namedtuple("max", ["values", "indices"])
-min_result = collections.namedtuple("min", ["values", "indices"])
+# Named as PyTorch names them (torch.return_types.max), not after the variables holding them
+max_result = collections.namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
+min_result = collections.namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _arg(reduce, name, x, axis, keepdims):

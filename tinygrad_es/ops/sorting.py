@@ -11,9 +11,10 @@ from ..helpers import pytorch_axis, pytorch_names
 from .indexing import gather
 from .reductions import Amax
 
-sort_result = collections.namedtuple("sort", ["values", "indices"])
-topk_result = collections.namedtuple("topk", ["values", "indices"])
-median_result = collections.namedtuple("median", ["values", "indices"])
+# Named as PyTorch names them (torch.return_types.sort), not after the variables holding them
+sort_result = collections.namedtuple("sort", ["values", "indices"])  # type: ignore[name-match]
+topk_result = collections.namedtuple("topk", ["values", "indices"])  # type: ignore[name-match]
+median_result = collections.namedtuple("median", ["values", "indices"])  # type: ignore[name-match]
 
 
 def _data_and_axis(x, axis):

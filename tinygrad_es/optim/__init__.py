@@ -15,10 +15,14 @@ it, the learning rate a scheduler sets) reaches the arrays only through the smal
 marked "replayed", which a replay calls again. The options named in `read_at_replay` are read only
 there; a compiled step checks that the other options keep their values.
 """
+from __future__ import annotations
+
 import functools
 import math
 import numbers
 import operator
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +30,9 @@ from ..engine import Tensor
 from ..helpers import RemovableHandle, constant, replayed
 from ..versions import mark_written, rewritten
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
+
+# What an optimizer takes: the parameters, or parameter groups (dicts with "params" and options of their own)
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 # The options that must be numbers >= 0 (and finite) wherever an optimizer has them.
 _NON_NEGATIVE = ("lr", "momentum", "weight_decay", "eps", "lr_decay", "initial_accumulator_value")
@@ -130,7 +137,10 @@ def _adagrad_lr(group, state, dtype):
 
 
 class Optimizer:
-    read_at_replay = ()  # options step() reads only through the replayed functions above ("lr")
+    read_at_replay: tuple[str, ...] = ()  # options step() reads only through the replayed functions above ("lr")
+    _step_pre_hooks: dict[int, Callable[..., Any]]
+    _step_post_hooks: dict[int, Callable[..., Any]]
+    _written: list[np.ndarray]
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's own `step` gets the step hooks around it: no subclass calls them itself."""
@@ -138,26 +148,26 @@ class Optimizer:
         if "step" in cls.__dict__:
             cls.step = _with_step_hooks(cls.__dict__["step"])
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state = {}  # parameter -> its buffers (momentum, moments, step count)
-        self.param_groups = []
+        self.state: dict[Tensor, dict[str, Any]] = {}  # parameter -> its buffers (momentum, moments, step count)
+        self.param_groups: list[dict[str, Any]] = []
         self._step_pre_hooks, self._step_post_hooks, self._in_hooked_step = {}, {}, False
         self._written, self._write_keys = [], ()  # the arrays the last step wrote (_note_written)
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name} takes an iterable of parameters, e.g. model.parameters() or [w], "
                             "not a single tensor")  # fmt: skip
-        params = list(params)
-        if not params:
+        entries: list[Any] = list(params)  # the parameters, or the groups
+        if not entries:
             raise ValueError(f"{name} got an empty parameter list")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        groups = entries if isinstance(entries[0], dict) else [{"params": entries}]
         for group in groups:
             if not isinstance(group, dict):
                 raise TypeError(f"{name}: give either parameters or parameter groups (dicts), not both")
             self.add_param_group(group)
 
-    def add_param_group(self, group):
+    def add_param_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         params = group["params"]
         group = {**self.defaults, **group, "params": [params] if isinstance(params, Tensor) else list(params)}
@@ -175,34 +185,35 @@ class Optimizer:
             in_this_group.add(id(p))
         self.param_groups.append(group)
 
-    def register_step_pre_hook(self, hook):
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Run `hook(optimizer, args, kwargs)` before every `step()`; it may return new (args, kwargs)."""
         return RemovableHandle(self._step_pre_hooks, hook)
 
-    def register_step_post_hook(self, hook):
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Run `hook(optimizer, args, kwargs)` after every `step()`."""
         return RemovableHandle(self._step_post_hooks, hook)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every gradient to None (PyTorch's default): the next backward allocates fresh ones."""
         for group in self.param_groups:
             for p in group["params"]:
                 p.grad = None
 
-    def step(self):
+    def step(self) -> None:
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """{"state": {index: {name: array or number}}, "param_groups": [options with "params" as indices]},
         indices counting the parameters through the groups in order (as PyTorch)."""
-        index, groups = {}, []
+        index: dict[int, int] = {}  # id of a parameter -> its index
+        groups = []
         for group in self.param_groups:
             ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append({**group, "params": ids})
         state = {index[id(p)]: _copy(s) for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         groups = state_dict["param_groups"]
         if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
             raise ValueError(
@@ -239,14 +250,15 @@ class SGD(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:  # fmt: skip
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
                     "weight_decay": weight_decay}  # fmt: skip
         super().__init__(params, defaults)
 
-    def step(self):
+    def step(self) -> None:
         written = []
         for group in self.param_groups:
             lr, momentum, weight_decay = None, group["momentum"], group["weight_decay"]
@@ -278,10 +290,11 @@ class Adam(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:  # fmt: skip
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
-    def step(self):
+    def step(self) -> None:
         for group in self.param_groups:
             (beta1, beta2), eps = group["betas"], group["eps"]
             for p, g in self._with_grads(group):
@@ -307,7 +320,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr wd before the Adam step (default wd = 0.01)."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:  # fmt: skip
         super().__init__(params, lr, betas, eps, weight_decay)
 
     def _decay(self, p, g, group):
@@ -322,12 +336,13 @@ class RMSprop(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:  # fmt: skip
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
                     "centered": centered}  # fmt: skip
         super().__init__(params, defaults)
 
-    def step(self):
+    def step(self) -> None:
         for group in self.param_groups:
             alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
             for p, g in self._with_grads(group):
@@ -367,12 +382,13 @@ class Adagrad(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:  # fmt: skip
         defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                         "initial_accumulator_value": initial_accumulator_value, "eps": eps}  # fmt: skip
         super().__init__(params, defaults)
 
-    def step(self):
+    def step(self) -> None:
         for group in self.param_groups:
             for p, g in self._with_grads(group):
                 if group["weight_decay"]:

@@ -3,11 +3,12 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+from typing import Any
 
 from .training import train_run
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-_worker = {}  # in each worker process: the study, the splits and the queue for epoch ticks
+_worker: dict[str, Any] = {}  # in each worker process: the study, the splits and the queue for epoch ticks
 
 
 def worker_count(jobs, runs):
