@@ -8,6 +8,7 @@ thread, as BLAS does; both must end with the same loss and accuracy.
 
     python benchmarks/cnn_digits.py --profile   # also: where our time goes, op by op
 """
+
 import argparse
 import collections
 import importlib.util
@@ -32,11 +33,16 @@ MAX_RATIO_TO_TORCH = 1.0
 
 def torch_twin(torch, model):
     """The same layers in PyTorch, with our model's weights and buffers."""
-    layers = {"Conv2d": lambda m: torch.nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
-                                                  bias=m.bias is not None),
-              "BatchNorm2d": lambda m: torch.nn.BatchNorm2d(m.num_features), "ReLU": lambda m: torch.nn.ReLU(),
-              "MaxPool2d": lambda m: torch.nn.MaxPool2d(m.kernel_size), "Flatten": lambda m: torch.nn.Flatten(),
-              "Dense": lambda m: torch.nn.Linear(m.in_features, m.out_features)}  # fmt: skip
+    layers = {
+        "Conv2d": lambda m: torch.nn.Conv2d(
+            m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, bias=m.bias is not None
+        ),
+        "BatchNorm2d": lambda m: torch.nn.BatchNorm2d(m.num_features),
+        "ReLU": lambda m: torch.nn.ReLU(),
+        "MaxPool2d": lambda m: torch.nn.MaxPool2d(m.kernel_size),
+        "Flatten": lambda m: torch.nn.Flatten(),
+        "Dense": lambda m: torch.nn.Linear(m.in_features, m.out_features),
+    }
     twin = torch.nn.Sequential(*(layers[type(m).__name__](m) for m in model))
     twin.load_state_dict({name: torch.from_numpy(array) for name, array in model.state_dict().items()})
     return twin
@@ -47,9 +53,14 @@ class Run:
     makes its tensors from arrays, `cross_entropy` and `no_grad` are its own."""
 
     def __init__(self, model, optimizer, cross_entropy, tensor, no_grad, x, y):
-        self.model, self.optimizer, self.cross_entropy, self.tensor, self.no_grad = (model, optimizer, cross_entropy,
-                                                                                     tensor, no_grad)  # fmt: skip
-        self.batches = [(tensor(x[i:i + BATCH]), tensor(y[i:i + BATCH])) for i in range(0, len(x), BATCH)]
+        self.model, self.optimizer, self.cross_entropy, self.tensor, self.no_grad = (
+            model,
+            optimizer,
+            cross_entropy,
+            tensor,
+            no_grad,
+        )
+        self.batches = [(tensor(x[i : i + BATCH]), tensor(y[i : i + BATCH])) for i in range(0, len(x), BATCH)]
 
     def step(self, x, y):
         loss = self.cross_entropy(self.model(x), y)
@@ -123,8 +134,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else 25
     X, y = data.load_digits()
-    x_train, y_train, _, _, x_test, y_test = data.train_val_test_split(X.reshape(-1, 1, 8, 8), y, (0.6, 0.2, 0.2),
-                                                                       seed=0, stratify=True)  # fmt: skip
+    x_train, y_train, _, _, x_test, y_test = data.train_val_test_split(
+        X.reshape(-1, 1, 8, 8), y, (0.6, 0.2, 0.2), seed=0, stratify=True
+    )
     if args.quick:
         x_train, y_train = x_train[:128], y_train[:128]
     torch = harness.import_torch()
@@ -139,13 +151,18 @@ def main(argv=None):
         losses = {k: run.epoch() for k, run in runs.items()}
         accuracies = {k: float((run.predict(x_test) == y_test).mean()) for k, run in runs.items()}
         print(f"{name}: last epoch's mean loss {losses}, test accuracy {accuracies}")
-        rows += [harness.row(name, f"{k}: time per epoch ({len(x_train)} samples)", s * 1e3, "ms")
-                 for k, s in seconds.items()]  # fmt: skip
+        rows += [
+            harness.row(name, f"{k}: time per epoch ({len(x_train)} samples)", s * 1e3, "ms")
+            for k, s in seconds.items()
+        ]
         if torch is not None:
             assert abs(losses["tinygrad_es"] - losses["torch"]) <= 0.02 * abs(losses["torch"]) + 1e-4, losses
             assert abs(accuracies["tinygrad_es"] - accuracies["torch"]) <= 0.01, accuracies
-            rows.append(harness.ratio_row(name, "tinygrad_es / torch", seconds["tinygrad_es"] / seconds["torch"],
-                                          MAX_RATIO_TO_TORCH))  # fmt: skip
+            rows.append(
+                harness.ratio_row(
+                    name, "tinygrad_es / torch", seconds["tinygrad_es"] / seconds["torch"], MAX_RATIO_TO_TORCH
+                )
+            )
         rows.append(harness.row(name, "test accuracy after training (all agree)", accuracies["tinygrad_es"], ""))
         if args.profile:
             total, spent = op_profile(runs["tinygrad_es"], 3 if args.quick else 20)

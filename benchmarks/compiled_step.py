@@ -7,6 +7,7 @@ capture cost of the first calls, the large MLP (784-512-512-10, batch 256) compi
 compiled step's memory, and one row per failure mode of naive capture: compiled and eager give the
 same numbers bitwise (every returned loss, the weights), or the step is refused with CaptureError.
 """
+
 import contextlib
 import io
 import itertools
@@ -83,28 +84,45 @@ def digits_rows(quick):
     runs = mlp_runs.make_runs(SIZES, "sigmoid", x_train, y_train, BATCH, LR, compiled=True)
     jax = import_jax()
     if jax is not None:
-        runs["jax"] = JaxRun(jax, SIZES, "sigmoid", mlp_runs.initial_weights(SIZES, np.random.default_rng(0)),
-                             x_train, y_train, BATCH, LR)  # fmt: skip
+        runs["jax"] = JaxRun(
+            jax,
+            SIZES,
+            "sigmoid",
+            mlp_runs.initial_weights(SIZES, np.random.default_rng(0)),
+            x_train,
+            y_train,
+            BATCH,
+            LR,
+        )
     wall, cpu = harness.interleaved_times({name: run.epoch for name, run in runs.items()}, 2 if quick else 40)
     _, accuracies = mlp_runs.check_agreement(runs, x_test, y_test)
     eager, compiled = runs["tinygrad_es"], runs["compiled"]
     same = all(np.array_equal(p.data, q.data) for p, q in zip(eager.model.parameters(), compiled.model.parameters()))
     steps, rows = len(eager.parts), []
     for clock, seconds in (("wall", wall), ("CPU", cpu)):
-        rows += [harness.row(NAME, f"digits {name}: {clock} time per epoch ({steps} steps)", s * 1e3, "ms")
-                 for name, s in seconds.items()]  # fmt: skip
+        rows += [
+            harness.row(NAME, f"digits {name}: {clock} time per epoch ({steps} steps)", s * 1e3, "ms")
+            for name, s in seconds.items()
+        ]
     for clock, seconds in (("wall", wall), ("CPU", cpu)):
         floor, compiled_s = seconds["numpy"], seconds["compiled"]
-        rows.append(harness.ratio_row(NAME, f"digits compiled / numpy floor ({clock})", compiled_s / floor,
-                                      MAX_RATIO_TO_NUMPY))  # fmt: skip
+        rows.append(
+            harness.ratio_row(NAME, f"digits compiled / numpy floor ({clock})", compiled_s / floor, MAX_RATIO_TO_NUMPY)
+        )
         rows.append(harness.row(NAME, f"digits eager / numpy floor ({clock})", seconds["tinygrad_es"] / floor, "x"))
         rows.append(harness.row(NAME, f"digits eager / compiled ({clock})", seconds["tinygrad_es"] / compiled_s, "x"))
         for other, target in (("torch", MIN_SPEEDUP_OVER_TORCH), ("jax", 1.0)):
             if other in seconds:
-                rows.append(harness.ratio_row(NAME, f"digits {other} / compiled ({clock})", seconds[other] / compiled_s,
-                                              target, at_most=False))  # fmt: skip
-    rows.append(harness.row(NAME, "digits weights, compiled vs eager after the same epochs", float(same), "bitwise",
-                            "1 (equal)", same))  # fmt: skip
+                rows.append(
+                    harness.ratio_row(
+                        NAME, f"digits {other} / compiled ({clock})", seconds[other] / compiled_s, target, at_most=False
+                    )
+                )
+    rows.append(
+        harness.row(
+            NAME, "digits weights, compiled vs eager after the same epochs", float(same), "bitwise", "1 (equal)", same
+        )
+    )
     rows.append(harness.row(NAME, "digits test accuracy (all agree)", accuracies["numpy"], ""))
     return rows
 
@@ -115,7 +133,7 @@ def capture_rows(quick):
     takes beyond an eager step), the third generates the program."""
     x, y = data.load_digits()
     weights = mlp_runs.initial_weights(SIZES, np.random.default_rng(0))
-    batches = [(tg.Tensor(x[i:i + BATCH]), y[i:i + BATCH]) for i in range(0, 10 * BATCH, BATCH)]
+    batches = [(tg.Tensor(x[i : i + BATCH]), y[i : i + BATCH]) for i in range(0, 10 * BATCH, BATCH)]
     eager = mlp_runs.TinygradRun(SIZES, "sigmoid", weights, x, y, BATCH, LR)
     eager_ms = harness.median_time(lambda: eager.step(*batches[0]), 5 if quick else 200, clock=time.process_time) * 1e3
     first, third = [], []
@@ -134,8 +152,14 @@ def capture_rows(quick):
     return [
         harness.row(NAME, "eager step (CPU time)", eager_ms, "ms"),
         harness.row(NAME, "first call: an eager step, recorded (CPU time)", first_ms, "ms"),
-        harness.row(NAME, "capture cost of the first call, beyond an eager step", capture, "ms",
-                    f"< {MAX_CAPTURE_MS:g} ms", capture < MAX_CAPTURE_MS),
+        harness.row(
+            NAME,
+            "capture cost of the first call, beyond an eager step",
+            capture,
+            "ms",
+            f"< {MAX_CAPTURE_MS:g} ms",
+            capture < MAX_CAPTURE_MS,
+        ),
         harness.row(NAME, "third call: recorded, agrees, program generated (CPU time)", third_ms, "ms"),
     ]
 
@@ -161,11 +185,22 @@ def memory_rows(quick):
     return [
         harness.row(NAME, "memory: peak RSS added by eager training", added["tinygrad_es"], "MB"),
         harness.row(NAME, "memory: the compiled programs' buffers", buffers, "MB"),
-        harness.row(NAME, "memory: peak RSS added by compiled training", added["compiled"], "MB",
-                    f"<= eager + buffers + {memory.PEAK_SLACK_MB:g} MB", added["compiled"] <= limit),
-        harness.row(NAME, f"memory: compiled RSS growth from step {early:,} to {late:,}",
-                    result["compiled"]["late"] - result["compiled"]["early"], "MB", f"<= {memory.GROWTH_SLACK_MB:g} MB",
-                    result["compiled"]["late"] - result["compiled"]["early"] <= memory.GROWTH_SLACK_MB),
+        harness.row(
+            NAME,
+            "memory: peak RSS added by compiled training",
+            added["compiled"],
+            "MB",
+            f"<= eager + buffers + {memory.PEAK_SLACK_MB:g} MB",
+            added["compiled"] <= limit,
+        ),
+        harness.row(
+            NAME,
+            f"memory: compiled RSS growth from step {early:,} to {late:,}",
+            result["compiled"]["late"] - result["compiled"]["early"],
+            "MB",
+            f"<= {memory.GROWTH_SLACK_MB:g} MB",
+            result["compiled"]["late"] - result["compiled"]["early"] <= memory.GROWTH_SLACK_MB,
+        ),
     ]
 
 
@@ -193,7 +228,7 @@ class Case:
         with self.around(model, optimizer) if self.around else contextlib.nullcontext():
             for i in range(self.calls):
                 k = i % len(self.batch)
-                out.append(fn(tg.Tensor(x[starts[k]:starts[k + 1]]), y[starts[k]:starts[k + 1]]))
+                out.append(fn(tg.Tensor(x[starts[k] : starts[k + 1]]), y[starts[k] : starts[k + 1]]))
                 if self.between:
                     self.between(i, model, optimizer)
         return out, model, fn
@@ -304,16 +339,26 @@ BITWISE = [
     ("AdamW: decoupled decay with the current lr", Case(optimizer=lambda p: optim.AdamW(p, lr=1e-2))),
     ("SGD momentum: the first step makes the buffer", Case(optimizer=_momentum)),
     ("StepLR halves the rate every 4 calls", Case(calls=16, between=_scheduled(lambda o: optim.StepLR(o, 1, 0.5)))),
-    ("CosineAnnealingLR with Adam", Case(optimizer=_adam, calls=16,
-                                         between=_scheduled(lambda o: optim.CosineAnnealingLR(o, 4)))),
+    (
+        "CosineAnnealingLR with Adam",
+        Case(optimizer=_adam, calls=16, between=_scheduled(lambda o: optim.CosineAnnealingLR(o, 4))),
+    ),
     ("batches of 32, 32, 32, then 4 (an epoch's last)", Case(calls=16)),
-    ("model.eval() after capture, train() later", Case(model=_with_dropout, calls=16, between=lambda i, m, o: (
-        m.eval() if i == 4 else m.train() if i == 8 else None))),
+    (
+        "model.eval() after capture, train() later",
+        Case(
+            model=_with_dropout, calls=16, between=lambda i, m, o: m.eval() if i == 4 else m.train() if i == 8 else None
+        ),
+    ),
     ("load_state_dict into model and optimizer", Case(optimizer=_momentum, between=_saved_state())),
-    ("gradients accumulated over two calls", Case(step=_step(update=False), between=lambda i, m, o: (
-        o.step(), o.zero_grad()) if i % 2 else None)),
-    ("if loss > 2.2 in the step: a guard", Case(step=_step(lambda loss: (loss * 2 if loss > 2.2 else loss).backward()),
-                                                calls=24, batch=(32,) * 8)),
+    (
+        "gradients accumulated over two calls",
+        Case(step=_step(update=False), between=lambda i, m, o: (o.step(), o.zero_grad()) if i % 2 else None),
+    ),
+    (
+        "if loss > 2.2 in the step: a guard",
+        Case(step=_step(lambda loss: (loss * 2 if loss > 2.2 else loss).backward()), calls=24, batch=(32,) * 8),
+    ),
     ("a no_grad block in the step, values returned", Case(step=_evaluating)),
 ]
 REFUSED = [
@@ -322,8 +367,10 @@ REFUSED = [
     ("a hook on a parameter", Case(around=lambda m, o: _hook(m[0].weight))),
     ("Diagnostics (module and step hooks)", Case(around=Diagnostics)),
     ("anomaly detection on", Case(around=lambda m, o: tg.detect_anomaly())),
-    ("a Python counter in the step", Case(step=_step(lambda loss, calls=itertools.count(1): (
-        loss * next(calls)).backward()))),
+    (
+        "a Python counter in the step",
+        Case(step=_step(lambda loss, calls=itertools.count(1): (loss * next(calls)).backward())),
+    ),
 ]
 
 
@@ -338,8 +385,9 @@ def failure_rows():
     rows = []
     for name, case in BITWISE:
         replays, same = _bitwise(case)
-        rows.append(harness.row(NAME, f"{name}: calls replayed", float(replays), "", "bitwise == eager",
-                                same and replays > 0))
+        rows.append(
+            harness.row(NAME, f"{name}: calls replayed", float(replays), "", "bitwise == eager", same and replays > 0)
+        )
     for name, case in REFUSED:
         refused = _refused(case) is not None
         rows.append(harness.row(NAME, f"{name}: refused", float(refused), "", "CaptureError", refused))

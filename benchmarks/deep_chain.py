@@ -4,6 +4,7 @@ y = x, then y = y * 1.0001 + 0.5 repeated (two nodes per step); backward from th
 engine walks the graph with an explicit stack, so depth is no problem; what is measured is
 that the walk costs the same per node however long the chain, and what the graph holds.
 """
+
 import gc
 import statistics
 import time
@@ -58,14 +59,31 @@ def main(argv=None):
         seconds = backward_time(nodes, repeats)
         per_node.append(seconds / nodes)
         rows.append(harness.row("deep_chain", f"{nodes:,} nodes: backward time per node", seconds / nodes * 1e6, "us"))
-        rows.append(harness.row("deep_chain", f"{nodes:,} nodes: peak memory per node (tracemalloc)",
-                                peak_graph_bytes(nodes) / nodes, "B"))
-    rows.append(harness.ratio_row("deep_chain", "time per node: slowest / fastest", max(per_node) / min(per_node),
-                                  PER_NODE_FLATNESS))
+        rows.append(
+            harness.row(
+                "deep_chain",
+                f"{nodes:,} nodes: peak memory per node (tracemalloc)",
+                peak_graph_bytes(nodes) / nodes,
+                "B",
+            )
+        )
+    rows.append(
+        harness.ratio_row(
+            "deep_chain", "time per node: slowest / fastest", max(per_node) / min(per_node), PER_NODE_FLATNESS
+        )
+    )
     largest = sizes[-1]
     total = per_node[-1] * largest
-    rows.append(harness.row("deep_chain", f"backward through {largest:,} nodes", total, "s",
-                            f"< {LARGEST_UNDER_S:g} s", total < LARGEST_UNDER_S))
+    rows.append(
+        harness.row(
+            "deep_chain",
+            f"backward through {largest:,} nodes",
+            total,
+            "s",
+            f"< {LARGEST_UNDER_S:g} s",
+            total < LARGEST_UNDER_S,
+        )
+    )
     return harness.report(rows, args)
 
 

@@ -2,6 +2,7 @@
 layers, cross-entropy, SGD, batch 32), one training epoch without diagnostics, with diagnostics
 recording every step, and recording one step in 10.
 """
+
 import harness  # first: pins BLAS threads before NumPy loads
 
 import tinygrad_es as tg
@@ -24,7 +25,7 @@ def make_run(X, y, every):
         nn.Dense(64, 32, activation="sigmoid"), nn.Dense(32, 16, activation="sigmoid"), nn.Dense(16, 10)
     )
     optimizer = optim.SGD(model.parameters(), lr=LR)
-    batches = [(tg.Tensor(X[i:i + BATCH]), tg.Tensor(y[i:i + BATCH])) for i in range(0, len(X), BATCH)]
+    batches = [(tg.Tensor(X[i : i + BATCH]), tg.Tensor(y[i : i + BATCH])) for i in range(0, len(X), BATCH)]
     if every is not None:
         Diagnostics(model, optimizer, every=every).attach()
 
@@ -48,11 +49,19 @@ def main(argv=None):
     name = "diagnostics overhead"
     rows = [
         harness.row(name, "epoch without diagnostics", times["off"] * 1e3, "ms"),
-        harness.ratio_row(name, "epoch with diagnostics every step / without",
-                          times["every step"] / times["off"], MAX_OVERHEAD_EVERY_STEP),
-        harness.ratio_row(name, "epoch with diagnostics every 10 steps / without",
-                          times["every 10"] / times["off"], MAX_OVERHEAD_EVERY_10),
-    ]  # fmt: skip
+        harness.ratio_row(
+            name,
+            "epoch with diagnostics every step / without",
+            times["every step"] / times["off"],
+            MAX_OVERHEAD_EVERY_STEP,
+        ),
+        harness.ratio_row(
+            name,
+            "epoch with diagnostics every 10 steps / without",
+            times["every 10"] / times["off"],
+            MAX_OVERHEAD_EVERY_10,
+        ),
+    ]
     return harness.report(rows, args)
 
 

@@ -2,6 +2,7 @@
 
 Import this before NumPy: the thread counts are read from the environment when BLAS loads.
 """
+
 import argparse
 import json
 import os
@@ -134,6 +135,7 @@ def interleaved_times(runs, repeats, warmup=1):
             fn()
             wall[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)
-    return ({name: statistics.median(t) for name, t in wall.items()},
-            {name: statistics.median(t) for name, t in cpu.items()})
-
+    return (
+        {name: statistics.median(t) for name, t in wall.items()},
+        {name: statistics.median(t) for name, t in cpu.items()},
+    )

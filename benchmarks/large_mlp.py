@@ -3,6 +3,7 @@
 Time per epoch (8 batches) of tinygrad_es against the same network by hand in NumPy and in
 PyTorch, same weights, data and batch order, float32, BLAS on one thread.
 """
+
 import harness  # first: pins BLAS threads before NumPy loads
 import mlp_runs
 import numpy as np
@@ -25,10 +26,15 @@ def main(argv=None):
     runs = mlp_runs.make_runs(sizes, "relu", x_train, y_train, batch, lr=0.01)
     seconds, _, accuracies = mlp_runs.time_and_check(runs, repeats, x_test, y_test)
     name = "x".join(map(str, sizes))
-    rows = [harness.row("large_mlp", f"{fw}: time per epoch ({name}, {batches} batches of {batch})", s * 1e3, "ms")
-            for fw, s in seconds.items()]  # fmt: skip
-    rows.append(harness.ratio_row("large_mlp", "tinygrad_es / numpy", seconds["tinygrad_es"] / seconds["numpy"],
-                                  MAX_RATIO_TO_NUMPY))
+    rows = [
+        harness.row("large_mlp", f"{fw}: time per epoch ({name}, {batches} batches of {batch})", s * 1e3, "ms")
+        for fw, s in seconds.items()
+    ]
+    rows.append(
+        harness.ratio_row(
+            "large_mlp", "tinygrad_es / numpy", seconds["tinygrad_es"] / seconds["numpy"], MAX_RATIO_TO_NUMPY
+        )
+    )
     if "torch" in seconds:
         rows.append(harness.row("large_mlp", "torch / tinygrad_es", seconds["torch"] / seconds["tinygrad_es"], "x"))
     rows.append(harness.row("large_mlp", "test accuracy (all agree)", accuracies["numpy"], ""))

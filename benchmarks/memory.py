@@ -5,6 +5,7 @@ import the same modules and load the same data; one trains with tinygrad_es, the
 hand-written NumPy network (see mlp_runs.py). RSS after 10,000 steps must equal RSS after 100:
 every step's graph is freed.
 """
+
 import json
 import resource
 import subprocess
@@ -38,8 +39,9 @@ def peak_rss_mb():
 def train(framework, early, late):
     """Run in the child process: train for `early` steps, then up to `late`; report RSS."""
     x_train, y_train, *_ = data.train_val_test_split(*data.load_digits(), fractions=(0.6, 0.2, 0.2))
-    run = mlp_runs.make_runs((64, 32, 16, 10), "sigmoid", x_train, y_train, 32, 0.5, torch=False,
-                             compiled=framework == "compiled")[framework]
+    run = mlp_runs.make_runs(
+        (64, 32, 16, 10), "sigmoid", x_train, y_train, 32, 0.5, torch=False, compiled=framework == "compiled"
+    )[framework]
     batches = run.parts
     before = rss_mb()
 
@@ -51,13 +53,26 @@ def train(framework, early, late):
     after_early = rss_mb()
     steps(late - early)
     programs = [p for ps in getattr(run.step, "programs", {}).values() for p in ps]
-    print(json.dumps({"before": before, "early": after_early, "late": rss_mb(), "peak": peak_rss_mb(),
-                      "buffers": sum(p.buffer_bytes for p in programs)}))
+    print(
+        json.dumps(
+            {
+                "before": before,
+                "early": after_early,
+                "late": rss_mb(),
+                "peak": peak_rss_mb(),
+                "buffers": sum(p.buffer_bytes for p in programs),
+            }
+        )
+    )
 
 
 def measure(framework, early, late):
-    out = subprocess.run([sys.executable, __file__, "--child", framework, str(early), str(late)],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", framework, str(early), str(late)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.splitlines()[-1])
 
 
@@ -71,12 +86,28 @@ def main(argv=None):
         rows.append(harness.row("memory", f"{name}: peak RSS added by training", r["peak"] - r["before"], "MB"))
     tg, floor = (result[name]["peak"] - result[name]["before"] for name in ("tinygrad_es", "numpy"))
     limit = PEAK_RATIO * floor + PEAK_SLACK_MB
-    rows.append(harness.row("memory", "training peak: tinygrad_es vs NumPy floor", tg, "MB",
-                            f"<= {PEAK_RATIO:g} x {floor:.2f} + {PEAK_SLACK_MB:g} MB", tg <= limit))
+    rows.append(
+        harness.row(
+            "memory",
+            "training peak: tinygrad_es vs NumPy floor",
+            tg,
+            "MB",
+            f"<= {PEAK_RATIO:g} x {floor:.2f} + {PEAK_SLACK_MB:g} MB",
+            tg <= limit,
+        )
+    )
     for name, r in result.items():
         growth = r["late"] - r["early"]
-        rows.append(harness.row("memory", f"{name}: RSS growth from step {early:,} to {late:,}", growth, "MB",
-                                f"<= {GROWTH_SLACK_MB:g} MB", growth <= GROWTH_SLACK_MB))
+        rows.append(
+            harness.row(
+                "memory",
+                f"{name}: RSS growth from step {early:,} to {late:,}",
+                growth,
+                "MB",
+                f"<= {GROWTH_SLACK_MB:g} MB",
+                growth <= GROWTH_SLACK_MB,
+            )
+        )
     return harness.report(rows, args)
 
 

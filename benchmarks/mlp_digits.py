@@ -5,6 +5,7 @@ nn.CrossEntropyLoss, optim.SGD, backward, step, zero_grad) against the same netw
 NumPy (the floor) and in PyTorch when it is installed. The 60% training split of the digits,
 same initial weights, same batch order, float32; all must end with the same loss and accuracy.
 """
+
 import harness  # first: pins BLAS threads before NumPy loads
 import mlp_runs
 
@@ -25,16 +26,34 @@ def main(argv=None):
     runs = mlp_runs.make_runs(SIZES, "sigmoid", x_train, y_train, BATCH, LR)
     seconds, _, accuracies = mlp_runs.time_and_check(runs, repeats, x_test, y_test)
 
-    rows = [harness.row("mlp_digits", f"{name}: time per epoch ({len(x_train)} samples)", s * 1e3, "ms")
-            for name, s in seconds.items()]  # fmt: skip
-    rows.append(harness.ratio_row("mlp_digits", "tinygrad_es / numpy", seconds["tinygrad_es"] / seconds["numpy"],
-                                  MAX_RATIO_TO_NUMPY))
+    rows = [
+        harness.row("mlp_digits", f"{name}: time per epoch ({len(x_train)} samples)", s * 1e3, "ms")
+        for name, s in seconds.items()
+    ]
+    rows.append(
+        harness.ratio_row(
+            "mlp_digits", "tinygrad_es / numpy", seconds["tinygrad_es"] / seconds["numpy"], MAX_RATIO_TO_NUMPY
+        )
+    )
     steps = len(runs["numpy"].parts)
-    rows.append(harness.row("mlp_digits", f"tinygrad_es - numpy, per training step ({steps} per epoch)",
-                            (seconds["tinygrad_es"] - seconds["numpy"]) / steps * 1e6, "us"))
+    rows.append(
+        harness.row(
+            "mlp_digits",
+            f"tinygrad_es - numpy, per training step ({steps} per epoch)",
+            (seconds["tinygrad_es"] - seconds["numpy"]) / steps * 1e6,
+            "us",
+        )
+    )
     if "torch" in seconds:
-        rows.append(harness.ratio_row("mlp_digits", "torch / tinygrad_es (speed-up)",
-                                      seconds["torch"] / seconds["tinygrad_es"], MIN_SPEEDUP_OVER_TORCH, at_most=False))
+        rows.append(
+            harness.ratio_row(
+                "mlp_digits",
+                "torch / tinygrad_es (speed-up)",
+                seconds["torch"] / seconds["tinygrad_es"],
+                MIN_SPEEDUP_OVER_TORCH,
+                at_most=False,
+            )
+        )
     rows.append(harness.row("mlp_digits", "test accuracy after training (all agree)", accuracies["numpy"], ""))
     return harness.report(rows, args)
 

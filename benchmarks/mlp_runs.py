@@ -6,6 +6,7 @@ cross-entropy on its logits (mean over the batch), plain SGD. Each `*Run` starts
 weights (a list [w1, b1, w2, b2, ...], w of shape (out, in)), trains on the same arrays in the
 same batch order, and reports the epoch's mean loss, so the runs can be checked to agree.
 """
+
 from itertools import pairwise
 
 import harness  # first: pins BLAS threads before NumPy loads
@@ -35,10 +36,12 @@ class TinygradRun:
 
     def __init__(self, sizes, activation, weights, x, y, batch_size, lr, compiled=False):
         last = len(sizes) - 2
-        self.model = nn.Sequential(*[
-            nn.Dense(fan_in, fan_out, activation=None if i == last else activation)
-            for i, (fan_in, fan_out) in enumerate(pairwise(sizes))
-        ])  # fmt: skip
+        self.model = nn.Sequential(
+            *[
+                nn.Dense(fan_in, fan_out, activation=None if i == last else activation)
+                for i, (fan_in, fan_out) in enumerate(pairwise(sizes))
+            ]
+        )
         names = [name for name, _ in self.model.named_parameters()]
         self.model.load_state_dict({name: w.copy() for name, w in zip(names, weights)})
         self.loss_fn = nn.CrossEntropyLoss()

@@ -5,6 +5,7 @@ again, once through tinygrad_es and once written out by hand in NumPy (forward s
 needs, then the backward loop). On tiny arrays the arithmetic costs almost nothing, so the
 difference divided by the chain length is what the framework adds to each op.
 """
+
 from functools import partial
 
 import harness  # first: pins BLAS threads before NumPy loads
@@ -129,20 +130,32 @@ def main(argv=None):
     for name, (step, forward, backward, shape, param_shapes) in OPS.items():
         # float64 and near-identity parameters: a long chain neither overflows nor dies out
         x = rng.uniform(0.5, 1.0, shape)
-        params = [np.eye(s[0]) + 0.01 * rng.standard_normal(s) if len(s) == 2 else rng.uniform(0.99, 1.01, s)
-                  for s in param_shapes]  # fmt: skip
+        params = [
+            np.eye(s[0]) + 0.01 * rng.standard_normal(s) if len(s) == 2 else rng.uniform(0.99, 1.01, s)
+            for s in param_shapes
+        ]
         got = run_tinygrad(step, x, params, chain)
         want = run_numpy(forward, backward, x, params, chain)
         for a, b in zip([got[0], *got[1]], [want[0], *want[1]]):
             np.testing.assert_allclose(a, b, rtol=1e-9, err_msg=f"{name}: gradients differ from NumPy's")
         seconds = harness.interleaved_medians(
-            {"tinygrad_es": partial(run_tinygrad, step, x, params, chain),
-             "numpy": partial(run_numpy, forward, backward, x, params, chain)},
+            {
+                "tinygrad_es": partial(run_tinygrad, step, x, params, chain),
+                "numpy": partial(run_numpy, forward, backward, x, params, chain),
+            },
             repeats,
-        )  # fmt: skip
+        )
         overhead_us = (seconds["tinygrad_es"] - seconds["numpy"]) / chain * 1e6
-        rows.append(harness.row("op_overhead", f"{name}: framework overhead per op (fwd+bwd)", overhead_us, "us",
-                                f"<= {TARGET_US:g} us", overhead_us <= TARGET_US))
+        rows.append(
+            harness.row(
+                "op_overhead",
+                f"{name}: framework overhead per op (fwd+bwd)",
+                overhead_us,
+                "us",
+                f"<= {TARGET_US:g} us",
+                overhead_us <= TARGET_US,
+            )
+        )
     return harness.report(rows, args)
 
 

@@ -7,6 +7,7 @@
 A new benchmark is a script in this folder with `main(argv)` accepting --quick and --json FILE
 (see harness.parse_args and harness.report); add its name to SCRIPTS.
 """
+
 import argparse
 import json
 import os
@@ -16,8 +17,16 @@ import tempfile
 
 import harness
 
-SCRIPTS = ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "diagnostics_overhead", "compiled_step",
-           "cnn_digits"]
+SCRIPTS = [
+    "mlp_digits",
+    "large_mlp",
+    "op_overhead",
+    "deep_chain",
+    "memory",
+    "diagnostics_overhead",
+    "compiled_step",
+    "cnn_digits",
+]
 
 
 def main(argv=None):

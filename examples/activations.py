@@ -6,6 +6,7 @@
 
 Without matplotlib it prints the table instead. The grid is the course notes': -10..10, 1000 points.
 """
+
 import sys
 
 import numpy as np
@@ -68,7 +69,7 @@ def figure(path, draw, ylim):
         ax.set_title(name)
         ax.set_ylim(*ylim)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(all_names):]:
+    for ax in axes.flat[len(all_names) :]:
         ax.axis("off")
     fig.legend(*axes.flat[all_names.index("sigmoid")].get_legend_handles_labels(), loc="lower right", fontsize=9)
     fig.tight_layout()

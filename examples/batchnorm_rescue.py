@@ -11,6 +11,7 @@ units are flat (|f'(z)| < 0.01: saturated tanh, ReLU switched off) at initializa
     python examples/batchnorm_rescue.py               # 4 cells x 2 x 6 learning rates, 20 epochs
     python examples/batchnorm_rescue.py --epochs 30 --seeds 3
 """
+
 import argparse
 import os
 import time
@@ -35,8 +36,11 @@ def network(study, activation, generator, batchnorm):
     sizes, layers = (64, *study.hidden, 10), []
     for k, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         dense = nn.Dense(fan_in, fan_out, init="gaussian", bias_init="gaussian", generator=generator)
-        layers += [dense, nn.get_activation(activation)] if k == len(sizes) - 2 else \
-            [dense, nn.BatchNorm1d(fan_out), nn.get_activation(activation)]  # fmt: skip
+        layers += (
+            [dense, nn.get_activation(activation)]
+            if k == len(sizes) - 2
+            else [dense, nn.BatchNorm1d(fan_out), nn.get_activation(activation)]
+        )
     return nn.Sequential(*layers)
 
 
@@ -80,8 +84,11 @@ def train(study, splits, cost, activation, lr, seed, batchnorm):
             model.train()
             if not np.isfinite(training.train_steps(model, optimizer, loss_fn, loader)):
                 break
-        return (training.accuracy(model, *splits["report"][::2]), training.accuracy(model, *splits["select"][::2]),
-                flat)  # fmt: skip
+        return (
+            training.accuracy(model, *splits["report"][::2]),
+            training.accuracy(model, *splits["select"][::2]),
+            flat,
+        )
 
 
 def main(argv=None):
@@ -93,8 +100,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     study = grid.Study(protocol="paper", epochs=args.epochs, lrs=tuple(args.lrs))
     splits, start = grid.load_splits(study), time.perf_counter()
-    print(f"paper protocol, Gaussian N(0,1) init, {args.epochs} epochs, {args.seeds} seed(s); learning rate chosen "
-          "on the paper's 'Train' split; % on its 'Validation' split [paper's Tables 2-3]")  # fmt: skip
+    print(
+        f"paper protocol, Gaussian N(0,1) init, {args.epochs} epochs, {args.seeds} seed(s); learning rate chosen "
+        "on the paper's 'Train' split; % on its 'Validation' split [paper's Tables 2-3]"
+    )
     print(f"{'cell':<22}{'without BatchNorm':>30}{'with BatchNorm1d':>30}")
     print(f"{'':<22}" + f"{'accuracy':>12}{'lr':>8}{'flat@init':>10}" * 2)
     rows = {}
@@ -102,8 +111,10 @@ def main(argv=None):
         for activation in args.activations:
             line = f"{cost}/{activation:<8}"[:22].ljust(22)
             for batchnorm in (False, True):
-                runs = {lr: [train(study, splits, cost, activation, lr, seed, batchnorm) for seed in range(args.seeds)]
-                        for lr in args.lrs}  # fmt: skip
+                runs = {
+                    lr: [train(study, splits, cost, activation, lr, seed, batchnorm) for seed in range(args.seeds)]
+                    for lr in args.lrs
+                }
                 best = max(args.lrs, key=lambda lr: np.mean([select for _, select, _ in runs[lr]]))
                 accuracy = np.mean([report for report, _, _ in runs[best]])
                 flat = np.mean([f for _, _, f in runs[best]])

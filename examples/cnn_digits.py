@@ -7,6 +7,7 @@ training. Each network trains with three seeds; the mean is the number to read.
     python examples/cnn_digits.py              # 3 seeds, 1-3 s per seed on 2 cores
     python examples/cnn_digits.py --no-batchnorm --epochs 30
 """
+
 import argparse
 import os
 import time
@@ -27,9 +28,13 @@ from tinygrad_es import functional as F  # noqa: E402
 def cnn(batchnorm=True):
     """Conv 3x3 (16) -> ReLU -> max pool -> Conv 3x3 (32) -> ReLU -> max pool -> Dense (10), with a
     BatchNorm2d after each convolution (its bias then does nothing, so the convolutions have none)."""
+
     def block(c_in, c_out):
-        return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batchnorm)] + \
-            ([nn.BatchNorm2d(c_out)] if batchnorm else []) + [nn.ReLU(), nn.MaxPool2d(2)]  # fmt: skip
+        return (
+            [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batchnorm)]
+            + ([nn.BatchNorm2d(c_out)] if batchnorm else [])
+            + [nn.ReLU(), nn.MaxPool2d(2)]
+        )
 
     return nn.Sequential(*block(1, 16), *block(16, 32), nn.Flatten(), nn.Dense(32 * 2 * 2, 10))
 
@@ -37,9 +42,12 @@ def cnn(batchnorm=True):
 def paper_mlp():
     """The paper's 64-32-16-10 network with sigmoid hidden layers and its "Xavier" init, read as
     logits by the cross-entropy (the study's modern protocol)."""
-    return nn.Sequential(nn.Flatten(), nn.Dense(64, 32, activation="sigmoid", init="xavier_paper"),
-                         nn.Dense(32, 16, activation="sigmoid", init="xavier_paper"),
-                         nn.Dense(16, 10, init="xavier_paper"))  # fmt: skip
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Dense(64, 32, activation="sigmoid", init="xavier_paper"),
+        nn.Dense(32, 16, activation="sigmoid", init="xavier_paper"),
+        nn.Dense(16, 10, init="xavier_paper"),
+    )
 
 
 def accuracy(model, X, y):
@@ -65,8 +73,10 @@ def train(model, splits, epochs, lr, seed, log):
             total += loss.item() * len(xb)
         schedule.step()
         if log and (epoch % 5 == 0 or epoch == epochs):
-            print(f"    epoch {epoch:>2}: train loss {total / len(X):.4f}, accuracy on the paper's 'Train' split "
-                  f"{accuracy(model, *watched):.2%}")  # fmt: skip
+            print(
+                f"    epoch {epoch:>2}: train loss {total / len(X):.4f}, accuracy on the paper's 'Train' split "
+                f"{accuracy(model, *watched):.2%}"
+            )
     return accuracy(model, *reported)
 
 
@@ -80,19 +90,25 @@ def main(argv=None):
     parts = data.train_val_test_split(X.reshape(-1, 1, 8, 8), y, (0.6, 0.2, 0.2), seed=0, stratify=True)
     splits = list(zip(parts[::2], parts[1::2]))  # train, the paper's "Train", the paper's "Validation"
     results = {}
-    for name, make, lr in (("CNN" + ("" if args.no_batchnorm else " + BatchNorm"), lambda: cnn(not args.no_batchnorm),
-                            0.05), ("paper's MLP 64-32-16-10 sigmoid", paper_mlp, 1.0)):  # fmt: skip
+    for name, make, lr in (
+        ("CNN" + ("" if args.no_batchnorm else " + BatchNorm"), lambda: cnn(not args.no_batchnorm), 0.05),
+        ("paper's MLP 64-32-16-10 sigmoid", paper_mlp, 1.0),
+    ):
         print(f"{name}:")
         scores = []
         for seed in args.seeds:
             tg.manual_seed(seed)
             model, start = make(), time.perf_counter()
             scores.append(train(model, splits, args.epochs, lr, seed, log=seed == args.seeds[0]))
-            print(f"  seed {seed}: {scores[-1]:.2%} on the paper's 'Validation' split "
-                  f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
+            print(
+                f"  seed {seed}: {scores[-1]:.2%} on the paper's 'Validation' split "
+                f"({time.perf_counter() - start:.1f} s)"
+            )
         results[name] = scores
-        print(f"  {sum(p.size for p in model.parameters())} parameters; mean over {len(scores)} seeds: "
-              f"{np.mean(scores):.2%}\n")  # fmt: skip
+        print(
+            f"  {sum(p.size for p in model.parameters())} parameters; mean over {len(scores)} seeds: "
+            f"{np.mean(scores):.2%}\n"
+        )
     for name, scores in results.items():
         print(f"{name:<32} test accuracy {np.mean(scores):.2%} (seeds: {', '.join(f'{s:.2%}' for s in scores)})")
     return results

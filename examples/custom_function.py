@@ -3,6 +3,7 @@
 Here the "smooth ReLU" softplus with a temperature t: f(x) = t * log(1 + e^(x/t)), whose
 derivative is the sigmoid of x/t. Computed as t * logaddexp(0, x/t) so that large x never overflows.
 """
+
 import numpy as np
 
 import tinygrad_es as tg
@@ -13,15 +14,15 @@ class SoftplusT(tg.Function):
 
     @staticmethod
     def forward(ctx, x, t=1.0):
-        ctx.save_for_backward(x)                # the input backward needs: a tensor again under create_graph
-        ctx.t = t                               # a number: an attribute
+        ctx.save_for_backward(x)  # the input backward needs: a tensor again under create_graph
+        ctx.t = t  # a number: an attribute
         return t * np.logaddexp(0, x / t)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         slope = 0.5 * (1 + np.tanh(x / (2 * ctx.t)))  # sigmoid(x/t), no overflow for any x
-        return grad * slope                     # one gradient per tensor input
+        return grad * slope  # one gradient per tensor input
 
 
 def main():

@@ -4,6 +4,7 @@ For each function f we compare the gradient backward computes with central diffe
 (f(x + eps) - f(x - eps)) / (2 eps), print the largest difference, and let tg.gradcheck give the
 verdict. Inputs keep clear of the kinks (ReLU at 0, hardtanh at +-1, ...), where no derivative exists.
 """
+
 import numpy as np
 
 import tinygrad_es as tg
@@ -48,8 +49,9 @@ def main():
     for name in nn.activation_names():
         layer = nn.get_activation(name).eval()  # eval: RReLU uses its fixed mean slope
         weights = rng.normal(size=(3, 2) if name == "glu" else (3, 4))  # a scalar from the outputs
-        results.append(check(name, lambda t, layer=layer, w=weights: (layer(t) * tg.tensor(w)).sum(),
-                             away_from_kinks((3, 4))))
+        results.append(
+            check(name, lambda t, layer=layer, w=weights: (layer(t) * tg.tensor(w)).sum(), away_from_kinks((3, 4)))
+        )
 
     labels = np.array([0, 2, 1])
     target = rng.uniform(0, 1, size=(3, 4))
@@ -58,16 +60,28 @@ def main():
         ("mse_loss", lambda t: losses.mse_loss(t, tg.tensor(target)), rng.normal(size=(3, 4))),
         ("half_mse_loss", lambda t: losses.half_mse_loss(t, tg.tensor(target)), rng.normal(size=(3, 4))),
         ("huber_loss", lambda t: losses.huber_loss(t, tg.tensor(target)), away_from_kinks((3, 4), -2, 2)),
-        ("binary_cross_entropy", lambda t: losses.binary_cross_entropy(t, tg.tensor(target)),
-         rng.uniform(0.05, 0.95, size=(3, 4))),
-        ("binary_cross_entropy_with_logits",
-         lambda t: losses.binary_cross_entropy_with_logits(t, tg.tensor(target)), rng.normal(size=(3, 4))),
+        (
+            "binary_cross_entropy",
+            lambda t: losses.binary_cross_entropy(t, tg.tensor(target)),
+            rng.uniform(0.05, 0.95, size=(3, 4)),
+        ),
+        (
+            "binary_cross_entropy_with_logits",
+            lambda t: losses.binary_cross_entropy_with_logits(t, tg.tensor(target)),
+            rng.normal(size=(3, 4)),
+        ),
         ("cross_entropy (class indices)", lambda t: losses.cross_entropy(t, labels), rng.normal(size=(3, 4))),
-        ("cross_entropy (probabilities)", lambda t: losses.cross_entropy(t, tg.tensor(probabilities)),
-         rng.normal(size=(3, 4))),
+        (
+            "cross_entropy (probabilities)",
+            lambda t: losses.cross_entropy(t, tg.tensor(probabilities)),
+            rng.normal(size=(3, 4)),
+        ),
         ("nll_loss", lambda t: losses.nll_loss(t.log_softmax(), labels), rng.normal(size=(3, 4))),
-        ("paper_cross_entropy (clipped)", lambda t: paper_cross_entropy(t, tg.tensor(np.eye(4)[labels])),
-         rng.uniform(0.05, 0.95, size=(3, 4))),
+        (
+            "paper_cross_entropy (clipped)",
+            lambda t: paper_cross_entropy(t, tg.tensor(np.eye(4)[labels])),
+            rng.uniform(0.05, 0.95, size=(3, 4)),
+        ),
     ]:
         results.append(check(name, fn, x))
     print(f"\n{sum(results)} of {len(results)} pass")

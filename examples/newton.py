@@ -8,6 +8,7 @@
    never forming H. The loss is quadratic in the weights, so one Newton step lands on the exact
    least-squares solution, np.linalg.lstsq's. The products are checked against the full Hessian.
 """
+
 import numpy as np
 
 from tinygrad_es import Tensor, autograd
@@ -29,15 +30,19 @@ def newton_on_rosenbrock():
     p = Tensor(np.array([-1.2, 1.0]), requires_grad=True)
     h = hessian(rosenbrock, p)
     print("Rosenbrock, from (-1.2, 1)")
-    print(f"  Hessian by autograd equals the hand-written one: max |difference| "
-          f"{np.abs(h.data - rosenbrock_hessian_by_hand(p.data)).max():.1e}")
+    print(
+        f"  Hessian by autograd equals the hand-written one: max |difference| "
+        f"{np.abs(h.data - rosenbrock_hessian_by_hand(p.data)).max():.1e}"
+    )
     for step in range(1, 21):
         (g,) = autograd.grad(rosenbrock(p), p)
         h = hessian(rosenbrock, p)
         p = Tensor(p.data - np.linalg.solve(h.data, g.data), requires_grad=True)
         error = np.abs(p.data - 1).max()
-        print(f"  step {step}: (x, y) = ({p.data[0]:.12f}, {p.data[1]:.12f})  f = {rosenbrock(p).item():.3e}  "
-              f"|(x, y) - (1, 1)| = {error:.1e}")
+        print(
+            f"  step {step}: (x, y) = ({p.data[0]:.12f}, {p.data[1]:.12f})  f = {rosenbrock(p).item():.3e}  "
+            f"|(x, y) - (1, 1)| = {error:.1e}"
+        )
         if error < 1e-12:
             break
     return p.data
@@ -51,7 +56,7 @@ def unflat(vector, like):
     """The vector cut into tensors shaped as `like`."""
     parts, start = [], 0
     for t in like:
-        parts.append(Tensor(vector[start:start + t.size].reshape(t.shape)))
+        parts.append(Tensor(vector[start : start + t.size].reshape(t.shape)))
         start += t.size
     return tuple(parts)
 
@@ -84,8 +89,10 @@ def newton_cg_on_a_linear_layer():
     weight, bias = unflat(flat(params) + direction, params)
     exact, *_ = np.linalg.lstsq(np.hstack([x.data, np.ones((50, 1))]), y.data, rcond=None)
     difference = np.abs(np.concatenate([weight.data.ravel(), bias.data]) - exact.ravel()).max()
-    print(f"  one Newton step (conjugate gradient, {len(products)} Hessian-vector products): "
-          f"weight {np.round(weight.data.ravel(), 6).tolist()}, bias {bias.data[0]:.6f}")
+    print(
+        f"  one Newton step (conjugate gradient, {len(products)} Hessian-vector products): "
+        f"weight {np.round(weight.data.ravel(), 6).tolist()}, bias {bias.data[0]:.6f}"
+    )
     print(f"  np.linalg.lstsq's solution: max |difference| {difference:.1e}")
     return difference
 

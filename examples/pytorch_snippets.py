@@ -4,6 +4,7 @@ Each snippet below is written for PyTorch and receives the framework as its argu
 `F` (torch.nn.functional): here it runs with `tinygrad_es` and `tinygrad_es.functional`, and, when
 PyTorch is installed, with PyTorch too, and the two results (values and gradients) are compared.
 """
+
 import math
 
 import numpy as np
@@ -89,8 +90,14 @@ def initialization_in_place(torch, F):
     return weight, bias, weight.grad, bias.grad
 
 
-SNIPPETS = [causal_attention, top_k_accuracy, picked_log_probabilities, cosine_similarities, pieces_and_reductions,
-            initialization_in_place]
+SNIPPETS = [
+    causal_attention,
+    top_k_accuracy,
+    picked_log_probabilities,
+    cosine_similarities,
+    pieces_and_reductions,
+    initialization_in_place,
+]
 
 
 def as_array(value):
@@ -108,7 +115,8 @@ def main():
         if real_torch is not None:
             theirs = [as_array(v) for v in snippet(real_torch, real_torch.nn.functional)]
             same = len(ours) == len(theirs) and all(
-                o.shape == t.shape and np.allclose(o, t, rtol=1e-5, atol=1e-6) for o, t in zip(ours, theirs))
+                o.shape == t.shape and np.allclose(o, t, rtol=1e-5, atol=1e-6) for o, t in zip(ours, theirs)
+            )
             print("  same as PyTorch" if same else "  DIFFERENT from PyTorch")
 
 

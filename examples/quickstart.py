@@ -1,8 +1,9 @@
 """Quickstart: a small classifier for the 8x8 digits, written as one would in PyTorch.
 
-    python examples/quickstart.py             # train and evaluate
-    python examples/quickstart.py --compile   # the same with tg.compile, and the time it saves
+python examples/quickstart.py             # train and evaluate
+python examples/quickstart.py --compile   # the same with tg.compile, and the time it saves
 """
+
 import sys
 import time
 
@@ -68,10 +69,13 @@ if __name__ == "__main__":
     if "--compile" in sys.argv[1:]:
         _, compiled_seconds, compiled_model = main(compiled=True)
         _, eager_seconds, eager_model = main(verbose=False)
-        same = all(np.array_equal(p.data, q.data) for p, q in zip(compiled_model.parameters(),
-                                                                   eager_model.parameters()))  # fmt: skip
-        print(f"training took {compiled_seconds:.2f} s compiled, {eager_seconds:.2f} s eager: "
-              f"{eager_seconds - compiled_seconds:.2f} s saved ({1 - compiled_seconds / eager_seconds:.0%}); "
-              f"the same weights, bit for bit: {same}")
+        same = all(
+            np.array_equal(p.data, q.data) for p, q in zip(compiled_model.parameters(), eager_model.parameters())
+        )
+        print(
+            f"training took {compiled_seconds:.2f} s compiled, {eager_seconds:.2f} s eager: "
+            f"{eager_seconds - compiled_seconds:.2f} s saved ({1 - compiled_seconds / eager_seconds:.0%}); "
+            f"the same weights, bit for bit: {same}"
+        )
     else:
         main()

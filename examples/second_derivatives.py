@@ -11,6 +11,7 @@ difference from autograd over the notes' grid (-10..10, 1000 points) is printed 
 
 Without matplotlib it prints the table.
 """
+
 import sys
 
 import numpy as np
@@ -31,18 +32,37 @@ def elu(x):
 # The notes' f' for each activation, and f'' = d/dx of it (alpha = 1 for ELU; softmax: entry i
 # against its own input, s_i (1 - s_i), as the notes' last line writes it).
 NOTES = {
-    "sigmoid": ("s (1 - s)", lambda x: sig(x) * (1 - sig(x)),
-                "s (1 - s) (1 - 2 s)", lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x))),
-    "tanh": ("1 - tanh^2", lambda x: 1 - np.tanh(x) ** 2,
-             "-2 tanh (1 - tanh^2)", lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
-    "relu": ("0 (x < 0), 1 (x >= 0)", lambda x: np.where(x >= 0, 1.0, 0.0),
-             "0", np.zeros_like),
-    "elu": ("1 (x >= 0), ELU + alpha (x < 0)", lambda x: np.where(x >= 0, 1.0, elu(x) + 1),
-            "0 (x >= 0), alpha e^x (x < 0)", lambda x: np.where(x >= 0, 0.0, np.exp(x))),
-    "selu": ("lambda (x >= 0), lambda alpha e^x (x < 0)", lambda x: LAMBDA * np.where(x >= 0, 1, ALPHA * np.exp(x)),
-             "0 (x >= 0), lambda alpha e^x (x < 0)", lambda x: LAMBDA * np.where(x >= 0, 0, ALPHA * np.exp(x))),
-    "softmax": ("s_i (1 - s_i)", lambda x: sig(x) * (1 - sig(x)),  # entry 0 of softmax(x, 0) is sigmoid(x)
-                "s_i (1 - s_i) (1 - 2 s_i)", lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x))),
+    "sigmoid": (
+        "s (1 - s)",
+        lambda x: sig(x) * (1 - sig(x)),
+        "s (1 - s) (1 - 2 s)",
+        lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)),
+    ),
+    "tanh": (
+        "1 - tanh^2",
+        lambda x: 1 - np.tanh(x) ** 2,
+        "-2 tanh (1 - tanh^2)",
+        lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2),
+    ),
+    "relu": ("0 (x < 0), 1 (x >= 0)", lambda x: np.where(x >= 0, 1.0, 0.0), "0", np.zeros_like),
+    "elu": (
+        "1 (x >= 0), ELU + alpha (x < 0)",
+        lambda x: np.where(x >= 0, 1.0, elu(x) + 1),
+        "0 (x >= 0), alpha e^x (x < 0)",
+        lambda x: np.where(x >= 0, 0.0, np.exp(x)),
+    ),
+    "selu": (
+        "lambda (x >= 0), lambda alpha e^x (x < 0)",
+        lambda x: LAMBDA * np.where(x >= 0, 1, ALPHA * np.exp(x)),
+        "0 (x >= 0), lambda alpha e^x (x < 0)",
+        lambda x: LAMBDA * np.where(x >= 0, 0, ALPHA * np.exp(x)),
+    ),
+    "softmax": (
+        "s_i (1 - s_i)",
+        lambda x: sig(x) * (1 - sig(x)),  # entry 0 of softmax(x, 0) is sigmoid(x)
+        "s_i (1 - s_i) (1 - 2 s_i)",
+        lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)),
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """Softmax turns scores into probabilities: the three cases of the notes on rectifiers,
 rounded to 3 decimals as the notes round them."""
+
 import tinygrad_es as tg
 
 CASES = {

@@ -9,6 +9,7 @@ and prints the notes' table for x = -2, 0, ..., 14.
 Part 2 trains networks with a smooth activation on a curve and shows the error shrink as hidden
 units are added.
 """
+
 import numpy as np
 
 import tinygrad_es as tg

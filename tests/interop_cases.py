@@ -2,6 +2,7 @@
 input shape it takes: the cases the PyTorch and ONNX conversion tests run. VARIANTS adds the other
 options of the layers that have many (padding, ceil_mode, affine, ...); ONNX_REFUSED names those
 that have no ONNX form, with the message that says so."""
+
 import importlib.util
 import os
 from pathlib import Path
@@ -67,26 +68,50 @@ CASES = {
     "Flatten": (lambda d: nn.Flatten(2), (5, 2, 3, 4)),
     "Unflatten": (lambda d: nn.Unflatten(1, (3, -1)), (5, 6, 2)),
     "Dense": (lambda d: nn.Dense(4, 3, dtype=d, generator=_rng(1)), (5, 4)),
-    "Sequential": (lambda d: nn.Sequential(nn.Dense(4, 6, activation="tanh", dtype=d), nn.Dense(6, 2, dtype=d)),
-                   (5, 4)),
+    "Sequential": (
+        lambda d: nn.Sequential(nn.Dense(4, 6, activation="tanh", dtype=d), nn.Dense(6, 2, dtype=d)),
+        (5, 4),
+    ),
     # containers without a forward: the tests apply their entries in turn
     "ModuleList": (lambda d: nn.ModuleList([nn.Dense(4, 3, dtype=d), nn.Tanh()]), (5, 4)),
-    "ModuleDict": (lambda d: nn.ModuleDict({"norm": randomized(nn.BatchNorm1d(2, dtype=d)),
-                                            "conv": nn.Conv1d(2, 3, 2, dtype=d)}), (5, 2, 6)),
-    "Conv1d": (lambda d: nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2, dtype=d, generator=_rng(1)),
-               (5, 4, 9)),
+    "ModuleDict": (
+        lambda d: nn.ModuleDict({"norm": randomized(nn.BatchNorm1d(2, dtype=d)), "conv": nn.Conv1d(2, 3, 2, dtype=d)}),
+        (5, 2, 6),
+    ),
+    "Conv1d": (
+        lambda d: nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2, dtype=d, generator=_rng(1)),
+        (5, 4, 9),
+    ),
     # "same" with a kernel of 2: the extra padding goes after, as PyTorch
     "Conv2d": (lambda d: nn.Conv2d(4, 6, (3, 2), padding="same", groups=2, dtype=d, generator=_rng(1)), (5, 4, 7, 6)),
-    "ConvTranspose1d": (lambda d: nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2,
-                                                     dtype=d, generator=_rng(1)), (5, 4, 7)),
-    "ConvTranspose2d": (lambda d: nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(1, 0),
-                                                     output_padding=(1, 2), groups=2, dilation=(1, 2), dtype=d,
-                                                     generator=_rng(1)), (5, 4, 5, 4)),
+    "ConvTranspose1d": (
+        lambda d: nn.ConvTranspose1d(
+            4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dtype=d, generator=_rng(1)
+        ),
+        (5, 4, 7),
+    ),
+    "ConvTranspose2d": (
+        lambda d: nn.ConvTranspose2d(
+            4,
+            6,
+            (3, 2),
+            stride=(2, 3),
+            padding=(1, 0),
+            output_padding=(1, 2),
+            groups=2,
+            dilation=(1, 2),
+            dtype=d,
+            generator=_rng(1),
+        ),
+        (5, 4, 5, 4),
+    ),
     "MaxPool1d": (lambda d: nn.MaxPool1d(3, stride=2, padding=1, dilation=2), (5, 4, 9)),
     "MaxPool2d": (lambda d: nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 0), ceil_mode=True), (5, 4, 8, 7)),
     "AvgPool1d": (lambda d: nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), (5, 4, 9)),
-    "AvgPool2d": (lambda d: nn.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 1), ceil_mode=True, divisor_override=5),
-                  (5, 4, 8, 7)),
+    "AvgPool2d": (
+        lambda d: nn.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 1), ceil_mode=True, divisor_override=5),
+        (5, 4, 8, 7),
+    ),
     "AdaptiveAvgPool1d": (lambda d: nn.AdaptiveAvgPool1d(4), (5, 3, 9)),  # bins of 2 and 3 elements
     "AdaptiveAvgPool2d": (lambda d: nn.AdaptiveAvgPool2d((3, None)), (5, 4, 7, 6)),
     "BatchNorm1d": (lambda d: randomized(nn.BatchNorm1d(4, eps=1e-3, momentum=0.2, dtype=d)), (5, 4, 3)),
@@ -100,23 +125,36 @@ CASES = {
 VARIANTS = {
     "Conv2d strided, padded, dilated, no bias": (
         lambda d: nn.Conv2d(3, 4, (2, 3), stride=(2, 1), padding=(1, 0), dilation=(2, 1), bias=False, dtype=d),
-        (2, 3, 7, 6)),
-    "Conv1d same, even kernel, dilated": (lambda d: nn.Conv1d(3, 4, 4, padding="same", dilation=3, dtype=d),
-                                          (2, 3, 11)),
+        (2, 3, 7, 6),
+    ),
+    "Conv1d same, even kernel, dilated": (
+        lambda d: nn.Conv1d(3, 4, 4, padding="same", dilation=3, dtype=d),
+        (2, 3, 11),
+    ),
     "Conv2d valid": (lambda d: nn.Conv2d(3, 4, 3, padding="valid", dtype=d), (2, 3, 5, 5)),
     "ConvTranspose2d plain": (lambda d: nn.ConvTranspose2d(3, 2, 2, stride=2, dtype=d), (2, 3, 4, 3)),
     # ceil_mode's last window would start in the padding: PyTorch drops it, as floor mode does
-    "MaxPool2d ceil_mode without the last window": (lambda d: nn.MaxPool2d(2, stride=3, padding=1, ceil_mode=True),
-                                                    (2, 3, 5, 5)),
+    "MaxPool2d ceil_mode without the last window": (
+        lambda d: nn.MaxPool2d(2, stride=3, padding=1, ceil_mode=True),
+        (2, 3, 5, 5),
+    ),
     # ceil_mode adds a window across the width, and PyTorch leaves out one across the height
-    "MaxPool2d ceil_mode on one axis only": (lambda d: nn.MaxPool2d(4, stride=3, padding=2, ceil_mode=True),
-                                             (2, 3, 1, 2)),
-    "MaxPool2d dilated, ceil_mode": (lambda d: nn.MaxPool2d(2, stride=2, dilation=(2, 1), ceil_mode=True),
-                                     (2, 3, 8, 7)),
-    "AvgPool2d ceil_mode counting the padding": (lambda d: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
-                                                 (2, 3, 8, 7)),
+    "MaxPool2d ceil_mode on one axis only": (
+        lambda d: nn.MaxPool2d(4, stride=3, padding=2, ceil_mode=True),
+        (2, 3, 1, 2),
+    ),
+    "MaxPool2d dilated, ceil_mode": (
+        lambda d: nn.MaxPool2d(2, stride=2, dilation=(2, 1), ceil_mode=True),
+        (2, 3, 8, 7),
+    ),
+    "AvgPool2d ceil_mode counting the padding": (
+        lambda d: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+        (2, 3, 8, 7),
+    ),
     "AvgPool2d ceil_mode without the padding": (
-        lambda d: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (2, 3, 8, 7)),
+        lambda d: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        (2, 3, 8, 7),
+    ),
     "AvgPool2d divisor_override": (lambda d: nn.AvgPool2d(2, divisor_override=3), (2, 3, 6, 4)),
     "AvgPool1d ceil_mode": (lambda d: nn.AvgPool1d(2, ceil_mode=True), (2, 3, 7)),
     "AdaptiveAvgPool2d global": (lambda d: nn.AdaptiveAvgPool2d(1), (2, 3, 5, 4)),
@@ -125,14 +163,18 @@ VARIANTS = {
     "BatchNorm1d without affine, on (N, C)": (lambda d: randomized(nn.BatchNorm1d(4, affine=False, dtype=d)), (5, 4)),
     "BatchNorm2d without bias": (lambda d: randomized(nn.BatchNorm2d(3, bias=False, dtype=d)), (4, 3, 2, 2)),
     "BatchNorm2d without running statistics": (
-        lambda d: randomized(nn.BatchNorm2d(3, track_running_stats=False, dtype=d)), (4, 3, 2, 2)),
+        lambda d: randomized(nn.BatchNorm2d(3, track_running_stats=False, dtype=d)),
+        (4, 3, 2, 2),
+    ),
     "LayerNorm without affine": (lambda d: nn.LayerNorm(4, elementwise_affine=False, dtype=d), (5, 3, 4)),
     "LayerNorm with bias": (lambda d: randomized(nn.LayerNorm(4, dtype=d)), (5, 4)),
     "GroupNorm without affine, on (N, C, L)": (lambda d: nn.GroupNorm(3, 6, affine=False, dtype=d), (2, 6, 5)),
     "GroupNorm one group, no bias": (lambda d: randomized(nn.GroupNorm(1, 4, bias=False, dtype=d)), (2, 4, 3, 3)),
     "Embedding with max_norm": (lambda d: nn.Embedding(EMBEDDINGS, 3, max_norm=1.0, dtype=d), (5, 4)),
-    "Embedding, Flatten, Dense": (lambda d: nn.Sequential(nn.Embedding(EMBEDDINGS, 4, dtype=d), nn.Flatten(),
-                                                          nn.Dense(12, 2, dtype=d)), (5, 3)),
+    "Embedding, Flatten, Dense": (
+        lambda d: nn.Sequential(nn.Embedding(EMBEDDINGS, 4, dtype=d), nn.Flatten(), nn.Dense(12, 2, dtype=d)),
+        (5, 3),
+    ),
     "Unflatten a negative axis": (lambda d: nn.Unflatten(-1, (2, 2)), (3, 4)),
     "MaxPool2d with indices": (lambda d: nn.MaxPool2d(2, return_indices=True), (2, 3, 4, 4)),
 }

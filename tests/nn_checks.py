@@ -1,4 +1,5 @@
 """Checks shared by the tests of the nn layers and their ops: against PyTorch, in any memory layout."""
+
 import numpy as np
 
 import tinygrad_es as tg

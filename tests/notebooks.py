@@ -5,6 +5,7 @@ warning. Not part of the default run (that suite stays under 3 minutes); the com
 
 `--durations=0` prints each notebook's time; no time is asserted (the machine may be shared).
 The notebooks check their own numbers with assert statements, so a wrong number fails here too."""
+
 from pathlib import Path
 
 import pytest

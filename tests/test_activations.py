@@ -1,5 +1,6 @@
 """Every activation: values against its formula, gradients against finite differences and the
 course notes' derivatives, PyTorch's behaviour at kinks, and no overflow at extreme inputs."""
+
 import importlib.util
 import math
 from pathlib import Path
@@ -139,8 +140,10 @@ def no_floating_point_warnings(name):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", nn.activation_names())
 def test_extreme_inputs_are_finite_without_warnings(name, dtype):
-    x = Tensor(np.array([[-1e4, -1e3, -100.0, -88.0], [-20.0, -1e-3, 1e-3, 20.0], [88.0, 100.0, 1e3, 1e4]], dtype),
-               requires_grad=True)
+    x = Tensor(
+        np.array([[-1e4, -1e3, -100.0, -88.0], [-20.0, -1e-3, 1e-3, 20.0], [88.0, 100.0, 1e3, 1e4]], dtype),
+        requires_grad=True,
+    )
     with no_floating_point_warnings(name):
         out = layer(name)(x)
         out.backward(np.ones(out.shape, dtype))
@@ -524,17 +527,21 @@ def test_every_activation_function_has_a_layer_and_a_name():
 # ---- PyTorch, where installed -----------------------------------------------------------------
 def torch_reference(torch, name):
     tf = torch.nn.functional
-    return {
-        "identity": lambda x: x * 1,
-        "linear": lambda x: x * 1,
-        "step": lambda x: (x >= 0).to(x.dtype) + 0 * x,
-        "prelu": lambda x: tf.prelu(x, torch.tensor([0.25], dtype=x.dtype)),
-        "swish": tf.silu,
-        "softmax": lambda x: tf.softmax(x, -1),
-        "log_softmax": lambda x: tf.log_softmax(x, -1),
-        "softmin": lambda x: tf.softmin(x, -1),
-        "rrelu": lambda x: tf.rrelu(x, training=False),
-    }.get(name) or getattr(tf, name, None) or getattr(torch, name)
+    return (
+        {
+            "identity": lambda x: x * 1,
+            "linear": lambda x: x * 1,
+            "step": lambda x: (x >= 0).to(x.dtype) + 0 * x,
+            "prelu": lambda x: tf.prelu(x, torch.tensor([0.25], dtype=x.dtype)),
+            "swish": tf.silu,
+            "softmax": lambda x: tf.softmax(x, -1),
+            "log_softmax": lambda x: tf.log_softmax(x, -1),
+            "softmin": lambda x: tf.softmin(x, -1),
+            "rrelu": lambda x: tf.rrelu(x, training=False),
+        }.get(name)
+        or getattr(tf, name, None)
+        or getattr(torch, name)
+    )
 
 
 KINKS = np.array([[-1e4, -6.0, -3.0, -1.0], [-0.5, 0.0, 0.5, 1.0], [3.0, 6.0, 30.0, 1e4]])

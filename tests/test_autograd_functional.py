@@ -1,5 +1,6 @@
 """tg.autograd.functional: vjp, jvp, jacobian, hessian, hvp and vhp, against finite differences
 (always) and PyTorch (where installed), with PyTorch's return structures and errors."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ EPS = 1e-6
 
 def numeric_jacobian(fn, values, j):
     """d fn(*values) / d values[j] by central differences, shaped output.shape + input.shape."""
+
     def evaluate(shifted):
         out = fn(*[Tensor(v, requires_grad=True) for v in shifted])  # requiring grad: fn may differentiate
         return out.data
@@ -70,6 +72,7 @@ def test_jacobian_matches_finite_differences(values):
 def test_hessian_matches_finite_differences_of_the_gradient(values):
     hessian = AF.hessian(scalar, tensors_of(values))
     for i in range(2):
+
         def gradient(*xs, i=i):
             return tg.autograd.grad(scalar(*xs), xs)[i]
 
@@ -140,20 +143,30 @@ def test_every_function_matches_pytorch(values):
             assert_close(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
     same(AF.jacobian(f, ours_in), tF.jacobian(t_f(torch), theirs_in))
-    same(AF.jacobian(lambda x: f(x, ours_in[1]), ours_in[0]),
-         tF.jacobian(lambda x: t_f(torch)(x, theirs_in[1]), theirs_in[0]))
+    same(
+        AF.jacobian(lambda x: f(x, ours_in[1]), ours_in[0]),
+        tF.jacobian(lambda x: t_f(torch)(x, theirs_in[1]), theirs_in[0]),
+    )
     same(AF.jacobian(lambda x, y: (x * y, x.sum()), ours_in), tF.jacobian(lambda x, y: (x * y, x.sum()), theirs_in))
     same(AF.hessian(scalar, ours_in), tF.hessian(t_scalar(torch), theirs_in))
-    same(AF.hessian(lambda x: scalar(x, ours_in[1]), ours_in[0]),
-         tF.hessian(lambda x: t_scalar(torch)(x, theirs_in[1]), theirs_in[0]))
+    same(
+        AF.hessian(lambda x: scalar(x, ours_in[1]), ours_in[0]),
+        tF.hessian(lambda x: t_scalar(torch)(x, theirs_in[1]), theirs_in[0]),
+    )
     same(AF.vjp(f, ours_in, Tensor(v_out)), tF.vjp(t_f(torch), theirs_in, torch.tensor(v_out)))
-    same(AF.jvp(f, ours_in, tuple(Tensor(v) for v in v_in)),
-         tF.jvp(t_f(torch), theirs_in, tuple(torch.tensor(v) for v in v_in)))
+    same(
+        AF.jvp(f, ours_in, tuple(Tensor(v) for v in v_in)),
+        tF.jvp(t_f(torch), theirs_in, tuple(torch.tensor(v) for v in v_in)),
+    )
     for ours, theirs in ((AF.hvp, tF.hvp), (AF.vhp, tF.vhp)):
-        same(ours(scalar, ours_in, tuple(Tensor(v) for v in v_in)),
-             theirs(t_scalar(torch), theirs_in, tuple(torch.tensor(v) for v in v_in)))
-        same(ours(lambda x: scalar(x, ours_in[1]), ours_in[0], Tensor(v_in[0])),
-             theirs(lambda x: t_scalar(torch)(x, theirs_in[1]), theirs_in[0], torch.tensor(v_in[0])))
+        same(
+            ours(scalar, ours_in, tuple(Tensor(v) for v in v_in)),
+            theirs(t_scalar(torch), theirs_in, tuple(torch.tensor(v) for v in v_in)),
+        )
+        same(
+            ours(lambda x: scalar(x, ours_in[1]), ours_in[0], Tensor(v_in[0])),
+            theirs(lambda x: t_scalar(torch)(x, theirs_in[1]), theirs_in[0], torch.tensor(v_in[0])),
+        )
 
 
 # ---- structure and options -----------------------------------------------------------------------
@@ -206,11 +219,15 @@ def test_linear_and_constant_pieces_have_zero_second_derivatives():
 
 def test_errors_follow_pytorch():
     x = Tensor(np.array([1.0, 2.0]))
-    with pytest.raises(RuntimeError, match="v can only be None if the user-provided function returns a single "
-                                           "Tensor with a single element"):
+    with pytest.raises(
+        RuntimeError,
+        match="v can only be None if the user-provided function returns a single Tensor with a single element",
+    ):
         AF.vjp(A.tanh, x)
-    with pytest.raises(RuntimeError, match="v can only be None if the input to the user-provided function is a "
-                                           "single Tensor with a single element"):
+    with pytest.raises(
+        RuntimeError,
+        match="v can only be None if the input to the user-provided function is a single Tensor with a single element",
+    ):
         AF.jvp(A.tanh, x)
     with pytest.raises(RuntimeError, match=r"Mismatch in shape: v\[0\] has a shape of \(3,\)"):
         AF.vjp(A.tanh, x, Tensor(np.ones(3)))

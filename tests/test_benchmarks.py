@@ -1,4 +1,5 @@
 """Each benchmark runs (with --quick) and its checks pass."""
+
 import importlib
 import sys
 from pathlib import Path
@@ -19,8 +20,9 @@ def _run_quick(name):
         sys.path.remove(str(BENCHMARKS))
 
 
-@pytest.mark.parametrize("name", ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "compiled_step",
-                                  "cnn_digits"])
+@pytest.mark.parametrize(
+    "name", ["mlp_digits", "large_mlp", "op_overhead", "deep_chain", "memory", "compiled_step", "cnn_digits"]
+)
 def test_benchmark_runs_quick(name, capsys):
     rows = _run_quick(name)
     assert rows and all(isinstance(r["value"], float) and np.isfinite(r["value"]) for r in rows)
@@ -33,8 +35,11 @@ def test_table_marks_targets_met_and_missed():
         harness = importlib.import_module("harness")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    rows = [harness.ratio_row("b", "slow", 1.5, 1.3), harness.ratio_row("b", "fast", 4.0, 3.0, at_most=False),
-            harness.row("b", "plain", 2.0, "ms")]  # fmt: skip
+    rows = [
+        harness.ratio_row("b", "slow", 1.5, 1.3),
+        harness.ratio_row("b", "fast", 4.0, 3.0, at_most=False),
+        harness.row("b", "plain", 2.0, "ms"),
+    ]
     assert [r["ok"] for r in rows] == [False, True, None]
     table = harness.format_table(rows, markdown=True).splitlines()
     assert table[0] == "| benchmark | measure | value | target | ok |"

@@ -1,6 +1,7 @@
 """tg.compile: a compiled step gives, bitwise, what the eager step gives (every returned loss, the
 weights, the optimizer's state), through every failure mode of naive capture; what it cannot replay
 it refuses, naming why."""
+
 import warnings
 
 import numpy as np
@@ -20,7 +21,9 @@ X, Y = data.load_digits()
 def _batches(n=100, batch=32, epochs=3, dtype=np.float32):
     """Digit batches in a fixed order; the last batch of an epoch is smaller (100 = 3 x 32 + 4)."""
     x, y = X[:n].astype(dtype), Y[:n]
-    return [(tg.Tensor(x[i:i + batch]), tg.Tensor(y[i:i + batch])) for _ in range(epochs) for i in range(0, n, batch)]
+    return [
+        (tg.Tensor(x[i : i + batch]), tg.Tensor(y[i : i + batch])) for _ in range(epochs) for i in range(0, n, batch)
+    ]
 
 
 def _mlp(*middle, activation="sigmoid", out=10):
@@ -140,25 +143,32 @@ def test_rrelu_draws_fresh_slopes_at_each_replay():
     _assert_same_training(_batches(epochs=4), make_model=make_model)
 
 
-@pytest.mark.parametrize("make_optimizer", [
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.5, dampening=0.1),
-    lambda p: optim.Adam(p, lr=1e-2),
-    lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3),
-    lambda p: optim.AdamW(p, lr=1e-2),
-    lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True),
-    lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01),
-], ids=["momentum", "nesterov+decay", "dampening", "adam", "adam+decay", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.5, dampening=0.1),
+        lambda p: optim.Adam(p, lr=1e-2),
+        lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3),
+        lambda p: optim.AdamW(p, lr=1e-2),
+        lambda p: optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True),
+        lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+    ],
+    ids=["momentum", "nesterov+decay", "dampening", "adam", "adam+decay", "adamw", "rmsprop", "adagrad"],
+)
 def test_optimizers_state_and_step_counts(make_optimizer):
     _assert_same_training(_batches(epochs=4), make_optimizer=make_optimizer, replays_at_least=6)
 
 
-@pytest.mark.parametrize("make_scheduler", [
-    lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
-    lambda o: optim.CosineAnnealingLR(o, T_max=5),
-    lambda o: optim.ExponentialLR(o, gamma=0.9),
-])
+@pytest.mark.parametrize(
+    "make_scheduler",
+    [
+        lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
+        lambda o: optim.CosineAnnealingLR(o, T_max=5),
+        lambda o: optim.ExponentialLR(o, gamma=0.9),
+    ],
+)
 def test_schedulers_change_the_rate_without_recording_again(make_scheduler):
     schedulers = {}
 
@@ -211,8 +221,9 @@ def test_gradients_accumulated_over_two_calls():
             optimizer.step()
             optimizer.zero_grad()
 
-    fn, _ = _assert_same_training(_batches(epochs=4), update_every_second_call, replays_at_least=4,
-                                  make_step=_backward_only)  # fmt: skip
+    fn, _ = _assert_same_training(
+        _batches(epochs=4), update_every_second_call, replays_at_least=4, make_step=_backward_only
+    )
     assert len(fn.programs[next(iter(fn.programs))]) == 2  # without and with gradients at the start
 
 
@@ -291,6 +302,7 @@ def test_a_replaced_layer_and_a_new_param_group_are_recorded_again():
 def test_plain_ops_fancy_indexing_and_a_manual_update():
     """No module, no optimizer: leaf tensors, ops written out (matmul, broadcasting, tanh, where,
     maximum, log_softmax, indexing whose backward adds into np.zeros), and SGD by hand under no_grad."""
+
     def make():
         tg.manual_seed(1)
         w1, b1 = tg.randn(64, 16, requires_grad=True), tg.zeros(16, requires_grad=True)
@@ -339,24 +351,37 @@ def test_a_compiled_method():
 
 
 _OPS = {  # h: the running tensor, w: a 0-d function of the parameter
-    "add": lambda h, w: h + w, "mul": lambda h, w: h * w, "sub_reflected": lambda h, w: 1.5 - h,
-    "tanh": lambda h, w: h.tanh(), "sigmoid": lambda h, w: h.sigmoid(), "relu": lambda h, w: h.relu(),
-    "exp": lambda h, w: (h * 0.5).exp(), "square": lambda h, w: h**2, "abs": lambda h, w: h.abs(),
-    "maximum": lambda h, w: tg.maximum(h, w), "clip": lambda h, w: h.clip(-0.5, 0.7),
-    "where": lambda h, w: tg.where(h > w, h, w * 2), "softmax": lambda h, w: h.softmax(axis=-1) if h.ndim else h,
+    "add": lambda h, w: h + w,
+    "mul": lambda h, w: h * w,
+    "sub_reflected": lambda h, w: 1.5 - h,
+    "tanh": lambda h, w: h.tanh(),
+    "sigmoid": lambda h, w: h.sigmoid(),
+    "relu": lambda h, w: h.relu(),
+    "exp": lambda h, w: (h * 0.5).exp(),
+    "square": lambda h, w: h**2,
+    "abs": lambda h, w: h.abs(),
+    "maximum": lambda h, w: tg.maximum(h, w),
+    "clip": lambda h, w: h.clip(-0.5, 0.7),
+    "where": lambda h, w: tg.where(h > w, h, w * 2),
+    "softmax": lambda h, w: h.softmax(axis=-1) if h.ndim else h,
     "sum": lambda h, w: h.sum(axis=-1, keepdims=True) if h.ndim else h.sum(),
     "mean": lambda h, w: h.mean(axis=0) if h.ndim else h.mean(),
-    "transpose": lambda h, w: h.transpose() if h.ndim >= 2 else h, "flatten": lambda h, w: h.reshape(-1) * 1,
+    "transpose": lambda h, w: h.transpose() if h.ndim >= 2 else h,
+    "flatten": lambda h, w: h.reshape(-1) * 1,
 }
-_LAYOUTS = {"C": lambda a: a, "F": np.asfortranarray, "transposed": lambda a: a.T.copy().T,
-            "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a}
+_LAYOUTS = {
+    "C": lambda a: a,
+    "F": np.asfortranarray,
+    "transposed": lambda a: a.T.copy().T,
+    "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a,
+}
 
 
 @given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4), data=st.data())
 def test_random_op_chains_on_any_shape_and_layout_replay_bitwise(shape, data):
     ops = data.draw(st.lists(st.sampled_from(sorted(_OPS)), min_size=1, max_size=5))
     layout = _LAYOUTS[data.draw(st.sampled_from(sorted(_LAYOUTS)))]
-    w_shape = shape[len(shape) - data.draw(st.integers(0, len(shape))):]  # a trailing part: broadcasts
+    w_shape = shape[len(shape) - data.draw(st.integers(0, len(shape))) :]  # a trailing part: broadcasts
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     inputs = [layout(rng.standard_normal(shape).astype(np.float32)) for _ in range(5)]
     start = rng.standard_normal(w_shape).astype(np.float32)

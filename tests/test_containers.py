@@ -1,4 +1,5 @@
 """Containers (ModuleList, ModuleDict, ParameterList), buffers, Module.to and nn.utils, as PyTorch's."""
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,9 @@ def test_module_list_registers_its_modules_as_pytorch_names_them(torch):
     layers = nn.ModuleList([nn.Dense(2, 3), nn.ReLU()])
     layers.append(nn.Dense(3, 1)).extend([nn.Tanh()])
     layers.insert(1, nn.Dropout(0.1))
-    reference = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.Dropout(0.1), torch.nn.ReLU(),
-                                     torch.nn.Linear(3, 1), torch.nn.Tanh()])  # fmt: skip
+    reference = torch.nn.ModuleList(
+        [torch.nn.Linear(2, 3), torch.nn.Dropout(0.1), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Tanh()]
+    )
     assert list(layers.state_dict()) == list(reference.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
     assert [type(m).__name__ for m in layers] == ["Dense", "Dropout", "ReLU", "Dense", "Tanh"]
     assert len(layers) == 5 and layers[-1] is layers[4] and isinstance(layers[1:3], nn.ModuleList)
@@ -58,8 +60,14 @@ def test_module_dict_is_an_ordered_dict_of_modules(torch):
     layers = nn.ModuleDict({"conv": nn.Conv2d(1, 2, 3), "pool": nn.MaxPool2d(2)})
     layers["act"] = nn.ReLU()
     layers.update([("out", nn.Dense(2, 1))])
-    reference = torch.nn.ModuleDict({"conv": torch.nn.Conv2d(1, 2, 3), "pool": torch.nn.MaxPool2d(2),
-                                     "act": torch.nn.ReLU(), "out": torch.nn.Linear(2, 1)})  # fmt: skip
+    reference = torch.nn.ModuleDict(
+        {
+            "conv": torch.nn.Conv2d(1, 2, 3),
+            "pool": torch.nn.MaxPool2d(2),
+            "act": torch.nn.ReLU(),
+            "out": torch.nn.Linear(2, 1),
+        }
+    )
     assert list(layers.state_dict()) == list(reference.state_dict())
     assert list(layers) == list(layers.keys()) == ["conv", "pool", "act", "out"]
     assert "act" in layers and isinstance(layers.pop("act"), nn.ReLU) and "act" not in layers
@@ -82,14 +90,17 @@ def test_parameter_list_makes_parameters_of_tensors_and_arrays_and_an_optimizer_
     np.testing.assert_allclose(weights[1].data, [-0.5, -0.5, -0.5])
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: nn.ModuleList([3]), TypeError, "ModuleList: int is not a Module"),
-    (lambda: nn.ModuleList([nn.ReLU()])[3], IndexError, "ModuleList: index 3 is out of range for 1 entries"),
-    (lambda: nn.ModuleDict({"training": nn.ReLU()}), KeyError, "'training' is already an attribute"),
-    (lambda: nn.ModuleDict({"a.b": nn.ReLU()}), KeyError, "a key must be a non-empty string without '.'"),
-    (lambda: nn.ModuleList([nn.ReLU()])(tg.randn(2)), NotImplementedError, "ModuleList has no forward"),
-    (lambda: nn.ParameterList(["w"]), TypeError, "ParameterList: str is not a tensor or an array"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: nn.ModuleList([3]), TypeError, "ModuleList: int is not a Module"),
+        (lambda: nn.ModuleList([nn.ReLU()])[3], IndexError, "ModuleList: index 3 is out of range for 1 entries"),
+        (lambda: nn.ModuleDict({"training": nn.ReLU()}), KeyError, "'training' is already an attribute"),
+        (lambda: nn.ModuleDict({"a.b": nn.ReLU()}), KeyError, "a key must be a non-empty string without '.'"),
+        (lambda: nn.ModuleList([nn.ReLU()])(tg.randn(2)), NotImplementedError, "ModuleList has no forward"),
+        (lambda: nn.ParameterList(["w"]), TypeError, "ParameterList: str is not a tensor or an array"),
+    ],
+)
 def test_container_misuse_raises_pytorchs_error_class(call, error, message):
     with pytest.raises(error, match=message):
         call()
@@ -109,9 +120,23 @@ class Counter(nn.Module):
 def test_buffers_are_listed_and_persistent_ones_saved_after_the_parameters():
     model = nn.Sequential(Counter(), nn.BatchNorm1d(2))
     assert [name for name, _ in model.named_buffers()] == [
-        "0.total", "0.steps", "0.scratch", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
-    assert list(model.state_dict()) == ["0.scale", "0.total", "0.steps", "1.weight", "1.bias", "1.running_mean",
-                                        "1.running_var", "1.num_batches_tracked"]  # fmt: skip
+        "0.total",
+        "0.steps",
+        "0.scratch",
+        "1.running_mean",
+        "1.running_var",
+        "1.num_batches_tracked",
+    ]
+    assert list(model.state_dict()) == [
+        "0.scale",
+        "0.total",
+        "0.steps",
+        "1.weight",
+        "1.bias",
+        "1.running_mean",
+        "1.running_var",
+        "1.num_batches_tracked",
+    ]
     assert len(list(model.buffers())) == 6 and len(list(model[0].buffers(recurse=False))) == 3
 
 
@@ -149,10 +174,16 @@ def test_load_state_dict_writes_buffers_in_place_and_checks_everything_first():
     assert list(model.scale.data) == [2.0, 2.0] and model.steps.data == 9  # nothing changed
 
 
-@pytest.mark.parametrize("name, value, error", [
-    ("a.b", tg.zeros(1), KeyError), ("", tg.zeros(1), KeyError), ("scale", tg.zeros(1), KeyError),
-    ("x", 3, TypeError), (1, tg.zeros(1), TypeError),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, value, error",
+    [
+        ("a.b", tg.zeros(1), KeyError),
+        ("", tg.zeros(1), KeyError),
+        ("scale", tg.zeros(1), KeyError),
+        ("x", 3, TypeError),
+        (1, tg.zeros(1), TypeError),
+    ],
+)
 def test_register_buffer_refuses_what_pytorch_refuses(name, value, error):
     with pytest.raises(error):
         Counter().register_buffer(name, value)
@@ -222,10 +253,11 @@ def test_clip_grad_value_clamps_each_element_as_torch(torch, rng):
 def test_parameters_to_vector_and_back(torch, rng):
     model = nn.Sequential(nn.Dense(3, 2), nn.Dense(2, 1))
     vector = nn.utils.parameters_to_vector(model.parameters())
-    reference = torch.nn.utils.parameters_to_vector(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
-                                                    .parameters())  # fmt: skip
+    reference = torch.nn.utils.parameters_to_vector(
+        torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1)).parameters()
+    )
     assert vector.shape == tuple(reference.shape) == (11,)
-    (vector ** 2).sum().backward()  # differentiable, as PyTorch's
+    (vector**2).sum().backward()  # differentiable, as PyTorch's
     np.testing.assert_allclose(model[0].weight.grad.data, 2 * model[0].weight.data)
     nn.utils.vector_to_parameters(tg.Tensor(np.arange(11.0)), model.parameters())
     np.testing.assert_array_equal(model[0].weight.data, [[0, 1, 2], [3, 4, 5]])
@@ -237,8 +269,9 @@ def test_parameters_to_vector_and_back(torch, rng):
 
 
 def test_summary_tables_layers_output_shapes_and_parameter_counts_without_moving_batch_norm(capsys):
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Dense(64, 10))  # fmt: skip
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dense(64, 10)
+    )
     model[1].weight.requires_grad_(False)
     text = nn.utils.summary(model, (2, 1, 8, 8))
     assert capsys.readouterr().out == text + "\n"

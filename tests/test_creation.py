@@ -1,5 +1,6 @@
 """Creation functions with PyTorch's dtypes: tensor infers as torch.tensor, arange and full from
 their arguments, the *_like functions keep the tensor's; values as torch's."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,13 +12,32 @@ import tinygrad_es as tg
 
 def same(ours, theirs):
     expected = theirs.detach().numpy()
-    assert ours.shape == expected.shape and ours.dtype == expected.dtype, (ours.shape, ours.dtype, expected.shape,
-                                                                         expected.dtype)
+    assert ours.shape == expected.shape and ours.dtype == expected.dtype, (
+        ours.shape,
+        ours.dtype,
+        expected.shape,
+        expected.dtype,
+    )
     np.testing.assert_array_equal(ours.data, expected)
 
 
-@pytest.mark.parametrize("data", [[1, 2], [1.0, 2], [True, False], [[1, 2], [3, 4]], 3, 2.5, True, [],
-                                  np.array([1, 2], np.int32), np.array([1.5]), np.float64(2.0), [True, 1]])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [1, 2],
+        [1.0, 2],
+        [True, False],
+        [[1, 2], [3, 4]],
+        3,
+        2.5,
+        True,
+        [],
+        np.array([1, 2], np.int32),
+        np.array([1.5]),
+        np.float64(2.0),
+        [True, 1],
+    ],
+)
 def test_tensor_infers_dtypes_as_torch_tensor(data):
     same(tg.tensor(data), torch.tensor(data))
     same(tg.as_tensor(data), torch.as_tensor(data))
@@ -35,8 +55,10 @@ def test_tensor_copies_and_as_tensor_and_from_numpy_share_memory():
         tg.from_numpy([1, 2])
 
 
-@pytest.mark.parametrize("args", [(5,), (2, 7), (0, 10, 3), (5, 0, -2), (0, 1, 0.1), (0.5, 3), (-1.0, 1.0, 0.25),
-                                  (3, 3), (0, 2.5, 0.5), (1e3,)])
+@pytest.mark.parametrize(
+    "args",
+    [(5,), (2, 7), (0, 10, 3), (5, 0, -2), (0, 1, 0.1), (0.5, 3), (-1.0, 1.0, 0.25), (3, 3), (0, 2.5, 0.5), (1e3,)],
+)
 def test_arange_as_torch(args):
     same(tg.arange(*args), torch.arange(*args))
     same(tg.arange(*args, dtype=tg.float64), torch.arange(*args, dtype=torch.float64))
@@ -54,8 +76,12 @@ def test_linspace_as_torch(start, end, steps):
     ours, theirs = tg.linspace(start, end, steps), torch.linspace(start, end, steps)
     assert ours.dtype == np.float32 and ours.shape == tuple(theirs.shape)
     np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(tg.linspace(start, end, steps, dtype=tg.float64).data,
-                               torch.linspace(start, end, steps, dtype=torch.float64).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linspace(start, end, steps, dtype=tg.float64).data,
+        torch.linspace(start, end, steps, dtype=torch.float64).numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_full_eye_zeros_ones_empty_as_torch():
@@ -98,8 +124,14 @@ def test_random_like_functions_and_randint():
 
 
 def test_dtype_names_as_torchs():
-    assert (tg.float, tg.double, tg.half, tg.long, tg.int, tg.bool) == (np.float32, np.float64, np.float16, np.int64,
-                                                                        np.int32, np.bool_)
+    assert (tg.float, tg.double, tg.half, tg.long, tg.int, tg.bool) == (
+        np.float32,
+        np.float64,
+        np.float16,
+        np.int64,
+        np.int32,
+        np.bool_,
+    )
     t = tg.tensor([1.7, -2.2])
     for name in ("long", "int", "bool", "half", "float", "double"):
         same(getattr(t, name)(), getattr(torch.tensor([1.7, -2.2]), name)())

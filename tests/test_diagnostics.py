@@ -1,4 +1,5 @@
 """Diagnostics: per-layer statistics, dead and saturated units, gradient norms, update ratios, plots."""
+
 import math
 import sys
 
@@ -115,8 +116,9 @@ def test_forward_under_no_grad_is_not_recorded():
 
 def test_selu_with_lecun_init_keeps_mean_zero_and_std_one_over_twenty_layers():
     generator = np.random.default_rng(0)
-    model = nn.Sequential(*[nn.Dense(64, 64, activation="selu", init="lecun_normal", generator=generator)
-                            for _ in range(20)])  # fmt: skip
+    model = nn.Sequential(
+        *[nn.Dense(64, 64, activation="selu", init="lecun_normal", generator=generator) for _ in range(20)]
+    )
     x = generator.standard_normal((512, 64)).astype(np.float32)  # standardized input
     with Diagnostics(model) as diag:
         model(Tensor(x))

@@ -1,5 +1,6 @@
 """Elementwise ops of PyTorch's surface: values, dtypes and gradients as torch's, over shapes from
 0-d, broadcasting and memory layouts; gradients and second derivatives against finite differences."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,12 +16,25 @@ inside_one = st.floats(-0.9, 0.9, width=64)
 away_from_zero = st.floats(0.2, 3, width=64).flatmap(lambda v: st.sampled_from([v, -v]))
 
 UNARY = {  # name: (domain, torch's name)
-    "sin": (values, "sin"), "cos": (values, "cos"), "tan": (st.floats(-1.2, 1.2, width=64), "tan"),
-    "asin": (inside_one, "asin"), "acos": (inside_one, "acos"), "atan": (values, "atan"),
-    "sinh": (values, "sinh"), "cosh": (values, "cosh"), "square": (values, "square"),
-    "rsqrt": (positive, "rsqrt"), "reciprocal": (away_from_zero, "reciprocal"), "log2": (positive, "log2"),
-    "log10": (positive, "log10"), "exp2": (values, "exp2"), "log1p": (positive, "log1p"), "expm1": (values, "expm1"),
-    "nan_to_num": (values, "nan_to_num"), "arcsin": (inside_one, "arcsin"), "arctan": (values, "arctan"),
+    "sin": (values, "sin"),
+    "cos": (values, "cos"),
+    "tan": (st.floats(-1.2, 1.2, width=64), "tan"),
+    "asin": (inside_one, "asin"),
+    "acos": (inside_one, "acos"),
+    "atan": (values, "atan"),
+    "sinh": (values, "sinh"),
+    "cosh": (values, "cosh"),
+    "square": (values, "square"),
+    "rsqrt": (positive, "rsqrt"),
+    "reciprocal": (away_from_zero, "reciprocal"),
+    "log2": (positive, "log2"),
+    "log10": (positive, "log10"),
+    "exp2": (values, "exp2"),
+    "log1p": (positive, "log1p"),
+    "expm1": (values, "expm1"),
+    "nan_to_num": (values, "nan_to_num"),
+    "arcsin": (inside_one, "arcsin"),
+    "arctan": (values, "arctan"),
 }
 
 
@@ -29,8 +43,9 @@ UNARY = {  # name: (domain, torch's name)
 def test_unary_ops_match_torch(name, data, dtype):
     domain, theirs = UNARY[name]
     a = data.draw(arrays(elements=domain)).astype(dtype)
-    same_as_torch(lambda x: getattr(x, name)(), lambda x: getattr(x, theirs)(), a, rtol=2e-6 if dtype == np.float32
-                  else 1e-9)
+    same_as_torch(
+        lambda x: getattr(x, name)(), lambda x: getattr(x, theirs)(), a, rtol=2e-6 if dtype == np.float32 else 1e-9
+    )
     same_as_torch(getattr(tg, name), getattr(torch, theirs), a, rtol=2e-6 if dtype == np.float32 else 1e-9)
 
 
@@ -45,16 +60,30 @@ def test_unary_ops_gradients_and_second_derivatives(name, data):
 @pytest.mark.filterwarnings("error")
 def test_unary_ops_at_the_edges_of_their_domains_give_torchs_values_without_warnings():
     a = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e4, -1e4], np.float32)
-    for name in ["rsqrt", "reciprocal", "log2", "log10", "exp2", "asin", "acos", "atan", "sinh", "cosh", "tan",
-                 "square", "sin"]:
+    for name in [
+        "rsqrt",
+        "reciprocal",
+        "log2",
+        "log10",
+        "exp2",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tan",
+        "square",
+        "sin",
+    ]:
         same_as_torch(lambda x, name=name: getattr(x, name)(), lambda x, name=name: getattr(x, name)(), a, rtol=1e-6)
 
 
 def test_integer_and_boolean_inputs_give_float32_as_torch():
     for data in [np.array([1, 2, 3]), np.array([True, False])]:
         for name in ["sin", "cos", "rsqrt", "reciprocal", "log2", "exp2", "atan", "sinh"]:
-            same_as_torch(lambda x, name=name: getattr(x, name)(), lambda x, name=name: getattr(x, name)(), data,
-                          rtol=1e-6)
+            same_as_torch(
+                lambda x, name=name: getattr(x, name)(), lambda x, name=name: getattr(x, name)(), data, rtol=1e-6
+            )
     assert tg.tensor([1, 2]).square().dtype == np.int64  # as torch: square keeps integers
 
 
@@ -106,8 +135,9 @@ def test_binary_ops_broadcast_as_torch(name, data):
     a, b = data.draw(broadcast_pair(first, second))
     same_as_torch(getattr(tg, name), theirs, a, b)
     if name not in ("fmod", "remainder") or _no_kink(name, a, b):  # at a jump, float32's rounding picks the side
-        same_as_torch(lambda x, y: getattr(x, name)(y), theirs, a.astype(np.float32), b.astype(np.float32),
-                      rtol=1e-5, atol=1e-6)
+        same_as_torch(
+            lambda x, y: getattr(x, name)(y), theirs, a.astype(np.float32), b.astype(np.float32), rtol=1e-5, atol=1e-6
+        )
     if _no_kink(name, a, b):
         check_gradients(getattr(tg, name), a, b)
 
@@ -137,8 +167,10 @@ def test_lerp_matches_torch_and_is_exact_at_its_ends(data, weight_is_tensor):
     else:
         for w in (0.0, 0.3, 0.5, 1.0, 1.7):
             same_as_torch(lambda s, e, w=w: s.lerp(e, w), lambda s, e, w=w: s.lerp(e, w), start, end)
-    assert np.array_equal(tg.lerp(tg.tensor(start), tg.tensor(end), 1.0).data, np.broadcast_to(end, np.broadcast_shapes(
-        start.shape, end.shape)))
+    assert np.array_equal(
+        tg.lerp(tg.tensor(start), tg.tensor(end), 1.0).data,
+        np.broadcast_to(end, np.broadcast_shapes(start.shape, end.shape)),
+    )
 
 
 @pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])

@@ -1,4 +1,5 @@
 """The engine: tensors, the graph, backward, no_grad, and gradcheck itself."""
+
 import gc
 import re
 import weakref
@@ -366,8 +367,10 @@ def test_the_package_namespace_works_like_torchs():
     import subprocess
     import sys
 
-    code = ("import tinygrad_es as tg; print(tg.nn.Dense.__name__, tg.optim.SGD.__name__, "
-            "tg.data.load_digits.__name__, tg.functional.relu.__name__)")
+    code = (
+        "import tinygrad_es as tg; print(tg.nn.Dense.__name__, tg.optim.SGD.__name__, "
+        "tg.data.load_digits.__name__, tg.functional.relu.__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["Dense", "SGD", "load_digits", "relu"]
     assert tg.zeros(2, 3).shape == (2, 3) and tg.ones(2).dtype == np.float32

@@ -6,6 +6,7 @@ to call it, on what values) or in NO_CASE (why it needs none). A new op is one e
 elementwise activation one entry in ACTIVATIONS. Values keep `MARGIN` away from an op's kinks, where
 no derivative exists and finite differences mean nothing.
 """
+
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -165,8 +166,13 @@ def indices(shape):
         return st.lists(st.integers(-n, n - 1), min_size=1, max_size=4).map(np.array)
 
     mixed = st.tuples(st.integers(0, shape[0] - 1), st.just(slice(None)), picks(shape[2])) if len(shape) >= 3 else None
-    return st.one_of(basic, hnp.integer_array_indices(shape), picks(shape[0]), hnp.arrays(bool, shape),
-                     *([] if mixed is None else [mixed]))
+    return st.one_of(
+        basic,
+        hnp.integer_array_indices(shape),
+        picks(shape[0]),
+        hnp.arrays(bool, shape),
+        *([] if mixed is None else [mixed]),
+    )
 
 
 @st.composite
@@ -265,8 +271,23 @@ def class_args(draw, shape_strategy):
     return (draw(arrays((n, c), floats())), target), draw(reductions(None))
 
 
-EINSUMS = ["ij,jk->ik", "i,i->", "i,j->ij", "ii->i", "ii", "iij->ij", "ij->", "ij,ij->i", "ij,jk,kl->il", ",i->i",
-           "...ij,...jk->...ik", "i...->...", "...,...->...", "...->", "...,...,..."]
+EINSUMS = [
+    "ij,jk->ik",
+    "i,i->",
+    "i,j->ij",
+    "ii->i",
+    "ii",
+    "iij->ij",
+    "ij->",
+    "ij,ij->i",
+    "ij,jk,kl->il",
+    ",i->i",
+    "...ij,...jk->...ik",
+    "i...->...",
+    "...,...->...",
+    "...->",
+    "...,...,...",
+]
 
 
 @st.composite
@@ -355,7 +376,8 @@ def distinct_sizes(shape):
     """Values whose sizes |x| are distinct and at least 0.25, signs drawn (no ties for the inf-norms, no kink at 0)."""
     size = int(np.prod(shape))
     return st.tuples(st.permutations(range(size)), hnp.arrays(bool, shape)).map(
-        lambda drawn: np.asarray((np.reshape(drawn[0], shape) * 0.25 + 0.25) * np.where(drawn[1], -1, 1)))
+        lambda drawn: np.asarray((np.reshape(drawn[0], shape) * 0.25 + 0.25) * np.where(drawn[1], -1, 1))
+    )
 
 
 def one_axis(shape):
@@ -374,7 +396,6 @@ def one_axis_or_none(shape):
 with_zeros = st.one_of(st.just(0.0), floats(-2, 2).filter(lambda v: abs(v) >= 1e-150))
 
 
-
 @st.composite
 def window_args(draw, shape_strategy, transposed=False, pooling=False, dilated=True):
     """A small convolution (or pooling) on 1 or 2 spatial axes: (N, C, *spatial) distinct values (no
@@ -384,13 +405,16 @@ def window_args(draw, shape_strategy, transposed=False, pooling=False, dilated=T
     kernel, stride = (tuple(draw(st.integers(1, 2)) for _ in range(d)) for _ in range(2))
     dilation = tuple(draw(st.integers(1, 2)) if dilated else 1 for _ in range(d))
     # pooling: no padding where dilated, so that no window is all padding (its maximum -inf)
-    padding = tuple(draw(st.integers(0, (k // 2 if dl == 1 else 0) if pooling else 1))
-                    for k, dl in zip(kernel, dilation))
+    padding = tuple(
+        draw(st.integers(0, (k // 2 if dl == 1 else 0) if pooling else 1)) for k, dl in zip(kernel, dilation)
+    )
     sizes = tuple(draw(st.integers(max(1, dl * (k - 1) + 1 - 2 * p), 4)) for k, dl, p in zip(kernel, dilation, padding))
     x = draw(arrays((draw(st.integers(1, 2)), c_in, *sizes), distinct))
     if transposed:  # padding crops the output of a transposed convolution: leave at least one element
-        padding = tuple(min(p, ((n - 1) * s + dl * (k - 1)) // 2) for p, n, s, dl, k in zip(padding, sizes, stride,
-                                                                                              dilation, kernel))
+        padding = tuple(
+            min(p, ((n - 1) * s + dl * (k - 1)) // 2)
+            for p, n, s, dl, k in zip(padding, sizes, stride, dilation, kernel)
+        )
     options = dict(stride=stride, padding=padding, **({"dilation": dilation} if dilated else {}))
     if pooling:
         return (x,), dict(kernel_size=kernel, **options)
@@ -404,11 +428,17 @@ def weight_gradient_args(draw, shape_strategy):
     """ConvWeight on its own: an input, a gradient of its convolution's output shape, and the options."""
     (x, w, _), options = draw(window_args(shape_strategy))
     padding = tuple((p, p) for p in options["padding"])
-    out = convolution._out_sizes([n + 2 * p for n, p in zip(x.shape[2:], options["padding"])], w.shape[2:],
-                                 options["stride"], options["dilation"])  # fmt: skip
+    out = convolution._out_sizes(
+        [n + 2 * p for n, p in zip(x.shape[2:], options["padding"])],
+        w.shape[2:],
+        options["stride"],
+        options["dilation"],
+    )
     g = draw(arrays((len(x), len(w), *out), floats(-2, 2)))
-    options.update(kernel=w.shape[2:], padding=convolution._exact(padding, x.shape[2:], out, w.shape[2:],
-                                                                   options["stride"], options["dilation"]))
+    options.update(
+        kernel=w.shape[2:],
+        padding=convolution._exact(padding, x.shape[2:], out, w.shape[2:], options["stride"], options["dilation"]),
+    )
     return (x, g), options
 
 
@@ -477,8 +507,13 @@ CASES = {
     ops.Clip: case(lambda x: x.clip(-1.0, 2.0), floats(avoid=[-1, 2])),
     ops.Maximum: keeping(case(ops.maximum, floats(), floats(), broadcast=True), apart),
     ops.Minimum: keeping(case(ops.minimum, floats(), floats(), broadcast=True), apart),
-    ops.Where: case(lambda x, y, condition: ops.where(condition, x, y), floats(), floats(), broadcast=True,
-                    options=lambda shape: st.fixed_dictionaries({"condition": hnp.arrays(bool, shape)})),
+    ops.Where: case(
+        lambda x, y, condition: ops.where(condition, x, y),
+        floats(),
+        floats(),
+        broadcast=True,
+        options=lambda shape: st.fixed_dictionaries({"condition": hnp.arrays(bool, shape)}),
+    ),
     ops.Cast: case(lambda x: x.astype(np.longdouble).astype(np.float64), floats()),
     ops.Lerp: case(ops.lerp, floats(), floats(), floats(-1, 2), broadcast=True),  # two formulas, equal at |w| = 0.5
     ops.Fmod: case(ops.fmod, off_multiples(0.5), divisors, broadcast=True),
@@ -486,8 +521,11 @@ CASES = {
     ops.Floor: case(ops.floor, off_multiples(1)),  # steps: a gradient of 0 between them
     ops.Ceil: case(ops.ceil, off_multiples(1)),
     ops.Trunc: case(ops.trunc, off_multiples(1)),
-    ops.Round: case(ops.round, floats().map(lambda v: np.round(v, 1) + 0.03),  # off the jumps at the halves
-                    options=choice(decimals=[0, 1])),  # (decimals=0) and at the x.x5 (decimals=1)
+    ops.Round: case(
+        ops.round,
+        floats().map(lambda v: np.round(v, 1) + 0.03),  # off the jumps at the halves
+        options=choice(decimals=[0, 1]),
+    ),  # (decimals=0) and at the x.x5 (decimals=1)
     ops.NanToNum: case(ops.nan_to_num, floats()),
     # elementary functions, away from their poles and the edges of their domains
     ops.Square: case(ops.square, floats()),
@@ -538,8 +576,9 @@ CASES = {
     ops.Scatter: Case(lambda x, src, axis, index: ops.scatter(x, axis, index, src), scatter_args),
     ops.MatMul: Case(ops.matmul, matmul_args, min_dims=1),
     ops.Einsum: Case(lambda *xs, subscripts: ops.einsum(subscripts, *xs), einsum_args),
-    ops.Dropout: case(lambda x, p: ops.dropout(x, p, generator=np.random.default_rng(3)), floats(),
-                      options=choice(p=[0.2, 0.5])),
+    ops.Dropout: case(
+        lambda x, p: ops.dropout(x, p, generator=np.random.default_rng(3)), floats(), options=choice(p=[0.2, 0.5])
+    ),
     # activations (the elementwise ones come from ACTIVATIONS, below)
     A.PReLU: Case(A.prelu, prelu_args),
     A.NormalCDF: case(A.NormalCDF.apply, floats(-6, 6)),
@@ -550,34 +589,55 @@ CASES = {
     # losses
     losses.MSELoss: case(losses.mse_loss, floats(), floats(), options=reductions),
     losses.HalfMSELoss: case(losses.half_mse_loss, floats(), floats(), options=reductions, min_dims=1),
-    losses.HuberLoss: keeping(case(losses.huber_loss, floats(), floats(), options=reductions),
-                              lambda x, y: apart(np.abs(x - y), 1.0)),  # delta = 1: its kink
+    losses.HuberLoss: keeping(
+        case(losses.huber_loss, floats(), floats(), options=reductions), lambda x, y: apart(np.abs(x - y), 1.0)
+    ),  # delta = 1: its kink
     losses.BinaryCrossEntropy: case(losses.binary_cross_entropy, probabilities, probabilities, options=reductions),
-    losses.BinaryCrossEntropyWithLogits: case(losses.binary_cross_entropy_with_logits, floats(), probabilities,
-                                              options=reductions),
+    losses.BinaryCrossEntropyWithLogits: case(
+        losses.binary_cross_entropy_with_logits, floats(), probabilities, options=reductions
+    ),
     losses.L1Loss: keeping(case(losses.l1_loss, floats(), floats(), options=reductions), apart),
-    losses.SmoothL1Loss: keeping(case(losses.smooth_l1_loss, floats(), floats(),
-                                      options=choice(reduction=["mean", "sum", "none"], beta=[0.0, 1.0])),
-                                 lambda x, y: apart(x, y) and apart(np.abs(x - y), 1.0)),  # kinks at 0 (beta = 0), beta
+    losses.SmoothL1Loss: keeping(
+        case(
+            losses.smooth_l1_loss,
+            floats(),
+            floats(),
+            options=choice(reduction=["mean", "sum", "none"], beta=[0.0, 1.0]),
+        ),
+        lambda x, y: apart(x, y) and apart(np.abs(x - y), 1.0),
+    ),  # kinks at 0 (beta = 0), beta
     losses.SoftMarginLoss: case(losses.soft_margin_loss, floats(), floats(), options=reductions),
-    losses.KLDivLoss: case(losses.kl_div, floats(-3, 0), probabilities,
-                           options=choice(reduction=["mean", "batchmean", "sum", "none"], log_target=[False, True])),
+    losses.KLDivLoss: case(
+        losses.kl_div,
+        floats(-3, 0),
+        probabilities,
+        options=choice(reduction=["mean", "batchmean", "sum", "none"], log_target=[False, True]),
+    ),
     # convolution, pooling, normalization, embedding, dropout variants
     convolution.Conv: Case(convolution.convolution, window_args, min_dims=1),
-    convolution.ConvTranspose: Case(convolution.transposed_convolution, lambda s: window_args(s, transposed=True),
-                                    min_dims=1),  # fmt: skip
+    convolution.ConvTranspose: Case(
+        convolution.transposed_convolution, lambda s: window_args(s, transposed=True), min_dims=1
+    ),
     convolution.ConvWeight: Case(convolution.ConvWeight.apply, weight_gradient_args, min_dims=1),
-    convolution.MaxPool: Case(lambda x, **o: convolution.max_pool(x, d=x.ndim - 2, **o),
-                              lambda s: window_args(s, pooling=True), min_dims=1),  # fmt: skip
-    convolution.AvgPool: Case(lambda x, **o: convolution.avg_pool(x, d=x.ndim - 2, count_include_pad=False, **o),
-                              lambda s: window_args(s, pooling=True, dilated=False), min_dims=1),  # fmt: skip
+    convolution.MaxPool: Case(
+        lambda x, **o: convolution.max_pool(x, d=x.ndim - 2, **o), lambda s: window_args(s, pooling=True), min_dims=1
+    ),
+    convolution.AvgPool: Case(
+        lambda x, **o: convolution.avg_pool(x, d=x.ndim - 2, count_include_pad=False, **o),
+        lambda s: window_args(s, pooling=True, dilated=False),
+        min_dims=1,
+    ),
     convolution.Unfold: Case(unfolded, lambda s: window_args(s, pooling=True), min_dims=1),
-    convolution.Fold: Case(lambda x, **o: unfolded(x, fold=True, **o), lambda s: window_args(s, pooling=True),
-                           min_dims=1),  # fmt: skip
+    convolution.Fold: Case(
+        lambda x, **o: unfolded(x, fold=True, **o), lambda s: window_args(s, pooling=True), min_dims=1
+    ),
     norms.Normalize: Case(normalized, normalize_args, min_dims=1),
     embedding.Embedding: Case(embedding.embedding, embedding_args, min_dims=1),
-    ops.AlphaDropout: case(lambda x, p: ops.alpha_dropout(x, p, training=True, generator=np.random.default_rng(3)),
-                           floats(), options=choice(p=[0.2, 0.5])),
+    ops.AlphaDropout: case(
+        lambda x, p: ops.alpha_dropout(x, p, training=True, generator=np.random.default_rng(3)),
+        floats(),
+        options=choice(p=[0.2, 0.5]),
+    ),
     # the fast path
     fused.LinearActivation: Case(linear, linear_args, min_dims=1),
     fused.CrossEntropy: Case(fused.cross_entropy, class_args, min_dims=2),
@@ -635,8 +695,9 @@ def nodes(out):
 def check_both_orders(op, drawn):
     case = CASES[op]
     args, options = drawn
-    inputs = tuple(Tensor(a, requires_grad=True) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-                   for a in args)
+    inputs = tuple(
+        Tensor(a, requires_grad=True) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in args
+    )
 
     def fn(*xs):
         return case.fn(*xs, **options)
@@ -654,8 +715,9 @@ def test_first_and_second_derivatives(op, data):
     check_both_orders(op, data.draw(case.args(shapes(case.min_dims, 3, max_side=3)), label="args"))
 
 
-@pytest.mark.parametrize("op", by_name(op for op, case in CASES.items() if case.min_dims == 0),
-                         ids=lambda op: op.__name__)
+@pytest.mark.parametrize(
+    "op", by_name(op for op, case in CASES.items() if case.min_dims == 0), ids=lambda op: op.__name__
+)
 @settings(max_examples=3)
 @given(data=st.data())
 def test_first_and_second_derivatives_at_0d(op, data):

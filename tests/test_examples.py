@@ -1,4 +1,5 @@
 """Each example runs on its own, in seconds, and prints what it promises."""
+
 import os
 import re
 import subprocess
@@ -13,8 +14,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run_example(name, *args, timeout=60):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
-                            text=True, env=env, timeout=timeout, check=False)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", name), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     return result.stdout
@@ -60,8 +67,10 @@ def test_custom_function_passes_gradcheck_and_a_wrong_backward_is_caught():
 
 def test_cnn_reaches_98_5_percent_on_the_studys_report_split_beside_the_papers_mlp():
     out = run_example("cnn_digits.py")
-    cnn, mlp = (float(re.search(rf"{name}\s+test accuracy ([\d.]+)%", out).group(1))
-                for name in (r"CNN \+ BatchNorm", "paper's MLP 64-32-16-10 sigmoid"))  # fmt: skip
+    cnn, mlp = (
+        float(re.search(rf"{name}\s+test accuracy ([\d.]+)%", out).group(1))
+        for name in (r"CNN \+ BatchNorm", "paper's MLP 64-32-16-10 sigmoid")
+    )
     assert cnn >= 98.5 > mlp  # mean over three seeds
     assert out.count("seed ") == 6 and "epoch 15: train loss" in out
 

@@ -16,9 +16,11 @@ from tinygrad_es import nn
 
 def _network(activation="sigmoid"):
     rng = np.random.default_rng(0)
-    return nn.Sequential(nn.Dense(64, 32, activation=activation, dtype=np.float64, generator=rng),
-                         nn.Dense(32, 16, activation=activation, dtype=np.float64, generator=rng),
-                         nn.Dense(16, 10, dtype=np.float64, generator=rng))
+    return nn.Sequential(
+        nn.Dense(64, 32, activation=activation, dtype=np.float64, generator=rng),
+        nn.Dense(32, 16, activation=activation, dtype=np.float64, generator=rng),
+        nn.Dense(16, 10, dtype=np.float64, generator=rng),
+    )
 
 
 def test_the_deltas_and_gradients_are_the_papers_equations_by_hand():
@@ -39,8 +41,9 @@ def test_the_deltas_and_gradients_are_the_papers_equations_by_hand():
     expected = [(delta3, a2), (delta2, a1), (delta1, x)]
     factors = [(delta3, np.ones_like(delta3)), (delta3 @ w3, a2 * (1 - a2)), (delta2 @ w2, a1 * (1 - a1))]
     assert [layer["name"] for layer in explanation.layers] == ["Linear", "Linear+Sigmoid", "Linear+Sigmoid"]
-    for layer, (delta, previous), (upstream, slope), module in zip(explanation.layers, expected, factors,
-                                                                   reversed(list(model))):
+    for layer, (delta, previous), (upstream, slope), module in zip(
+        explanation.layers, expected, factors, reversed(list(model))
+    ):
         np.testing.assert_allclose(layer["grad_output"], upstream, rtol=1e-10, atol=1e-15)  # grad_a C, (W^T delta)
         np.testing.assert_allclose(layer["slope"], slope, rtol=1e-10, atol=1e-15)  # f'(z)
         np.testing.assert_allclose(layer["delta"], delta, rtol=1e-10, atol=1e-15)
@@ -100,11 +103,15 @@ def test_without_dense_layers_there_is_nothing_to_tell():
 
 @pytest.mark.parametrize("cost", ["half_mse", "paper_ce"])
 def test_the_papers_costs_on_sigmoid_outputs_are_explained_too(cost):
-    model = nn.Sequential(nn.Dense(4, 3, activation="sigmoid", dtype=np.float64), nn.Dense(3, 2, activation="sigmoid",
-                                                                                          dtype=np.float64))
+    model = nn.Sequential(
+        nn.Dense(4, 3, activation="sigmoid", dtype=np.float64), nn.Dense(3, 2, activation="sigmoid", dtype=np.float64)
+    )
     out, target = model(tg.Tensor(np.ones((5, 4)))), tg.Tensor(np.eye(2)[[0, 1, 0, 1, 1]])
-    loss = F.half_mse_loss(out, target) if cost == "half_mse" else \
-        F.binary_cross_entropy(out.clip(1e-7, 1 - 1e-7), target, reduction="sum") / 5
+    loss = (
+        F.half_mse_loss(out, target)
+        if cost == "half_mse"
+        else F.binary_cross_entropy(out.clip(1e-7, 1 - 1e-7), target, reduction="sum") / 5
+    )
     explanation = tg.explain(loss, show=False)
     a = out.data
     slope = a * (1 - a)
@@ -126,5 +133,6 @@ def test_the_readme_shows_what_its_explain_block_prints(readme):
     got, expected = printed.getvalue().splitlines(), shown.splitlines()
     assert [re.sub(number, "#", line) for line in got] == [re.sub(number, "#", line) for line in expected]
     for line, stated in zip(got, expected):  # float32 sums may round differently on another CPU
-        np.testing.assert_allclose([float(v) for v in re.findall(number, line)],
-                                   [float(v) for v in re.findall(number, stated)], rtol=2e-3)
+        np.testing.assert_allclose(
+            [float(v) for v in re.findall(number, line)], [float(v) for v in re.findall(number, stated)], rtol=2e-3
+        )

@@ -12,15 +12,26 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_es as tg
 from tinygrad_es import activations, autograd, fused, losses, nn
 
-ELEMENTWISE = sorted((cls for cls in vars(activations).values()
-                      if isinstance(cls, type) and issubclass(cls, activations.Elementwise)
-                      and cls is not activations.Elementwise), key=lambda cls: cls.__name__)  # fmt: skip
-OPTIONS = {activations.LeakyReLU: {"negative_slope": 0.1}, activations.ELU: {"alpha": 1.2},
-           activations.CELU: {"alpha": 0.8}, activations.Softplus: {"beta": 2.0, "threshold": 20.0},
-           activations.GELU: {"approximate": "none"}, activations.Hardtanh: {"min_val": -0.5, "max_val": 0.7},
-           activations.Softshrink: {"lambd": 0.3}, activations.Hardshrink: {"lambd": 0.3},
-           activations.Threshold: {"threshold": 0.1, "value": -1.0},
-           activations.RReLU: {"lower": 0.1, "upper": 0.3, "generator": None}}  # fmt: skip
+ELEMENTWISE = sorted(
+    (
+        cls
+        for cls in vars(activations).values()
+        if isinstance(cls, type) and issubclass(cls, activations.Elementwise) and cls is not activations.Elementwise
+    ),
+    key=lambda cls: cls.__name__,
+)
+OPTIONS = {
+    activations.LeakyReLU: {"negative_slope": 0.1},
+    activations.ELU: {"alpha": 1.2},
+    activations.CELU: {"alpha": 0.8},
+    activations.Softplus: {"beta": 2.0, "threshold": 20.0},
+    activations.GELU: {"approximate": "none"},
+    activations.Hardtanh: {"min_val": -0.5, "max_val": 0.7},
+    activations.Softshrink: {"lambd": 0.3},
+    activations.Hardshrink: {"lambd": 0.3},
+    activations.Threshold: {"threshold": 0.1, "value": -1.0},
+    activations.RReLU: {"lower": 0.1, "upper": 0.3, "generator": None},
+}
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-11, atol=1e-13)}
 
 
@@ -44,9 +55,13 @@ def _grads(out, seed, tensors):
 
 
 @pytest.mark.parametrize("op", [None, *ELEMENTWISE], ids=lambda op: "none" if op is None else op.__name__)
-@given(batch=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3),
-       sizes=st.tuples(st.integers(1, 4), st.integers(1, 4)), dtype=st.sampled_from([np.float32, np.float64]),
-       layout=st.sampled_from(["c", "fortran", "transposed", "slice"]), data=st.data())
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3),
+    sizes=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    layout=st.sampled_from(["c", "fortran", "transposed", "slice"]),
+    data=st.data(),
+)
 def test_the_dense_node_equals_its_composition(op, batch, sizes, dtype, layout, data):
     n_in, n_out = sizes
     values = st.floats(-3, 3, width=32).filter(lambda v: abs(v) > 1e-2)  # away from the kinks at 0
@@ -89,13 +104,20 @@ def test_the_dense_node_has_the_second_derivatives_of_its_composition(activation
 
 def test_the_dense_sigmoid_fast_form_gives_the_plain_sigmoids_values_bitwise():
     z = np.random.default_rng(2).uniform(-100, 100, (8, 5)).astype(np.float32)
-    np.testing.assert_array_equal(fused.DenseSigmoid.forward(fused.DenseSigmoid(), z.copy()),
-                                  activations.Sigmoid.forward(activations.Sigmoid(), z))
+    np.testing.assert_array_equal(
+        fused.DenseSigmoid.forward(fused.DenseSigmoid(), z.copy()),
+        activations.Sigmoid.forward(activations.Sigmoid(), z),
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@given(n=st.integers(1, 6), c=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]),
-       layout=st.sampled_from(["c", "fortran", "transposed", "slice"]), data=st.data())
+@given(
+    n=st.integers(1, 6),
+    c=st.integers(1, 5),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    layout=st.sampled_from(["c", "fortran", "transposed", "slice"]),
+    data=st.data(),
+)
 def test_the_cross_entropy_node_equals_log_softmax_and_nll(reduction, n, c, dtype, layout, data):
     z = _layout(data.draw(hnp.arrays(dtype, (n, c), elements=st.floats(-50, 50, width=32))), layout)
     target = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
@@ -121,15 +143,22 @@ def test_the_cross_entropy_node_has_the_second_derivatives_of_its_composition():
 def test_the_cross_entropy_node_takes_only_what_it_computes_right():
     z = tg.Tensor(np.zeros((2, 3), np.float32), requires_grad=True)
     assert type(fused.cross_entropy(z, np.array([0, 1])).grad_fn) is fused.CrossEntropy
-    for target, options in [(np.array([0, -100]), {}), (np.array([0, 1]), {"label_smoothing": 0.1}),
-                            (np.array([0, 1]), {"weight": np.ones(3)}), (np.zeros((2, 3), np.float32), {})]:
+    for target, options in [
+        (np.array([0, -100]), {}),
+        (np.array([0, 1]), {"label_smoothing": 0.1}),
+        (np.array([0, 1]), {"weight": np.ones(3)}),
+        (np.zeros((2, 3), np.float32), {}),
+    ]:
         out = fused.cross_entropy(z, target, **options)
         assert type(out.grad_fn) is not fused.CrossEntropy  # the plain composition handles these
 
 
 @pytest.mark.parametrize("loss", [fused.cross_entropy, losses.cross_entropy, losses.nll_loss])
-@pytest.mark.parametrize("logits", [[[np.inf, 0.0, 1.0]], [[-np.inf, -np.inf, -np.inf]], np.zeros((0, 3))],
-                         ids=["inf", "all -inf", "empty batch"])
+@pytest.mark.parametrize(
+    "logits",
+    [[[np.inf, 0.0, 1.0]], [[-np.inf, -np.inf, -np.inf]], np.zeros((0, 3))],
+    ids=["inf", "all -inf", "empty batch"],
+)
 def test_infinite_logits_and_empty_batches_give_nan_without_warnings(loss, logits):
     z = tg.Tensor(np.array(logits, np.float32), requires_grad=True)
     with np.errstate(all="raise", under="ignore"):
@@ -138,8 +167,9 @@ def test_infinite_logits_and_empty_batches_give_nan_without_warnings(loss, logit
     assert not np.isfinite(out.item())  # nan or inf, as PyTorch gives it
 
 
-@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "half_mse_loss", "binary_cross_entropy",
-                                  "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize(
+    "name", ["mse_loss", "huber_loss", "half_mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+)
 def test_the_other_losses_of_an_empty_batch_are_nan_without_warnings(name):
     empty = tg.Tensor(np.zeros((0, 3), np.float32), requires_grad=True)
     with np.errstate(all="raise", under="ignore"):

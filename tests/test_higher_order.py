@@ -1,6 +1,7 @@
 """Gradients of gradients: backward(create_graph=True), autograd.grad, gradgradcheck, second and third
 derivatives of every activation (formulas, finite differences, PyTorch), the fused nodes, hooks,
 and what a create_graph backward keeps alive."""
+
 import gc
 import sys
 import weakref
@@ -165,11 +166,21 @@ def test_second_derivatives_of_every_activation_pass_gradgradcheck(name):
     assert gradgradcheck(layer, (x,))
 
 
-@pytest.mark.parametrize("fn, kinks", [
-    (A.relu, [0.0]), (lambda x: A.leaky_relu(x, 0.1), [0.0]), (A.hardtanh, [-1.0, 1.0]), (A.relu6, [0.0, 6.0]),
-    (A.step, [0.0]), (A.hardsigmoid, [-3.0, 3.0]), (A.softshrink, [-0.5, 0.5]), (A.hardshrink, [-0.5, 0.5]),
-    (lambda x: A.threshold(x, 0.5, 2.0), [0.5]),
-], ids=["relu", "leaky_relu", "hardtanh", "relu6", "step", "hardsigmoid", "softshrink", "hardshrink", "threshold"])
+@pytest.mark.parametrize(
+    "fn, kinks",
+    [
+        (A.relu, [0.0]),
+        (lambda x: A.leaky_relu(x, 0.1), [0.0]),
+        (A.hardtanh, [-1.0, 1.0]),
+        (A.relu6, [0.0, 6.0]),
+        (A.step, [0.0]),
+        (A.hardsigmoid, [-3.0, 3.0]),
+        (A.softshrink, [-0.5, 0.5]),
+        (A.hardshrink, [-0.5, 0.5]),
+        (lambda x: A.threshold(x, 0.5, 2.0), [0.5]),
+    ],
+    ids=["relu", "leaky_relu", "hardtanh", "relu6", "step", "hardsigmoid", "softshrink", "hardshrink", "threshold"],
+)
 def test_piecewise_linear_activations_have_a_second_derivative_of_0_also_at_their_kinks(fn, kinks):
     points = np.concatenate([POINTS.ravel(), kinks])
     x = Tensor(points, requires_grad=True)
@@ -178,12 +189,16 @@ def test_piecewise_linear_activations_have_a_second_derivative_of_0_also_at_thei
     assert_close(second.data, np.zeros_like(points))
 
 
-@pytest.mark.parametrize("fn, left", [
-    (A.elu, np.exp),
-    (lambda x: A.elu(x, 2.0), lambda x: 2 * np.exp(x)),
-    (A.selu, lambda x: A.SELU.SCALE * A.SELU.ALPHA * np.exp(x)),
-    (lambda x: A.celu(x, 0.5), lambda x: np.exp(x / 0.5) / 0.5),
-], ids=["elu", "elu_alpha_2", "selu", "celu_alpha_half"])
+@pytest.mark.parametrize(
+    "fn, left",
+    [
+        (A.elu, np.exp),
+        (lambda x: A.elu(x, 2.0), lambda x: 2 * np.exp(x)),
+        (A.selu, lambda x: A.SELU.SCALE * A.SELU.ALPHA * np.exp(x)),
+        (lambda x: A.celu(x, 0.5), lambda x: np.exp(x / 0.5) / 0.5),
+    ],
+    ids=["elu", "elu_alpha_2", "selu", "celu_alpha_half"],
+)
 def test_elu_family_second_derivative_is_0_from_the_kink_on_as_pytorch(fn, left):
     points = np.array([-1.0, -1e-9, 0.0, 1e-9, 2.0])
     x = Tensor(points, requires_grad=True)
@@ -213,14 +228,22 @@ LOSSES = {  # name -> (loss of the tensor x, values of x)
     "half_mse_loss": (lambda x: tg.losses.half_mse_loss(x, Tensor(TARGET)), LOGITS),
     "huber_loss": (lambda x: tg.losses.huber_loss(x, Tensor(TARGET), delta=0.5), LOGITS),
     "binary_cross_entropy": (lambda x: tg.losses.binary_cross_entropy(x, Tensor(TARGET)), TARGET[::-1].copy()),
-    "binary_cross_entropy_with_logits": (lambda x: tg.losses.binary_cross_entropy_with_logits(x, Tensor(TARGET)),
-                                         LOGITS),
+    "binary_cross_entropy_with_logits": (
+        lambda x: tg.losses.binary_cross_entropy_with_logits(x, Tensor(TARGET)),
+        LOGITS,
+    ),
     "nll_loss": (lambda x: tg.losses.nll_loss(A.log_softmax(x), LABELS), LOGITS),
     "cross_entropy": (lambda x: tg.functional.cross_entropy(x, LABELS), LOGITS),
-    "cross_entropy, probabilities": (lambda x: tg.losses.cross_entropy(x, Tensor(TARGET / TARGET.sum(1)[:, None])),
-                                     LOGITS),
-    "cross_entropy, weights, smoothing, ignored": (lambda x: tg.losses.cross_entropy(
-        x, np.array([2, -100, 1, 0]), weight=np.array([0.5, 2.0, 1.0]), label_smoothing=0.1), LOGITS),
+    "cross_entropy, probabilities": (
+        lambda x: tg.losses.cross_entropy(x, Tensor(TARGET / TARGET.sum(1)[:, None])),
+        LOGITS,
+    ),
+    "cross_entropy, weights, smoothing, ignored": (
+        lambda x: tg.losses.cross_entropy(
+            x, np.array([2, -100, 1, 0]), weight=np.array([0.5, 2.0, 1.0]), label_smoothing=0.1
+        ),
+        LOGITS,
+    ),
     "paper_cross_entropy": (lambda x: paper_cross_entropy(A.sigmoid(x), Tensor(TARGET)), LOGITS),
 }
 
@@ -247,14 +270,24 @@ def test_dense_layer_with_every_activation_passes_check_module_to_second_order(n
     assert layer.parameters().__next__().dtype == np.float32  # the layer's own parameters are untouched
 
 
-@pytest.mark.parametrize("activation", sorted(set(A.Elementwise.__subclasses__()) | {A.SELU, A.ReLU6},
-                                              key=lambda a: a.__name__), ids=lambda a: a.__name__)
+@pytest.mark.parametrize(
+    "activation",
+    sorted(set(A.Elementwise.__subclasses__()) | {A.SELU, A.ReLU6}, key=lambda a: a.__name__),
+    ids=lambda a: a.__name__,
+)
 def test_fused_linear_gives_the_plain_compositions_first_and_second_derivatives(activation):
-    options = {A.LeakyReLU: {"negative_slope": 0.1}, A.ELU: {"alpha": 1.0}, A.CELU: {"alpha": 1.0},
-               A.Softplus: {"beta": 1.0, "threshold": 20.0}, A.GELU: {"approximate": "tanh"},
-               A.Hardtanh: {"min_val": -1.0, "max_val": 1.0}, A.Softshrink: {"lambd": 0.5},
-               A.Hardshrink: {"lambd": 0.5}, A.Threshold: {"threshold": 0.1, "value": 2.0},
-               A.RReLU: {"lower": 0.1, "upper": 0.3, "generator": np.random.default_rng(5)}}.get(activation, {})
+    options = {
+        A.LeakyReLU: {"negative_slope": 0.1},
+        A.ELU: {"alpha": 1.0},
+        A.CELU: {"alpha": 1.0},
+        A.Softplus: {"beta": 1.0, "threshold": 20.0},
+        A.GELU: {"approximate": "tanh"},
+        A.Hardtanh: {"min_val": -1.0, "max_val": 1.0},
+        A.Softshrink: {"lambd": 0.5},
+        A.Hardshrink: {"lambd": 0.5},
+        A.Threshold: {"threshold": 0.1, "value": 2.0},
+        A.RReLU: {"lower": 0.1, "upper": 0.3, "generator": np.random.default_rng(5)},
+    }.get(activation, {})
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(shape) for shape in ((4, 3), (2, 3), (2,))]
 
@@ -317,8 +350,9 @@ def test_fused_cross_entropy_has_the_plain_second_derivatives(reduction):
         rng = np.random.default_rng(4)
         rng.standard_normal((5, 4))
     assert_close(results[0], results[1], rtol=1e-12, atol=1e-12)
-    assert gradgradcheck(lambda z: fused.cross_entropy(z, target, reduction=reduction),
-                         (Tensor(logits, requires_grad=True),))
+    assert gradgradcheck(
+        lambda z: fused.cross_entropy(z, target, reduction=reduction), (Tensor(logits, requires_grad=True),)
+    )
 
 
 def test_gradient_penalty_through_a_dense_network_matches_pytorch():
@@ -326,17 +360,22 @@ def test_gradient_penalty_through_a_dense_network_matches_pytorch():
     needs the second derivatives of every layer."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
-    critic = nn.Sequential(nn.Dense(3, 8, activation="tanh", dtype=np.float64, generator=rng),
-                           nn.Dense(8, 8, activation="softplus", dtype=np.float64, generator=rng),
-                           nn.Dense(8, 1, dtype=np.float64, generator=rng))
+    critic = nn.Sequential(
+        nn.Dense(3, 8, activation="tanh", dtype=np.float64, generator=rng),
+        nn.Dense(8, 8, activation="softplus", dtype=np.float64, generator=rng),
+        nn.Dense(8, 1, dtype=np.float64, generator=rng),
+    )
     x_values = rng.standard_normal((6, 3))
     x = Tensor(x_values, requires_grad=True)
     (gx,) = autograd.grad(critic(x).sum(), x, create_graph=True)
     penalty = ((((gx * gx).sum(axis=1)) ** 0.5 - 1) ** 2).mean()
     penalty.backward()
 
-    layers = [torch.nn.Linear(3, 8, dtype=torch.float64), torch.nn.Linear(8, 8, dtype=torch.float64),
-              torch.nn.Linear(8, 1, dtype=torch.float64)]
+    layers = [
+        torch.nn.Linear(3, 8, dtype=torch.float64),
+        torch.nn.Linear(8, 8, dtype=torch.float64),
+        torch.nn.Linear(8, 1, dtype=torch.float64),
+    ]
     with torch.no_grad():
         for theirs, ours in zip(layers, critic):
             theirs.weight.copy_(torch.tensor(ours.weight.data))
@@ -459,8 +498,11 @@ def test_gradgradcheck_passes_where_gradcheck_does_and_the_second_derivative_is_
 def test_gradgradcheck_catches_a_backward_that_is_right_to_first_order_only():
     x = Tensor(np.array([0.5, -1.2, 2.0]), requires_grad=True)
     assert gradcheck(CubeSavingItsSlope.apply, (x,))
-    with pytest.raises(GradcheckError, match=r"output 0 with respect to input 0: d out\[0\] / d in\[0\] is 0 by "
-                                             r"backward, .* numerically"):
+    with pytest.raises(
+        GradcheckError,
+        match=r"output 0 with respect to input 0: d out\[0\] / d in\[0\] is 0 by "
+        r"backward, .* numerically",
+    ):
         gradgradcheck(CubeSavingItsSlope.apply, (x,))
     assert gradgradcheck(CubeSavingItsSlope.apply, (x,), raise_exception=False) is False
 

@@ -1,4 +1,5 @@
 """Hooks: on tensors (gradients), on modules (forward, full backward), and anomaly detection."""
+
 import numpy as np
 import pytest
 

@@ -26,8 +26,11 @@ INDICES = [
 def _expected_by_pytorch(index):
     torch = pytest.importorskip("torch")
     t = torch.tensor(X, requires_grad=True)
-    out = t[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)] if isinstance(index, tuple) \
+    out = (
+        t[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)]
+        if isinstance(index, tuple)
         else t[torch.tensor(index) if isinstance(index, np.ndarray) else index]
+    )
     seed = np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape))
     out.backward(torch.tensor(seed))
     return out.detach().numpy(), t.grad.numpy(), seed

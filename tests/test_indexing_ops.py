@@ -1,5 +1,6 @@
 """gather, scatter, scatter_add, index_select, masked_fill, masked_select and nonzero as PyTorch's:
 values, gradients (added up where an index repeats), errors; second derivatives."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -29,26 +30,41 @@ def gather_case(draw):
 def test_gather_as_torch(case):
     a, axis, index = case
     same_as_torch(lambda x: x.gather(axis, tg.tensor(index)), lambda x: x.gather(axis, torch.tensor(index)), a)
-    same_as_torch(lambda x: tg.gather(x, dim=axis, index=index), lambda x: torch.gather(x, axis, torch.tensor(index)),
-                  a)
+    same_as_torch(
+        lambda x: tg.gather(x, dim=axis, index=index), lambda x: torch.gather(x, axis, torch.tensor(index)), a
+    )
 
 
 @given(case=gather_case(), data=st.data())
 def test_scatter_add_and_scatter_as_torch(case, data):
     a, axis, index = case
     src = data.draw(hnp.arrays(np.float64, index.shape, elements=st.floats(-3, 3, width=64)))
-    same_as_torch(lambda x, s: x.scatter_add(axis, tg.tensor(index), s),
-                  lambda x, s: x.scatter_add(axis, torch.tensor(index), s), a, src)
+    same_as_torch(
+        lambda x, s: x.scatter_add(axis, tg.tensor(index), s),
+        lambda x, s: x.scatter_add(axis, torch.tensor(index), s),
+        a,
+        src,
+    )
     larger = np.pad(src, 1)[tuple(slice(1, n + 2) for n in src.shape)]  # src may be longer than index: its start
-    same_as_torch(lambda x, s: x.scatter_add(axis, tg.tensor(index), s),
-                  lambda x, s: x.scatter_add(axis, torch.tensor(index), s), a, larger, grad=False)
+    same_as_torch(
+        lambda x, s: x.scatter_add(axis, tg.tensor(index), s),
+        lambda x, s: x.scatter_add(axis, torch.tensor(index), s),
+        a,
+        larger,
+        grad=False,
+    )
     ax = axis % max(a.ndim, 1)
     if index.ndim == 0 or (np.diff(np.sort(index, axis=ax), axis=ax) != 0).all():  # a repeated index: which write
         # stays is left open
-        same_as_torch(lambda x, s: x.scatter(axis, tg.tensor(index), s),
-                      lambda x, s: x.scatter(axis, torch.tensor(index), s), a, src)
-        same_as_torch(lambda x: x.scatter(axis, tg.tensor(index), 2.5),
-                      lambda x: x.scatter(axis, torch.tensor(index), 2.5), a)
+        same_as_torch(
+            lambda x, s: x.scatter(axis, tg.tensor(index), s),
+            lambda x, s: x.scatter(axis, torch.tensor(index), s),
+            a,
+            src,
+        )
+        same_as_torch(
+            lambda x: x.scatter(axis, tg.tensor(index), 2.5), lambda x: x.scatter(axis, torch.tensor(index), 2.5), a
+        )
 
 
 def test_gather_and_scatter_are_differentiable_twice():
@@ -93,10 +109,13 @@ def test_index_select_with_repeats_as_torch(data):
     a = data.draw(arrays(shape=shapes))
     axis = data.draw(st.integers(-max(a.ndim, 1), max(a.ndim, 1) - 1))
     size = a.shape[axis] if a.ndim else 1
-    index = np.array(data.draw(st.lists(st.integers(0, size - 1), min_size=1 if not a.ndim else 0,
-                                        max_size=1 if not a.ndim else 5)), np.int64)
-    same_as_torch(lambda x: x.index_select(axis, tg.tensor(index)), lambda x: x.index_select(axis, torch.tensor(index)),
-                  a)
+    index = np.array(
+        data.draw(st.lists(st.integers(0, size - 1), min_size=1 if not a.ndim else 0, max_size=1 if not a.ndim else 5)),
+        np.int64,
+    )
+    same_as_torch(
+        lambda x: x.index_select(axis, tg.tensor(index)), lambda x: x.index_select(axis, torch.tensor(index)), a
+    )
     check_gradients(lambda x: x.index_select(axis, index) ** 2, a)
 
 
@@ -117,10 +136,15 @@ def with_mask(draw):
 @given(case=with_mask(), value=st.sampled_from([0.0, -1.5, float("inf")]))
 def test_masked_fill_and_masked_select_as_torch(case, value):
     a, mask = case
-    same_as_torch(lambda x: x.masked_fill(tg.tensor(mask), value), lambda x: x.masked_fill(torch.tensor(mask), value),
-                  a)
-    same_as_torch(lambda x, v: x.masked_fill(tg.tensor(mask), v), lambda x, v: x.masked_fill(torch.tensor(mask), v), a,
-                  np.array(value))
+    same_as_torch(
+        lambda x: x.masked_fill(tg.tensor(mask), value), lambda x: x.masked_fill(torch.tensor(mask), value), a
+    )
+    same_as_torch(
+        lambda x, v: x.masked_fill(tg.tensor(mask), v),
+        lambda x, v: x.masked_fill(torch.tensor(mask), v),
+        a,
+        np.array(value),
+    )
     same_as_torch(lambda x: x.masked_select(tg.tensor(mask)), lambda x: x.masked_select(torch.tensor(mask)), a)
 
 
@@ -140,8 +164,13 @@ def test_masked_fill_keeps_the_dtype_and_wants_a_boolean_mask_as_torch():
         tg.zeros(3).masked_fill(tg.tensor([True, False, True]), tg.zeros(3))
 
 
-@given(a=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
-                    elements=st.sampled_from([0.0, 1.0, -2.0])))
+@given(
+    a=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+        elements=st.sampled_from([0.0, 1.0, -2.0]),
+    )
+)
 def test_nonzero_as_torch(a):
     same_as_torch(lambda x: x.nonzero(), lambda x: x.nonzero(), a)
     same_as_torch(lambda x: x.nonzero(as_tuple=True), lambda x: x.nonzero(as_tuple=True), a)

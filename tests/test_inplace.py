@@ -56,8 +56,9 @@ def test_an_optimizer_step_between_two_backwards_through_a_retained_graph():
         y.backward()
 
 
-@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad],
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "make", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad], ids=lambda cls: cls.__name__
+)
 def test_every_optimizers_step_is_noted(make):
     w = tg.Tensor([1.0, 2.0], requires_grad=True)
     y = (w * w).sum()

@@ -1,6 +1,7 @@
 """PyTorch's in-place methods (add_, mul_, zero_, fill_, clamp_, copy_, normal_, uniform_, ...): they
 write the tensor's memory where no graph is recorded through it, refuse where one is, and the
 in-place checks see their writes."""
+
 import numpy as np
 import pytest
 from torch_check import torch
@@ -9,12 +10,22 @@ import tinygrad_es as tg
 from tinygrad_es import nn
 
 
-@pytest.mark.parametrize("call", [
-    lambda t: t.add_(2.0), lambda t: t.add_(t.flip(0), alpha=0.5), lambda t: t.sub_(1.0, alpha=3),
-    lambda t: t.mul_(-2.0), lambda t: t.div_(4.0), lambda t: t.zero_(), lambda t: t.fill_(7.5),
-    lambda t: t.clamp_(min=-0.5, max=1.0), lambda t: t.clamp_(max=0.0), lambda t: t.copy_(t.flip(0) * 3),
-    lambda t: t.masked_fill_(t > 0, -1.0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.add_(2.0),
+        lambda t: t.add_(t.flip(0), alpha=0.5),
+        lambda t: t.sub_(1.0, alpha=3),
+        lambda t: t.mul_(-2.0),
+        lambda t: t.div_(4.0),
+        lambda t: t.zero_(),
+        lambda t: t.fill_(7.5),
+        lambda t: t.clamp_(min=-0.5, max=1.0),
+        lambda t: t.clamp_(max=0.0),
+        lambda t: t.copy_(t.flip(0) * 3),
+        lambda t: t.masked_fill_(t > 0, -1.0),
+    ],
+)
 def test_in_place_methods_change_the_tensor_as_torch_and_return_it(call):
     values = np.array([-1.5, 0.25, 2.0])
     ours, theirs = tg.tensor(values), torch.tensor(values)

@@ -1,6 +1,7 @@
 """A model saved with its architecture (save_model: .npz + .json) comes back the same from
 load_model; a file that does not describe a model is a ValueError naming the bad entry; and the
 `tinygrad-es export` command turns such a checkpoint into ONNX or PyTorch."""
+
 import json
 
 import numpy as np
@@ -46,12 +47,31 @@ def test_every_layer_comes_back_from_its_files(name, dtype, tmp_path, rng):
 def test_the_json_file_is_the_documented_format(tmp_path):
     model = nn.Sequential(nn.Dense(64, 32, activation="sigmoid"), nn.Dense(32, 10, bias=False, dtype=np.float64))
     save_model(model, tmp_path / "mlp.json")
-    assert json.loads((tmp_path / "mlp.json").read_text()) == {"format": "tinygrad_es.model", "version": 1, "model": {
-        "type": "Sequential", "children": {
-            "0": {"type": "Dense", "in_features": 64, "out_features": 32, "bias": True, "dtype": "float32",
-                  "activation": {"type": "Sigmoid"}},
-            "1": {"type": "Dense", "in_features": 32, "out_features": 10, "bias": False, "dtype": "float64",
-                  "activation": None}}}}
+    assert json.loads((tmp_path / "mlp.json").read_text()) == {
+        "format": "tinygrad_es.model",
+        "version": 1,
+        "model": {
+            "type": "Sequential",
+            "children": {
+                "0": {
+                    "type": "Dense",
+                    "in_features": 64,
+                    "out_features": 32,
+                    "bias": True,
+                    "dtype": "float32",
+                    "activation": {"type": "Sigmoid"},
+                },
+                "1": {
+                    "type": "Dense",
+                    "in_features": 32,
+                    "out_features": 10,
+                    "bias": False,
+                    "dtype": "float64",
+                    "activation": None,
+                },
+            },
+        },
+    }
     assert set(tg.load(tmp_path / "mlp.npz")) == {"0.weight", "0.bias", "1.weight"}
 
 
@@ -68,43 +88,90 @@ def test_names_of_a_sliced_sequential_and_shared_modules_come_back(tmp_path, rng
 GOOD = {"type": "Dense", "in_features": 2, "out_features": 3, "bias": True, "dtype": "float32", "activation": None}
 
 
-@pytest.mark.parametrize("entry, message", [
-    ({"type": "Conv9d"}, "model: unknown layer type 'Conv9d'; known types: AdaptiveAvgPool1d, AdaptiveAvgPool2d, "
-                         "AlphaDropout, AvgPool1d"),
-    ({"in_features": 2}, "model: unknown layer type None"),
-    ([1, 2], r"model: a layer is a JSON object, got \[1, 2\]"),
-    ({**GOOD, "units": 3}, "model: Dense takes options activation, bias, dtype, in_features, out_features; "
-                           "unknown units"),
-    ({k: v for k, v in GOOD.items() if k != "bias"}, "model: Dense takes options .*; missing bias"),
-    ({**GOOD, "dtype": "int8"}, "model.dtype: 'int8' is not one of float32, float64"),
-    ({**GOOD, "in_features": {"a": 1}}, r"model.in_features: \{\"a\": 1\} is not an option value"),
-    ({**GOOD, "activation": {"type": "Relu"}}, "model.activation: unknown layer type 'Relu'"),
-    ({"type": "Sequential", "children": {"0": GOOD, "1": {"type": "Dropout", "p": 2}}},
-     r"model.children.1: Dropout: Dropout: p must be in \[0, 1\], got 2"),
-    ({"type": "Sequential", "children": {"0": {"same_as": "5"}}}, "model.children.0: same_as must be alone and name"),
-    ({"type": "Sequential", "children": [GOOD]}, "model.children: an object of named layers"),
-    ({"type": "Softplus", "beta": 1}, "model: Softplus takes options beta, threshold; missing threshold"),
-    ({"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": [3], "stride": [1], "padding": [1],
-      "dilation": [1], "groups": 1, "bias": True, "padding_mode": "reflect", "dtype": "float32"},
-     "model: Conv1d: Conv1d: padding_mode='reflect' is not supported, only 'zeros'"),
-    ({"type": "Embedding", "num_embeddings": 4, "embedding_dim": 2, "padding_idx": 7, "max_norm": None,
-      "norm_type": 2.0, "scale_grad_by_freq": False, "sparse": False, "dtype": "float32"},
-     r"model: Embedding: Embedding: padding_idx \(7\) must be within num_embeddings \(4\)"),
-    ({"type": "ModuleList", "children": {"0": {"type": "Sigmoid"}}, "values": []},
-     "model: ModuleList takes options children; unknown values"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            {"type": "Conv9d"},
+            "model: unknown layer type 'Conv9d'; known types: AdaptiveAvgPool1d, AdaptiveAvgPool2d, "
+            "AlphaDropout, AvgPool1d",
+        ),
+        ({"in_features": 2}, "model: unknown layer type None"),
+        ([1, 2], r"model: a layer is a JSON object, got \[1, 2\]"),
+        (
+            {**GOOD, "units": 3},
+            "model: Dense takes options activation, bias, dtype, in_features, out_features; unknown units",
+        ),
+        ({k: v for k, v in GOOD.items() if k != "bias"}, "model: Dense takes options .*; missing bias"),
+        ({**GOOD, "dtype": "int8"}, "model.dtype: 'int8' is not one of float32, float64"),
+        ({**GOOD, "in_features": {"a": 1}}, r"model.in_features: \{\"a\": 1\} is not an option value"),
+        ({**GOOD, "activation": {"type": "Relu"}}, "model.activation: unknown layer type 'Relu'"),
+        (
+            {"type": "Sequential", "children": {"0": GOOD, "1": {"type": "Dropout", "p": 2}}},
+            r"model.children.1: Dropout: Dropout: p must be in \[0, 1\], got 2",
+        ),
+        (
+            {"type": "Sequential", "children": {"0": {"same_as": "5"}}},
+            "model.children.0: same_as must be alone and name",
+        ),
+        ({"type": "Sequential", "children": [GOOD]}, "model.children: an object of named layers"),
+        ({"type": "Softplus", "beta": 1}, "model: Softplus takes options beta, threshold; missing threshold"),
+        (
+            {
+                "type": "Conv1d",
+                "in_channels": 1,
+                "out_channels": 1,
+                "kernel_size": [3],
+                "stride": [1],
+                "padding": [1],
+                "dilation": [1],
+                "groups": 1,
+                "bias": True,
+                "padding_mode": "reflect",
+                "dtype": "float32",
+            },
+            "model: Conv1d: Conv1d: padding_mode='reflect' is not supported, only 'zeros'",
+        ),
+        (
+            {
+                "type": "Embedding",
+                "num_embeddings": 4,
+                "embedding_dim": 2,
+                "padding_idx": 7,
+                "max_norm": None,
+                "norm_type": 2.0,
+                "scale_grad_by_freq": False,
+                "sparse": False,
+                "dtype": "float32",
+            },
+            r"model: Embedding: Embedding: padding_idx \(7\) must be within num_embeddings \(4\)",
+        ),
+        (
+            {"type": "ModuleList", "children": {"0": {"type": "Sigmoid"}}, "values": []},
+            "model: ModuleList takes options children; unknown values",
+        ),
+    ],
+)
 def test_a_bad_entry_is_a_value_error_naming_it(entry, message):
     with pytest.raises(ValueError, match=message):
         build(entry)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{", "the architecture is not JSON"),
-    ('{"format": "keras", "version": 1, "model": {}}', "not a tinygrad_es architecture"),
-    ('{"format": "tinygrad_es.model", "version": 2, "model": {}}', "architecture version 2; this tinygrad_es reads"),
-    ('{"format": "tinygrad_es.model", "version": 1, "model": {"type": "ReLU"}, "x": 1}',
-     "an architecture holds format, version and model; got format, model, version, x"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{", "the architecture is not JSON"),
+        ('{"format": "keras", "version": 1, "model": {}}', "not a tinygrad_es architecture"),
+        (
+            '{"format": "tinygrad_es.model", "version": 2, "model": {}}',
+            "architecture version 2; this tinygrad_es reads",
+        ),
+        (
+            '{"format": "tinygrad_es.model", "version": 1, "model": {"type": "ReLU"}, "x": 1}',
+            "an architecture holds format, version and model; got format, model, version, x",
+        ),
+    ],
+)
 def test_a_bad_file_is_a_value_error_naming_it(text, message, tmp_path):
     save_model(nn.ReLU(), tmp_path / "m")
     (tmp_path / "m.json").write_text(text)
@@ -134,13 +201,38 @@ def test_the_digits_cnn_comes_back_with_its_running_statistics(tmp_path, rng):
         model(tg.Tensor(rng.standard_normal((8, 1, 8, 8)).astype(np.float32)))  # the running statistics move
     save_model(model, tmp_path / "cnn")
     described = json.loads((tmp_path / "cnn.json").read_text())["model"]["children"]
-    assert described["0"] == {"type": "Conv2d", "in_channels": 1, "out_channels": 16, "kernel_size": [3, 3],
-                              "stride": [1, 1], "padding": [1, 1], "dilation": [1, 1], "groups": 1, "bias": False,
-                              "padding_mode": "zeros", "dtype": "float32"}
-    assert described["1"] == {"type": "BatchNorm2d", "num_features": 16, "eps": 1e-5, "momentum": 0.1, "affine": True,
-                              "track_running_stats": True, "bias": True, "dtype": "float32"}
-    assert described["3"] == {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "padding": 0, "dilation": 1,
-                              "return_indices": False, "ceil_mode": False}
+    assert described["0"] == {
+        "type": "Conv2d",
+        "in_channels": 1,
+        "out_channels": 16,
+        "kernel_size": [3, 3],
+        "stride": [1, 1],
+        "padding": [1, 1],
+        "dilation": [1, 1],
+        "groups": 1,
+        "bias": False,
+        "padding_mode": "zeros",
+        "dtype": "float32",
+    }
+    assert described["1"] == {
+        "type": "BatchNorm2d",
+        "num_features": 16,
+        "eps": 1e-5,
+        "momentum": 0.1,
+        "affine": True,
+        "track_running_stats": True,
+        "bias": True,
+        "dtype": "float32",
+    }
+    assert described["3"] == {
+        "type": "MaxPool2d",
+        "kernel_size": 2,
+        "stride": 2,
+        "padding": 0,
+        "dilation": 1,
+        "return_indices": False,
+        "ceil_mode": False,
+    }
     back = load_model(tmp_path / "cnn")
     assert int(back[1].num_batches_tracked.data) == 1
     same_model(back, model, rng.standard_normal((4, 1, 8, 8)).astype(np.float32))
@@ -170,8 +262,7 @@ def test_export_to_onnx_writes_what_onnxruntime_runs(tmp_path, capsys, rng):
     x = rng.standard_normal((9, 64)).astype(np.float32)
     session = ort.InferenceSession(str(tmp_path / "mlp.onnx"), providers=["CPUExecutionProvider"])
     with tg.no_grad():
-        np.testing.assert_allclose(session.run(None, {"input": x})[0], model(tg.Tensor(x)).data, rtol=1e-5,
-                                   atol=1e-5)
+        np.testing.assert_allclose(session.run(None, {"input": x})[0], model(tg.Tensor(x)).data, rtol=1e-5, atol=1e-5)
 
 
 def test_export_to_torch_writes_a_module_torch_loads(tmp_path, rng):
@@ -181,8 +272,9 @@ def test_export_to_torch_writes_a_module_torch_loads(tmp_path, rng):
     module = torch.load(tmp_path / "m.pt", weights_only=False)
     x = rng.standard_normal((9, 64)).astype(np.float32)
     with tg.no_grad():
-        np.testing.assert_allclose(module(torch.from_numpy(x)).detach().numpy(), model(tg.Tensor(x)).data,
-                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            module(torch.from_numpy(x)).detach().numpy(), model(tg.Tensor(x)).data, rtol=1e-6, atol=1e-6
+        )
 
 
 def test_export_of_the_digits_cnn_to_onnx_and_torch(tmp_path, rng):
@@ -212,8 +304,9 @@ def test_export_of_a_model_that_starts_with_an_embedding_takes_indices(tmp_path,
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     indices = rng.integers(0, 10, (5, 3))
     with tg.no_grad():
-        np.testing.assert_allclose(session.run(None, {"input": indices})[0], model(tg.Tensor(indices)).data,
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            session.run(None, {"input": indices})[0], model(tg.Tensor(indices)).data, rtol=1e-5, atol=1e-5
+        )
 
 
 def test_export_takes_the_input_shape_of_a_model_that_does_not_start_with_dense(tmp_path, capsys):
@@ -226,11 +319,14 @@ def test_export_takes_the_input_shape_of_a_model_that_does_not_start_with_dense(
     assert main(["export", str(tmp_path / "m"), "--to", "onnx", "--input-shape", "1,8,8"]) == 0
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--to", "onnx", "--input-shape", "a,b"], "not a shape: 'a,b'"),
-    (["--to", "keras"], "invalid choice: 'keras'"),
-    (["--to", "onnx", "--opset", "9"], "opset must be an int from 17 to"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--to", "onnx", "--input-shape", "a,b"], "not a shape: 'a,b'"),
+        (["--to", "keras"], "invalid choice: 'keras'"),
+        (["--to", "onnx", "--opset", "9"], "opset must be an int from 17 to"),
+    ],
+)
 def test_bad_export_arguments_exit_2_with_one_error_line(argv, message, tmp_path, capsys):
     pytest.importorskip("onnx")
     saved_mlp(tmp_path)

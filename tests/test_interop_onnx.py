@@ -2,6 +2,7 @@
 table (float32, within 1e-5), at the oldest, the default and a recent opset, on any batch size,
 and for the paper's MLP and the digits CNN; the file passes onnx.checker; from_onnx gives the model
 back, and refuses what it cannot trust; what has no ONNX form is an error naming it."""
+
 import json
 
 import numpy as np
@@ -74,16 +75,24 @@ ACTIVATIONS = sorted(name for name in CASES if issubclass(LAYERS[name].cls, Acti
 def test_each_activation_after_a_dense_layer_on_any_batch(name, batch, seed):
     rng = np.random.default_rng(seed)
     activation = CASES[name][0](np.float32)
-    model = nn.Sequential(nn.Dense(4, 6, activation=nn.PReLU(6) if name == "PReLU" else activation),
-                          nn.Dense(3 if name == "GLU" else 6, 2))
+    model = nn.Sequential(
+        nn.Dense(4, 6, activation=nn.PReLU(6) if name == "PReLU" else activation),
+        nn.Dense(3 if name == "GLU" else 6, 2),
+    )
     x = (3 * rng.standard_normal((batch, 4))).astype(np.float32)
     proto = to_onnx(model, np.zeros((1, 4), np.float32))
     assert_close(run_ort(proto, x), ours(model, x))
 
 
 def test_the_exported_graph_uses_the_onnx_op_of_each_layer():
-    model = nn.Sequential(nn.Dense(4, 6, activation="relu"), nn.Dropout(), nn.Dense(6, 6, activation=nn.RReLU()),
-                          nn.Dense(6, 6, activation="gelu"), nn.Dense(6, 6, activation="mish"), nn.LogSoftmax())
+    model = nn.Sequential(
+        nn.Dense(4, 6, activation="relu"),
+        nn.Dropout(),
+        nn.Dense(6, 6, activation=nn.RReLU()),
+        nn.Dense(6, 6, activation="gelu"),
+        nn.Dense(6, 6, activation="mish"),
+        nn.LogSoftmax(),
+    )
     x = np.zeros((1, 4), np.float32)
     ops = [node.op_type for node in to_onnx(model, x).graph.node]
     assert ops == ["Gemm", "Relu", "Gemm", "LeakyRelu", "Gemm", "Gelu", "Gemm", "Mish", "LogSoftmax"]
@@ -118,9 +127,11 @@ def test_dense_on_more_than_two_axes_is_a_matmul(rng):
 # ---- the paper's MLP on the digits; fine-tuning after export ---------------------------------------
 def paper_mlp(dtype=np.float32):
     tg.manual_seed(0)
-    return nn.Sequential(nn.Dense(64, 32, activation="sigmoid", init="xavier_paper", dtype=dtype),
-                         nn.Dense(32, 16, activation="sigmoid", init="xavier_paper", dtype=dtype),
-                         nn.Dense(16, 10, init="xavier_paper", dtype=dtype))
+    return nn.Sequential(
+        nn.Dense(64, 32, activation="sigmoid", init="xavier_paper", dtype=dtype),
+        nn.Dense(32, 16, activation="sigmoid", init="xavier_paper", dtype=dtype),
+        nn.Dense(16, 10, init="xavier_paper", dtype=dtype),
+    )
 
 
 def train(model, x, y, steps=30, lr=1.0):
@@ -190,10 +201,16 @@ def test_the_cnns_graph_is_made_of_the_onnx_ops_of_its_layers():
     model, images, _ = trained_example("cnn")
     proto = to_onnx(model, images[:1])
     assert [n.op_type for n in proto.graph.node] == ["Conv", "BatchNormalization", "Relu", "MaxPool"] * 2 + [
-        "Flatten", "Gemm"]
+        "Flatten",
+        "Gemm",
+    ]
     conv = proto.graph.node[0]
     assert {a.name: list(a.ints) for a in conv.attribute if a.ints} == {
-        "kernel_shape": [3, 3], "strides": [1, 1], "dilations": [1, 1], "pads": [1, 1, 1, 1]}
+        "kernel_shape": [3, 3],
+        "strides": [1, 1],
+        "dilations": [1, 1],
+        "pads": [1, 1, 1, 1],
+    }
     names = {i.name for i in proto.graph.initializer}
     assert {"1.running_mean", "1.running_var", "5.running_mean", "5.running_var"} <= names
     state = {p.key: p.value for p in proto.metadata_props}["tinygrad_es.state"]
@@ -207,20 +224,34 @@ def test_the_cnn_loaded_from_onnx_trains_on_here_with_its_running_statistics(tmp
     assert all(m.training for m in back.modules()) and repr(back) == repr(model)
     state, restored = model.state_dict(), back.state_dict()
     assert list(state) == list(restored) and all(np.array_equal(state[k], restored[k]) for k in state)
-    assert train(back, images[960:], y[960:], 10, 0.05) == pytest.approx(train(model, images[960:], y[960:], 10, 0.05),
-                                                                         rel=1e-6)
+    assert train(back, images[960:], y[960:], 10, 0.05) == pytest.approx(
+        train(model, images[960:], y[960:], 10, 0.05), rel=1e-6
+    )
 
 
-@pytest.mark.parametrize("name, ceil_mode", [("MaxPool2d", 1), ("MaxPool2d ceil_mode without the last window", 0),
-                                             ("AvgPool2d", 1), ("AvgPool1d ceil_mode", 1)])
+@pytest.mark.parametrize(
+    "name, ceil_mode",
+    [
+        ("MaxPool2d", 1),
+        ("MaxPool2d ceil_mode without the last window", 0),
+        ("AvgPool2d", 1),
+        ("AvgPool1d ceil_mode", 1),
+    ],
+)
 def test_ceil_mode_is_set_where_it_adds_a_window(name, ceil_mode, rng):
     make, shape = ALL[name]
     (pool,) = [n for n in to_onnx(make(np.float32), np.zeros(shape, np.float32)).graph.node if "Pool" in n.op_type]
     assert {a.name: a.i for a in pool.attribute}["ceil_mode"] == ceil_mode
 
 
-@given(d=st.integers(1, 2), kernel=st.integers(1, 4), stride=st.integers(1, 4), dilation=st.integers(1, 3),
-       size=st.integers(1, 12), data=st.data())
+@given(
+    d=st.integers(1, 2),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 4),
+    dilation=st.integers(1, 3),
+    size=st.integers(1, 12),
+    data=st.data(),
+)
 def test_pooling_in_onnxruntime_as_here_for_any_options(d, kernel, stride, dilation, size, data):
     padding = data.draw(st.integers(0, kernel // 2), "padding")
     ceil_mode, average = data.draw(st.booleans(), "ceil_mode"), data.draw(st.booleans(), "average")
@@ -249,10 +280,14 @@ def test_pooling_in_onnxruntime_as_here_for_any_options(d, kernel, stride, dilat
 
 def test_group_norm_is_group_normalization_from_opset_21():
     model = nn.GroupNorm(2, 4)
-    ops = {opset: [n.op_type for n in to_onnx(model, np.zeros((1, 4, 3), np.float32), opset=opset).graph.node]
-           for opset in (20, 21)}
-    assert ops == {20: ["Reshape", "InstanceNormalization", "Reshape", "Reshape", "Mul", "Reshape", "Add"],
-                   21: ["GroupNormalization"]}
+    ops = {
+        opset: [n.op_type for n in to_onnx(model, np.zeros((1, 4, 3), np.float32), opset=opset).graph.node]
+        for opset in (20, 21)
+    }
+    assert ops == {
+        20: ["Reshape", "InstanceNormalization", "Reshape", "Reshape", "Mul", "Reshape", "Add"],
+        21: ["GroupNormalization"],
+    }
 
 
 def test_embedding_takes_integer_indices_as_input(rng):
@@ -297,14 +332,22 @@ def test_bad_arguments_are_value_errors():
     x = np.zeros((1, 2), np.float32)
     with pytest.raises(ValueError, match="opset must be an int from 17 to"):
         to_onnx(nn.ReLU(), x, opset=13)
-    with pytest.raises(ValueError, match=r"float32 or float64 array \(int64 or int32 indices for an Embedding\) with "
-                                         "a batch axis first, got a int8 array"):
+    with pytest.raises(
+        ValueError,
+        match=r"float32 or float64 array \(int64 or int32 indices for an Embedding\) with "
+        "a batch axis first, got a int8 array",
+    ):
         to_onnx(nn.ReLU(), np.zeros((1, 2), np.int8))
-    with pytest.raises(ValueError, match="ReLU takes a floating-point input, got int64 .integer inputs are the indices "
-                                         "of a first Embedding layer"):
+    with pytest.raises(
+        ValueError,
+        match="ReLU takes a floating-point input, got int64 .integer inputs are the indices of a first Embedding layer",
+    ):
         to_onnx(nn.ReLU(), np.zeros((1, 2), np.int64))
-    with pytest.raises(ValueError, match=r"Conv2d: the ONNX graph needs a batched input \(N, C, 2 spatial axes\), got "
-                                         r"shape \(1, 5, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Conv2d: the ONNX graph needs a batched input \(N, C, 2 spatial axes\), got "
+        r"shape \(1, 5, 5\)",
+    ):
         to_onnx(nn.Conv2d(1, 2, 3), np.zeros((1, 5, 5), np.float32))  # unbatched: axis 0 would be the channels
     with pytest.raises(ValueError, match=r"Unflatten\(dim=0\) splits the batch axis, which the ONNX graph leaves free"):
         to_onnx(nn.Unflatten(0, (1, 2)), np.zeros((2, 3), np.float32))
@@ -329,9 +372,12 @@ def test_from_onnx_reads_a_file_with_shapes_inferred_and_saved_again(tmp_path, r
 
 def test_from_onnx_refuses_a_graph_it_did_not_write(tmp_path):
     helper = onnx.helper
-    graph = helper.make_graph([helper.make_node("Relu", ["input"], ["output"])], "g",
-                              [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["batch", 2])],
-                              [helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["batch", 2])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["input"], ["output"])],
+        "g",
+        [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["batch", 2])],
+    )
     onnx.save(helper.make_model(graph), tmp_path / "other.onnx")
     with pytest.raises(ValueError, match="no 'tinygrad_es.architecture' metadata: it was not written by"):
         from_onnx(tmp_path / "other.onnx")
@@ -344,8 +390,10 @@ def test_from_onnx_refuses_a_graph_changed_after_export():
         from_onnx(proto)
     proto = to_onnx(nn.Dense(2, 2), np.zeros((1, 2), np.float32))
     del proto.metadata_props[:]
-    onnx.helper.set_model_props(proto, {"tinygrad_es.architecture": '{"format": "tinygrad_es.model", "version": 1, '
-                                        '"model": {"type": "Conv9d"}}'})
+    onnx.helper.set_model_props(
+        proto,
+        {"tinygrad_es.architecture": '{"format": "tinygrad_es.model", "version": 1, "model": {"type": "Conv9d"}}'},
+    )
     with pytest.raises(ValueError, match="from_onnx: the model: model: unknown layer type .Conv9d."):
         from_onnx(proto)
 

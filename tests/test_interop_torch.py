@@ -2,6 +2,7 @@
 both frameworks, in float32 (1e-6) and float64 (1e-12), relative to the norm of PyTorch's array,
 and keeps the same buffers (BatchNorm's running statistics) in training; the paper's MLP and the
 digits CNN train on in PyTorch and come back."""
+
 import pickle
 
 import numpy as np
@@ -29,6 +30,7 @@ def seeded():
     """Layers built without a generator draw from the default one: the same weights in any test order."""
     tg.manual_seed(0)
 
+
 def test_every_layer_of_the_table_has_a_case_here():
     assert set(CASES) == set(LAYERS)
 
@@ -43,7 +45,7 @@ def assert_same(ours, theirs, dtype, rtol=None):
 def call(model, x):
     """model(x); a ModuleList or ModuleDict (no forward) applies its entries in turn, in either framework."""
     if isinstance(model, (nn.ModuleList, nn.ModuleDict, torch.nn.ModuleList, torch.nn.ModuleDict)):
-        for child in (model._modules.values() if isinstance(model, nn.Module) else model.children()):
+        for child in model._modules.values() if isinstance(model, nn.Module) else model.children():
             x = call(child, x)
         return x
     return model(x)
@@ -127,8 +129,9 @@ def test_each_activation_as_a_dense_layers_activation(name, dtype, rng):
     activation = CASES[name][0](dtype)
     if name == "PReLU":
         activation = random_prelu(6, dtype)
-    model = nn.Sequential(nn.Dense(4, 6, activation=activation, dtype=dtype),
-                          nn.Dense(3 if name == "GLU" else 6, 2, dtype=dtype))
+    model = nn.Sequential(
+        nn.Dense(4, 6, activation=activation, dtype=dtype), nn.Dense(3 if name == "GLU" else 6, 2, dtype=dtype)
+    )
     module = to_torch(model)
     assert [type(m).__name__ for m in module][:2] == ["Linear", "Step" if name == "Step" else type(activation).__name__]
     x = (3 * rng.standard_normal((5, 4))).astype(dtype)
@@ -149,14 +152,21 @@ def test_our_float64_gradients_are_exact_where_pytorchs_are_not():
 
 # shapes with a batch of 0 and extra leading axes, in every memory layout
 def _layouts(x):
-    return {"C": x, "F": np.asfortranarray(x), "transposed": x.T.copy().T,
-            "slice": np.repeat(x, 2, axis=-1)[..., ::2]}
+    return {"C": x, "F": np.asfortranarray(x), "transposed": x.T.copy().T, "slice": np.repeat(x, 2, axis=-1)[..., ::2]}
 
 
-@given(name=st.sampled_from(sorted(set(ACTIVATIONS) - {"GLU", "Softmax", "PReLU"}
-                                   | {"Dense", "Sequential", "Dropout", "AlphaDropout", "ModuleList"})),
-       dtype=st.sampled_from(DTYPES), leading=st.lists(st.integers(0, 3), max_size=2),
-       layout=st.sampled_from(["C", "F", "transposed", "slice"]), seed=st.integers(0, 2**31))
+@given(
+    name=st.sampled_from(
+        sorted(
+            set(ACTIVATIONS) - {"GLU", "Softmax", "PReLU"}
+            | {"Dense", "Sequential", "Dropout", "AlphaDropout", "ModuleList"}
+        )
+    ),
+    dtype=st.sampled_from(DTYPES),
+    leading=st.lists(st.integers(0, 3), max_size=2),
+    layout=st.sampled_from(["C", "F", "transposed", "slice"]),
+    seed=st.integers(0, 2**31),
+)
 def test_converted_layers_agree_on_any_batch_shape_and_layout(name, dtype, leading, layout, seed):
     rng = np.random.default_rng(seed)
     model = CASES[name][0](dtype)
@@ -174,8 +184,13 @@ def test_converted_layers_agree_on_any_batch_shape_and_layout(name, dtype, leadi
 SPATIAL = sorted(name for name in CASES if name not in ACTIVATIONS and len(CASES[name][1]) > 2 or name == "Embedding")
 
 
-@given(name=st.sampled_from(SPATIAL), dtype=st.sampled_from(DTYPES), batch=st.integers(0, 3),
-       layout=st.sampled_from(["C", "F", "transposed", "slice"]), seed=st.integers(0, 2**31))
+@given(
+    name=st.sampled_from(SPATIAL),
+    dtype=st.sampled_from(DTYPES),
+    batch=st.integers(0, 3),
+    layout=st.sampled_from(["C", "F", "transposed", "slice"]),
+    seed=st.integers(0, 2**31),
+)
 def test_converted_layers_with_channels_agree_on_any_batch_and_layout(name, dtype, batch, layout, seed):
     rng = np.random.default_rng(seed)
     make, shape = CASES[name]
@@ -188,9 +203,11 @@ def test_converted_layers_with_channels_agree_on_any_batch_and_layout(name, dtyp
 # ---- the paper's MLP, and training on in both frameworks ----------------------------------------------
 def paper_mlp(dtype):
     tg.manual_seed(0)
-    return nn.Sequential(nn.Dense(64, 32, activation="sigmoid", init="xavier_paper", dtype=dtype),
-                         nn.Dense(32, 16, activation="sigmoid", init="xavier_paper", dtype=dtype),
-                         nn.Dense(16, 10, activation="sigmoid", init="xavier_paper", dtype=dtype))
+    return nn.Sequential(
+        nn.Dense(64, 32, activation="sigmoid", init="xavier_paper", dtype=dtype),
+        nn.Dense(32, 16, activation="sigmoid", init="xavier_paper", dtype=dtype),
+        nn.Dense(16, 10, activation="sigmoid", init="xavier_paper", dtype=dtype),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -239,7 +256,7 @@ def digit_batches(n, size=32, images=False, seed=0):
     """n batches of float64 digits (as 1x8x8 images for the CNN) with their labels."""
     x, y = data.load_digits()
     x = x.reshape(-1, 1, 8, 8) if images else x
-    order = np.random.default_rng(seed).permutation(len(x))[:size * n].reshape(n, size)
+    order = np.random.default_rng(seed).permutation(len(x))[: size * n].reshape(n, size)
     return [(x[i].astype(np.float64), y[i]) for i in order]
 
 
@@ -286,8 +303,10 @@ def assert_same_outputs(model, module, x, rtol):
 def test_the_digits_cnn_computes_what_pytorch_computes_in_train_and_eval_mode(dtype, rng):
     model, reference = digits_cnn(dtype), digits_cnn(np.float64) if dtype == np.float32 else None
     module = to_torch(model)
-    assert [type(m).__name__ for m in module] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"] * 2 + ["Flatten",
-                                                                                                       "Linear"]
+    assert [type(m).__name__ for m in module] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"] * 2 + [
+        "Flatten",
+        "Linear",
+    ]
     x = rng.standard_normal((16, 1, 8, 8)).astype(dtype)
     digits = data.load_digits()[0].reshape(-1, 1, 8, 8).astype(dtype)
     for _ in range(2):  # training: the batch's statistics, and the running ones move alike

@@ -1,5 +1,6 @@
 """Products (mm, bmm, dot, outer, inner, tensordot, einsum) and tg.linalg's norms as PyTorch's:
 values, gradients, errors; second derivatives against finite differences."""
+
 import math
 
 import numpy as np
@@ -37,23 +38,28 @@ def test_products_are_differentiable_twice():
     check_gradients(lambda x, y: tg.tensordot(x, y, ([0, 2], [1, 0])), matrix((2, 3, 2)), matrix((2, 2, 1), 1))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tg.mm(tg.zeros(3), tg.zeros(3, 2)), "2 dimensions"),
-    (lambda: tg.mm(tg.zeros(2, 3), tg.zeros(2, 2)), "cannot be multiplied"),
-    (lambda: tg.bmm(tg.zeros(3, 3), tg.zeros(3, 3)), "3 dimensions"),
-    (lambda: tg.bmm(tg.zeros(2, 3, 4), tg.zeros(3, 4, 1)), "batch"),
-    (lambda: tg.dot(tg.zeros(3, 2), tg.zeros(3, 2)), "1 dimensions"),
-    (lambda: tg.dot(tg.zeros(3), tg.zeros(2)), "inconsistent"),
-    (lambda: tg.outer(tg.zeros(3, 1), tg.zeros(2)), "1 dimensions"),
-    (lambda: tg.mm(tg.zeros(2, 2), tg.zeros(2, 2, dtype=np.float64)), "dtype"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tg.mm(tg.zeros(3), tg.zeros(3, 2)), "2 dimensions"),
+        (lambda: tg.mm(tg.zeros(2, 3), tg.zeros(2, 2)), "cannot be multiplied"),
+        (lambda: tg.bmm(tg.zeros(3, 3), tg.zeros(3, 3)), "3 dimensions"),
+        (lambda: tg.bmm(tg.zeros(2, 3, 4), tg.zeros(3, 4, 1)), "batch"),
+        (lambda: tg.dot(tg.zeros(3, 2), tg.zeros(3, 2)), "1 dimensions"),
+        (lambda: tg.dot(tg.zeros(3), tg.zeros(2)), "inconsistent"),
+        (lambda: tg.outer(tg.zeros(3, 1), tg.zeros(2)), "1 dimensions"),
+        (lambda: tg.mm(tg.zeros(2, 2), tg.zeros(2, 2, dtype=np.float64)), "dtype"),
+    ],
+)
 def test_product_errors_are_runtime_errors_as_torch(call, message):
     with pytest.raises(RuntimeError, match=message):
         call()
 
 
-@given(a_shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3), b_shape=hnp.array_shapes(min_dims=0, max_dims=3,
-                                                                                               max_side=3))
+@given(
+    a_shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+    b_shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+)
 def test_inner_as_torch(a_shape, b_shape):
     if a_shape and b_shape and a_shape[-1] != b_shape[-1]:
         b_shape = b_shape[:-1] + a_shape[-1:]
@@ -99,8 +105,13 @@ EQUATIONS = [
 def test_einsum_as_torch_and_differentiable_twice(equation, operand_shapes):
     operands = [matrix(s, i) for i, s in enumerate(operand_shapes)]
     same_as_torch(lambda *xs: tg.einsum(equation, *xs), lambda *xs: torch.einsum(equation, *xs), *operands)
-    same_as_torch(lambda *xs: tg.einsum(equation, list(xs)), lambda *xs: torch.einsum(equation, list(xs)),
-                  *(o.astype(np.float32) for o in operands), rtol=1e-5, atol=1e-6)
+    same_as_torch(
+        lambda *xs: tg.einsum(equation, list(xs)),
+        lambda *xs: torch.einsum(equation, list(xs)),
+        *(o.astype(np.float32) for o in operands),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     check_gradients(lambda *xs: tg.einsum(equation, *xs), *operands)
 
 
@@ -119,11 +130,15 @@ def test_einsum_errors():
 def test_linalg_matrix_norms_as_torch(ord_, shape, keepdim):
     a = matrix(shape)
     dim = (-2, -1) if len(shape) == 3 else None
-    same_as_torch(lambda x: tg.linalg.norm(x, ord_, dim, keepdim), lambda x: torch.linalg.norm(x, ord_, dim, keepdim),
-                  a)
+    same_as_torch(
+        lambda x: tg.linalg.norm(x, ord_, dim, keepdim), lambda x: torch.linalg.norm(x, ord_, dim, keepdim), a
+    )
     if ord_ is not None:
-        same_as_torch(lambda x: tg.linalg.matrix_norm(x, ord_, keepdim=keepdim),
-                      lambda x: torch.linalg.matrix_norm(x, ord_, keepdim=keepdim), a)
+        same_as_torch(
+            lambda x: tg.linalg.matrix_norm(x, ord_, keepdim=keepdim),
+            lambda x: torch.linalg.matrix_norm(x, ord_, keepdim=keepdim),
+            a,
+        )
 
 
 @pytest.mark.parametrize("ord_", [None, 1, 2, 3, math.inf, -math.inf, 0])
@@ -131,8 +146,11 @@ def test_linalg_matrix_norms_as_torch(ord_, shape, keepdim):
 def test_linalg_vector_norms_as_torch(ord_, shape, keepdim):
     a = matrix(shape)
     same_as_torch(lambda x: tg.linalg.norm(x, ord_, -1, keepdim), lambda x: torch.linalg.norm(x, ord_, -1, keepdim), a)
-    same_as_torch(lambda x: tg.linalg.vector_norm(x, ord_ or 2, keepdim=keepdim),
-                  lambda x: torch.linalg.vector_norm(x, ord_ or 2, keepdim=keepdim), a)
+    same_as_torch(
+        lambda x: tg.linalg.vector_norm(x, ord_ or 2, keepdim=keepdim),
+        lambda x: torch.linalg.vector_norm(x, ord_ or 2, keepdim=keepdim),
+        a,
+    )
 
 
 @settings(max_examples=5)

@@ -188,8 +188,13 @@ def test_extreme_logits_give_finite_losses_and_gradients_without_warnings(dtype)
 def test_shape_mismatch_is_an_error_not_a_broadcast():
     x = tg.Tensor(np.zeros(4, np.float32), requires_grad=True)
     y = tg.Tensor(np.zeros((4, 1), np.float32))
-    for fn in (losses.mse_loss, losses.half_mse_loss, losses.huber_loss, losses.binary_cross_entropy,
-               losses.binary_cross_entropy_with_logits):  # fmt: skip
+    for fn in (
+        losses.mse_loss,
+        losses.half_mse_loss,
+        losses.huber_loss,
+        losses.binary_cross_entropy,
+        losses.binary_cross_entropy_with_logits,
+    ):
         with pytest.raises(ValueError, match=rf"{fn.__name__}: input has shape \(4,\) but target has shape \(4, 1\)"):
             fn(x, y)
 
@@ -248,21 +253,40 @@ def test_losses_and_gradients_match_torch(rng, reduction):
     p, q = rng.uniform(0.01, 0.99, (5, 4)), rng.uniform(0, 1, (5, 4))
     probs = rng.dirichlet(np.ones(4), 5)
     cases = [
-        (lambda a: losses.cross_entropy(a, y, w, 0.15, reduction),
-         lambda a: F.cross_entropy(a, torch.tensor(y), torch.tensor(w), reduction=reduction, label_smoothing=0.15), z),
-        (lambda a: losses.cross_entropy(a, probs, w, 0.15, reduction),
-         lambda a: F.cross_entropy(a, torch.tensor(probs), torch.tensor(w), reduction=reduction, label_smoothing=0.15),
-         z),
-        (lambda a: losses.nll_loss(a, y, w, reduction),
-         lambda a: F.nll_loss(a, torch.tensor(y), torch.tensor(w), reduction=reduction), z),
+        (
+            lambda a: losses.cross_entropy(a, y, w, 0.15, reduction),
+            lambda a: F.cross_entropy(a, torch.tensor(y), torch.tensor(w), reduction=reduction, label_smoothing=0.15),
+            z,
+        ),
+        (
+            lambda a: losses.cross_entropy(a, probs, w, 0.15, reduction),
+            lambda a: F.cross_entropy(
+                a, torch.tensor(probs), torch.tensor(w), reduction=reduction, label_smoothing=0.15
+            ),
+            z,
+        ),
+        (
+            lambda a: losses.nll_loss(a, y, w, reduction),
+            lambda a: F.nll_loss(a, torch.tensor(y), torch.tensor(w), reduction=reduction),
+            z,
+        ),
         (lambda a: losses.mse_loss(a, q, reduction), lambda a: F.mse_loss(a, torch.tensor(q), reduction=reduction), z),
-        (lambda a: losses.huber_loss(a, q, 0.5, reduction),
-         lambda a: F.huber_loss(a, torch.tensor(q), reduction=reduction, delta=0.5), z),
-        (lambda a: losses.binary_cross_entropy(a, q, reduction),
-         lambda a: F.binary_cross_entropy(a, torch.tensor(q), reduction=reduction), p),
-        (lambda a: losses.binary_cross_entropy_with_logits(a, q, reduction),
-         lambda a: F.binary_cross_entropy_with_logits(a, torch.tensor(q), reduction=reduction), z),
-    ]  # fmt: skip
+        (
+            lambda a: losses.huber_loss(a, q, 0.5, reduction),
+            lambda a: F.huber_loss(a, torch.tensor(q), reduction=reduction, delta=0.5),
+            z,
+        ),
+        (
+            lambda a: losses.binary_cross_entropy(a, q, reduction),
+            lambda a: F.binary_cross_entropy(a, torch.tensor(q), reduction=reduction),
+            p,
+        ),
+        (
+            lambda a: losses.binary_cross_entropy_with_logits(a, q, reduction),
+            lambda a: F.binary_cross_entropy_with_logits(a, torch.tensor(q), reduction=reduction),
+            z,
+        ),
+    ]
     for ours, theirs, x in cases:
         a, b = t64(x), torch.tensor(x, requires_grad=True)
         out_a, out_b = ours(a), theirs(b)

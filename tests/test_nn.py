@@ -215,13 +215,15 @@ def test_shared_child_traversal_matches_torch():
     ours, _ = _shared_model()
     lin = torch.nn.Linear(2, 2)
     theirs = torch.nn.Sequential(lin, torch.nn.Sequential(lin, torch.nn.Dropout(0.5)), lin)
+
     def names(pairs):
         return [name for name, _ in pairs]
 
     for dedup in (True, False):
         assert names(ours.named_modules(remove_duplicate=dedup)) == names(theirs.named_modules(remove_duplicate=dedup))
         assert names(ours.named_parameters(remove_duplicate=dedup)) == names(
-            theirs.named_parameters(remove_duplicate=dedup))
+            theirs.named_parameters(remove_duplicate=dedup)
+        )
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert names(ours.named_children()) == names(theirs.named_children())
 
@@ -406,8 +408,15 @@ def test_dropout_probability_must_be_in_0_1():
 def test_functional_namespace_has_linear_and_the_losses(rng):
     x, w, b = (tg.Tensor(rng.standard_normal(s)) for s in [(2, 3), (4, 3), (4,)])
     np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + b.data)
-    for name in ("cross_entropy", "nll_loss", "mse_loss", "half_mse_loss", "binary_cross_entropy",
-                 "binary_cross_entropy_with_logits", "huber_loss"):  # fmt: skip
+    for name in (
+        "cross_entropy",
+        "nll_loss",
+        "mse_loss",
+        "half_mse_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "huber_loss",
+    ):
         assert callable(getattr(F, name))
 
 
@@ -451,5 +460,7 @@ def test_dense_with_fused_activation_matches_the_two_node_layer(activation):
     np.testing.assert_allclose(fused.data, separate.data, rtol=1e-12)
     for a, b in zip(fused_grads, [x.grad.data, layer.weight.grad.data, layer.bias.grad.data]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
-    assert tg.gradcheck(lambda x, w, b: tg.fused.linear(x, w, b, layer.activation.op, layer.activation.options()),
-                        (x, layer.weight, layer.bias))
+    assert tg.gradcheck(
+        lambda x, w, b: tg.fused.linear(x, w, b, layer.activation.op, layer.activation.options()),
+        (x, layer.weight, layer.bias),
+    )

@@ -1,5 +1,6 @@
 """The layers built on the convolution, pooling and embedding ops, and the dropout variants: PyTorch's
 arguments, defaults, initialization, state_dict keys and outputs for the same weights."""
+
 import math
 
 import numpy as np
@@ -36,18 +37,26 @@ def _outputs_and_gradients_agree(torch, ours, theirs, x, rng, atol=1e-5):
 
 
 # ---- convolution layers ------------------------------------------------------------------------------
-@pytest.mark.parametrize("layer, arguments, shape", [
-    ("Conv2d", dict(in_channels=4, out_channels=6, kernel_size=3, padding=1), (2, 4, 7, 5)),
-    ("Conv2d", dict(in_channels=4, out_channels=4, kernel_size=(3, 2), stride=2, dilation=(1, 2), groups=4,
-                    bias=False), (2, 4, 9, 8)),
-    ("Conv2d", dict(in_channels=2, out_channels=4, kernel_size=4, padding="same"), (1, 2, 6, 6)),
-    ("Conv1d", dict(in_channels=3, out_channels=2, kernel_size=5, stride=2, padding="valid"), (3, 3, 11)),
-    ("ConvTranspose2d", dict(in_channels=4, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1),
-     (2, 4, 3, 4)),
-    ("ConvTranspose1d", dict(in_channels=2, out_channels=4, kernel_size=2, stride=2, groups=2), (2, 2, 5)),
-])  # fmt: skip
-def test_convolution_layers_take_torchs_weights_and_give_its_outputs_and_gradients(torch, rng, layer, arguments,
-                                                                                   shape):  # fmt: skip
+@pytest.mark.parametrize(
+    "layer, arguments, shape",
+    [
+        ("Conv2d", dict(in_channels=4, out_channels=6, kernel_size=3, padding=1), (2, 4, 7, 5)),
+        (
+            "Conv2d",
+            dict(in_channels=4, out_channels=4, kernel_size=(3, 2), stride=2, dilation=(1, 2), groups=4, bias=False),
+            (2, 4, 9, 8),
+        ),
+        ("Conv2d", dict(in_channels=2, out_channels=4, kernel_size=4, padding="same"), (1, 2, 6, 6)),
+        ("Conv1d", dict(in_channels=3, out_channels=2, kernel_size=5, stride=2, padding="valid"), (3, 3, 11)),
+        (
+            "ConvTranspose2d",
+            dict(in_channels=4, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1),
+            (2, 4, 3, 4),
+        ),
+        ("ConvTranspose1d", dict(in_channels=2, out_channels=4, kernel_size=2, stride=2, groups=2), (2, 2, 5)),
+    ],
+)
+def test_convolution_layers_take_torchs_weights_and_give_its_outputs_and_gradients(torch, rng, layer, arguments, shape):
     ours, theirs = getattr(nn, layer)(**arguments), getattr(torch.nn, layer)(**arguments)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [p.shape for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
@@ -56,16 +65,22 @@ def test_convolution_layers_take_torchs_weights_and_give_its_outputs_and_gradien
 
 
 def test_convolution_layers_repr_as_torch(torch):
-    for arguments in (dict(kernel_size=3, padding=1), dict(kernel_size=3, padding="same"),
-                      dict(kernel_size=(3, 5), stride=2, padding=1, dilation=2, groups=2, bias=False)):
+    for arguments in (
+        dict(kernel_size=3, padding=1),
+        dict(kernel_size=3, padding="same"),
+        dict(kernel_size=(3, 5), stride=2, padding=1, dilation=2, groups=2, bias=False),
+    ):
         assert repr(nn.Conv2d(2, 4, **arguments)) == repr(torch.nn.Conv2d(2, 4, **arguments))
-    assert repr(nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1)) == \
-        repr(torch.nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1))  # fmt: skip
+    assert repr(nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1)) == repr(
+        torch.nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1)
+    )
     assert repr(nn.Conv1d(3, 4, 3)) == repr(torch.nn.Conv1d(3, 4, 3))
 
 
-@pytest.mark.parametrize("layer, fan_in", [(nn.Conv2d(8, 16, 3), 72), (nn.Conv1d(4, 8, 5, groups=2), 10),
-                                           (nn.ConvTranspose2d(6, 8, 2, groups=2), 16)])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer, fan_in",
+    [(nn.Conv2d(8, 16, 3), 72), (nn.Conv1d(4, 8, 5, groups=2), 10), (nn.ConvTranspose2d(6, 8, 2, groups=2), 16)],
+)
 def test_convolution_init_is_torchs_uniform_on_one_over_root_fan_in(layer, fan_in):
     bound = 1 / math.sqrt(fan_in)  # kaiming_uniform with a = sqrt(5), and the bias's interval
     assert 0.9 * bound < np.abs(layer.weight.data).max() <= bound  # 128 or more draws fill the interval
@@ -85,34 +100,51 @@ def test_conv_layer_gradients_of_second_order(rng):
     assert tg.gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1).tanh(), (x, layer.weight, layer.bias))
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: nn.Conv2d(3, 8, 3, groups=2), ValueError, r"Conv2d: in_channels \(3\) must be divisible by groups \(2\)"),
-    (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, r"out_channels \(6\) must be divisible by groups \(4\)"),
-    (lambda: nn.Conv2d(3, 8, 3, padding="full"), ValueError, "Conv2d: invalid padding string 'full'"),
-    (lambda: nn.Conv2d(3, 8, 3, stride=2, padding="same"), ValueError, "Conv2d: padding='same' is not supported"),
-    (lambda: nn.Conv2d(3, 8, 3, padding=-1), RuntimeError, "Conv2d: negative padding is not supported"),
-    (lambda: nn.Conv2d(3, 8, 3, padding_mode="reflect"), NotImplementedError, "padding_mode='reflect'"),
-    (lambda: nn.Conv2d(3, 8, 5)(tg.randn(1, 3, 2, 2)), RuntimeError,
-     r"Conv2d: the input of shape \(1, 3, 2, 2\), padded to \(2, 2\) per channel, is smaller than the kernel"),
-    (lambda: nn.Conv2d(3, 8, 3)(tg.randn(1, 4, 5, 5)), RuntimeError, r"Conv2d: given groups=1 .* got shape \(1, 4"),
-    (lambda: nn.Conv1d(3, 8, 3)(tg.randn(1, 1, 3, 5)), RuntimeError, r"Conv1d: expected a 2-D \(unbatched\) or 3-D"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (
+            lambda: nn.Conv2d(3, 8, 3, groups=2),
+            ValueError,
+            r"Conv2d: in_channels \(3\) must be divisible by groups \(2\)",
+        ),
+        (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, r"out_channels \(6\) must be divisible by groups \(4\)"),
+        (lambda: nn.Conv2d(3, 8, 3, padding="full"), ValueError, "Conv2d: invalid padding string 'full'"),
+        (lambda: nn.Conv2d(3, 8, 3, stride=2, padding="same"), ValueError, "Conv2d: padding='same' is not supported"),
+        (lambda: nn.Conv2d(3, 8, 3, padding=-1), RuntimeError, "Conv2d: negative padding is not supported"),
+        (lambda: nn.Conv2d(3, 8, 3, padding_mode="reflect"), NotImplementedError, "padding_mode='reflect'"),
+        (
+            lambda: nn.Conv2d(3, 8, 5)(tg.randn(1, 3, 2, 2)),
+            RuntimeError,
+            r"Conv2d: the input of shape \(1, 3, 2, 2\), padded to \(2, 2\) per channel, is smaller than the kernel",
+        ),
+        (lambda: nn.Conv2d(3, 8, 3)(tg.randn(1, 4, 5, 5)), RuntimeError, r"Conv2d: given groups=1 .* got shape \(1, 4"),
+        (
+            lambda: nn.Conv1d(3, 8, 3)(tg.randn(1, 1, 3, 5)),
+            RuntimeError,
+            r"Conv1d: expected a 2-D \(unbatched\) or 3-D",
+        ),
+    ],
+)
 def test_bad_convolution_layers_raise_pytorchs_error_class_naming_the_layer(make, error, message):
     with pytest.raises(error, match=message):
         make()
 
 
 # ---- pooling layers ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("layer, arguments, shape", [
-    ("MaxPool2d", dict(kernel_size=2), (2, 3, 8, 7)),
-    ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True), (1, 2, 7, 7)),
-    ("MaxPool1d", dict(kernel_size=3, stride=1), (2, 2, 6)),
-    ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False), (2, 2, 6, 5)),
-    ("AvgPool2d", dict(kernel_size=2, divisor_override=3), (1, 2, 4, 4)),
-    ("AvgPool1d", dict(kernel_size=2, ceil_mode=True), (1, 2, 5)),
-    ("AdaptiveAvgPool2d", dict(output_size=(3, None)), (2, 2, 7, 4)),
-    ("AdaptiveAvgPool1d", dict(output_size=2), (2, 2, 5)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer, arguments, shape",
+    [
+        ("MaxPool2d", dict(kernel_size=2), (2, 3, 8, 7)),
+        ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True), (1, 2, 7, 7)),
+        ("MaxPool1d", dict(kernel_size=3, stride=1), (2, 2, 6)),
+        ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False), (2, 2, 6, 5)),
+        ("AvgPool2d", dict(kernel_size=2, divisor_override=3), (1, 2, 4, 4)),
+        ("AvgPool1d", dict(kernel_size=2, ceil_mode=True), (1, 2, 5)),
+        ("AdaptiveAvgPool2d", dict(output_size=(3, None)), (2, 2, 7, 4)),
+        ("AdaptiveAvgPool1d", dict(output_size=2), (2, 2, 5)),
+    ],
+)
 def test_pooling_layers_give_torchs_outputs_gradients_and_repr(torch, rng, layer, arguments, shape):
     ours, theirs = getattr(nn, layer)(**arguments), getattr(torch.nn, layer)(**arguments)
     _outputs_and_gradients_agree(torch, ours, theirs, rng.standard_normal(shape).astype(np.float32), rng)
@@ -141,8 +173,15 @@ def test_embedding_looks_up_rows_and_adds_the_gradients_of_repeated_indices(torc
     np.testing.assert_allclose(ours.weight.grad.data[2], upstream[0, 1] + upstream[0, 2] + upstream[1, 2], rtol=1e-6)
 
 
-@pytest.mark.parametrize("arguments", [dict(padding_idx=1), dict(padding_idx=-1, scale_grad_by_freq=True),
-                                       dict(max_norm=1.0), dict(max_norm=0.5, norm_type=1.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        dict(padding_idx=1),
+        dict(padding_idx=-1, scale_grad_by_freq=True),
+        dict(max_norm=1.0),
+        dict(max_norm=0.5, norm_type=1.0),
+    ],
+)
 def test_embedding_options_as_torch(torch, rng, arguments):
     ours, theirs = nn.Embedding(5, 4, **arguments), torch.nn.Embedding(5, 4, **arguments)
     _same_weights(ours, theirs)
@@ -179,13 +218,20 @@ def test_embedding_gradient_of_second_order(rng):
     assert tg.gradgradcheck(lambda w: F.embedding(indices, w, padding_idx=3) ** 2, (weight,))  # row 3 never gets one
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: nn.Embedding(3, 2)(np.array([0, 3])), IndexError, r"Embedding: index out of range: indices from 0 to 3 "
-                                                                "for 3 embeddings"),
-    (lambda: nn.Embedding(3, 2)(np.array([-1])), IndexError, "Embedding: index out of range"),
-    (lambda: nn.Embedding(3, 2)(np.array([0.0])), RuntimeError, "Embedding: indices must be integers, got float64"),
-    (lambda: nn.Embedding(3, 2, padding_idx=3), AssertionError, r"padding_idx \(3\) must be within num_embeddings"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: nn.Embedding(3, 2)(np.array([0, 3])),
+            IndexError,
+            r"Embedding: index out of range: indices from 0 to 3 "
+            "for 3 embeddings",
+        ),
+        (lambda: nn.Embedding(3, 2)(np.array([-1])), IndexError, "Embedding: index out of range"),
+        (lambda: nn.Embedding(3, 2)(np.array([0.0])), RuntimeError, "Embedding: indices must be integers, got float64"),
+        (lambda: nn.Embedding(3, 2, padding_idx=3), AssertionError, r"padding_idx \(3\) must be within num_embeddings"),
+    ],
+)
 def test_bad_embedding_use_raises_pytorchs_error_class(call, error, message):
     with pytest.raises(error, match=message):
         call()
@@ -218,7 +264,7 @@ def test_alpha_dropout_keeps_mean_zero_and_variance_one_of_selu_activations():
     x = np.random.default_rng(0).standard_normal(200_000)
     out = F.alpha_dropout(tg.Tensor(x), 0.2, training=True, generator=np.random.default_rng(1)).data
     assert abs(out.mean()) < 0.01 and abs(out.std() - 1) < 0.01
-    saturated = (1.0507009873554804934193349852946 * -1.6732632423543772848170429916717)
+    saturated = 1.0507009873554804934193349852946 * -1.6732632423543772848170429916717
     a = ((1 - 0.2) * (1 + 0.2 * saturated**2)) ** -0.5
     dropped = np.isclose(out, a * saturated * (1 - 0.2))  # a dropped element: a * a' + b
     assert 0.19 < dropped.mean() < 0.21

@@ -1,6 +1,7 @@
 """Normalization: batch_norm, layer_norm, group_norm and their layers against PyTorch (values,
 gradients, running statistics, train and eval, state_dict), against finite differences (first and
 second order), and PyTorch's errors."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -18,32 +19,49 @@ def torch():
 
 
 # ---- the functions ---------------------------------------------------------------------------------
-@given(st.sampled_from([(5, 3), (4, 3, 6), (2, 3, 4, 5), (3, 2, 1, 1)]), st.booleans(), st.booleans(),
-       st.sampled_from([0.1, 0.5]), st.sampled_from(["C", "F", "strided"]), st.data())
-def test_batch_norm_matches_torch_values_gradients_and_running_statistics(torch, shape, training, affine, momentum,
-                                                                          kind, data):  # fmt: skip
+@given(
+    st.sampled_from([(5, 3), (4, 3, 6), (2, 3, 4, 5), (3, 2, 1, 1)]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0.1, 0.5]),
+    st.sampled_from(["C", "F", "strided"]),
+    st.data(),
+)
+def test_batch_norm_matches_torch_values_gradients_and_running_statistics(
+    torch, shape, training, affine, momentum, kind, data
+):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     x = layout(rng.standard_normal(shape) * 3 + 1, kind)
     parameters = [rng.standard_normal(shape[1]) for _ in range(2)] if affine else []
     means, variances = rng.standard_normal(shape[1]), rng.random(shape[1]) + 0.5
     ours = [tg.Tensor(means.copy()), tg.Tensor(variances.copy())]
     theirs = [torch.tensor(means), torch.tensor(variances)]
-    against_torch(lambda x, *p: F.batch_norm(x, *ours, *p, training=training, momentum=momentum),
-                  lambda x, *p: torch.nn.functional.batch_norm(x, *theirs, *p, training=training, momentum=momentum),
-                  [x, *parameters], rng)  # fmt: skip
+    against_torch(
+        lambda x, *p: F.batch_norm(x, *ours, *p, training=training, momentum=momentum),
+        lambda x, *p: torch.nn.functional.batch_norm(x, *theirs, *p, training=training, momentum=momentum),
+        [x, *parameters],
+        rng,
+    )
     for mine, expected in zip(ours, theirs):
         np.testing.assert_allclose(mine.data, expected.numpy(), rtol=1e-12)
 
 
-@given(st.sampled_from([((4, 5), (5,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((3, 2, 2, 2), (2, 2, 2))]),
-       st.booleans(), st.sampled_from(["C", "F", "strided"]), st.data())
+@given(
+    st.sampled_from([((4, 5), (5,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((3, 2, 2, 2), (2, 2, 2))]),
+    st.booleans(),
+    st.sampled_from(["C", "F", "strided"]),
+    st.data(),
+)
 def test_layer_norm_matches_torch(torch, shapes, affine, kind, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     shape, normalized = shapes
     parameters = [rng.standard_normal(normalized) for _ in range(2)] if affine else []
-    against_torch(lambda x, *p: F.layer_norm(x, normalized, *p),
-                  lambda x, *p: torch.nn.functional.layer_norm(x, normalized, *p),
-                  [layout(rng.standard_normal(shape) * 2 - 1, kind), *parameters], rng)  # fmt: skip
+    against_torch(
+        lambda x, *p: F.layer_norm(x, normalized, *p),
+        lambda x, *p: torch.nn.functional.layer_norm(x, normalized, *p),
+        [layout(rng.standard_normal(shape) * 2 - 1, kind), *parameters],
+        rng,
+    )
 
 
 @given(st.sampled_from([((2, 6), 3), ((2, 6, 5), 2), ((3, 4, 2, 3), 4), ((2, 4, 3), 1)]), st.booleans(), st.data())
@@ -51,9 +69,12 @@ def test_group_norm_matches_torch(torch, case, affine, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     shape, groups = case
     parameters = [rng.standard_normal(shape[1]) for _ in range(2)] if affine else []
-    against_torch(lambda x, *p: F.group_norm(x, groups, *p),
-                  lambda x, *p: torch.nn.functional.group_norm(x, groups, *p),
-                  [rng.standard_normal(shape), *parameters], rng)  # fmt: skip
+    against_torch(
+        lambda x, *p: F.group_norm(x, groups, *p),
+        lambda x, *p: torch.nn.functional.group_norm(x, groups, *p),
+        [rng.standard_normal(shape), *parameters],
+        rng,
+    )
 
 
 def test_batch_norm_standardizes_each_channel_and_keeps_the_unbiased_running_variance():
@@ -65,12 +86,15 @@ def test_batch_norm_standardizes_each_channel_and_keeps_the_unbiased_running_var
     np.testing.assert_allclose(running_var.data, [0.5 + 0.5 * 20 / 3])
 
 
-@pytest.mark.parametrize("norm", [
-    lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-    lambda x, w, b: F.batch_norm(x, tg.Tensor(np.array([0.5, -1, 0])), tg.Tensor(np.array([1.0, 2, 3])), w, b) ** 2,
-    lambda x, w, b: F.layer_norm(x, (3, 2), w[:, None] * b[None, :2], b[:, None] + w[None, :2]),
-    lambda x, w, b: F.group_norm(x[:, :2], 2, w[:2], b[:2]) ** 2,
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "norm",
+    [
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        lambda x, w, b: F.batch_norm(x, tg.Tensor(np.array([0.5, -1, 0])), tg.Tensor(np.array([1.0, 2, 3])), w, b) ** 2,
+        lambda x, w, b: F.layer_norm(x, (3, 2), w[:, None] * b[None, :2], b[:, None] + w[None, :2]),
+        lambda x, w, b: F.group_norm(x[:, :2], 2, w[:2], b[:2]) ** 2,
+    ],
+)
 def test_normalization_gradients_of_first_and_second_order_match_finite_differences(rng, norm):
     x = tg.Tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
     w = tg.Tensor(rng.standard_normal(3), requires_grad=True)
@@ -85,15 +109,27 @@ def test_normalization_without_parameters_has_second_order_gradients(rng):
     assert tg.gradgradcheck(lambda x: F.layer_norm(x, 3), (x,))
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: F.batch_norm(tg.randn(4, 3), tg.zeros(4), tg.ones(4)), RuntimeError,
-     r"running_mean should have shape \(3,\) for an input of shape \(4, 3\), got \(4,\)"),
-    (lambda: F.batch_norm(tg.randn(1, 3), None, None, training=True), ValueError,
-     r"expected more than 1 value per channel when training, got input shape \(1, 3\)"),
-    (lambda: F.layer_norm(tg.randn(2, 3), 4), RuntimeError,
-     r"given normalized_shape=\(4,\), expected an input of shape \(\*, 4\), got \(2, 3\)"),
-    (lambda: F.group_norm(tg.randn(2, 6, 3), 4), RuntimeError, "C is divisible by num_groups=4, got shape"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: F.batch_norm(tg.randn(4, 3), tg.zeros(4), tg.ones(4)),
+            RuntimeError,
+            r"running_mean should have shape \(3,\) for an input of shape \(4, 3\), got \(4,\)",
+        ),
+        (
+            lambda: F.batch_norm(tg.randn(1, 3), None, None, training=True),
+            ValueError,
+            r"expected more than 1 value per channel when training, got input shape \(1, 3\)",
+        ),
+        (
+            lambda: F.layer_norm(tg.randn(2, 3), 4),
+            RuntimeError,
+            r"given normalized_shape=\(4,\), expected an input of shape \(\*, 4\), got \(2, 3\)",
+        ),
+        (lambda: F.group_norm(tg.randn(2, 6, 3), 4), RuntimeError, "C is divisible by num_groups=4, got shape"),
+    ],
+)
 def test_bad_normalization_arguments_raise_pytorchs_error_class(call, error, message):
     with pytest.raises(error, match=message):
         call()
@@ -106,9 +142,14 @@ def _pair(torch, ours, theirs):
     return ours, theirs
 
 
-@pytest.mark.parametrize("layer, shape", [
-    ("BatchNorm1d", (8, 3)), ("BatchNorm1d", (6, 3, 5)), ("BatchNorm2d", (4, 3, 5, 2)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        ("BatchNorm1d", (8, 3)),
+        ("BatchNorm1d", (6, 3, 5)),
+        ("BatchNorm2d", (4, 3, 5, 2)),
+    ],
+)
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batch_norm_layers_follow_torch_over_training_steps_then_in_eval(torch, rng, layer, shape, momentum):
     theirs = getattr(torch.nn, layer)(3, momentum=momentum)
@@ -164,8 +205,10 @@ def test_batch_norm_options_as_pytorch(torch):
 
 def test_layer_and_group_norm_layers_match_torch_and_ignore_the_mode(torch, rng):
     x = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)
-    for ours, theirs in (_pair(torch, nn.LayerNorm((3, 3)), torch.nn.LayerNorm((3, 3))),
-                         _pair(torch, nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4))):  # fmt: skip
+    for ours, theirs in (
+        _pair(torch, nn.LayerNorm((3, 3)), torch.nn.LayerNorm((3, 3))),
+        _pair(torch, nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)),
+    ):
         with torch.no_grad():
             theirs.weight.normal_(), theirs.bias.normal_()
         _pair(torch, ours, theirs)
@@ -176,13 +219,16 @@ def test_layer_and_group_norm_layers_match_torch_and_ignore_the_mode(torch, rng)
     assert [p.shape for p in nn.LayerNorm([2, 3]).parameters()] == [(2, 3), (2, 3)]
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: nn.BatchNorm1d(3)(tg.randn(2, 3, 4, 4)), ValueError, r"BatchNorm1d: expected 2D or 3D input \(got 4D"),
-    (lambda: nn.BatchNorm2d(3)(tg.randn(2, 3, 4)), ValueError, r"BatchNorm2d: expected 4D input \(got 3D"),
-    (lambda: nn.BatchNorm2d(3)(tg.randn(2, 4, 4, 4)), RuntimeError, r"BatchNorm2d: running_mean should have shape"),
-    (lambda: nn.GroupNorm(3, 4), ValueError, r"num_channels \(4\) must be divisible by num_groups \(3\)"),
-    (lambda: nn.LayerNorm(4)(tg.randn(2, 3)), RuntimeError, "LayerNorm: given normalized_shape"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: nn.BatchNorm1d(3)(tg.randn(2, 3, 4, 4)), ValueError, r"BatchNorm1d: expected 2D or 3D input \(got 4D"),
+        (lambda: nn.BatchNorm2d(3)(tg.randn(2, 3, 4)), ValueError, r"BatchNorm2d: expected 4D input \(got 3D"),
+        (lambda: nn.BatchNorm2d(3)(tg.randn(2, 4, 4, 4)), RuntimeError, r"BatchNorm2d: running_mean should have shape"),
+        (lambda: nn.GroupNorm(3, 4), ValueError, r"num_channels \(4\) must be divisible by num_groups \(3\)"),
+        (lambda: nn.LayerNorm(4)(tg.randn(2, 3)), RuntimeError, "LayerNorm: given normalized_shape"),
+    ],
+)
 def test_bad_normalization_layer_use_raises_pytorchs_error_class_naming_the_layer(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -1,6 +1,7 @@
 """The notebooks as files: stored without outputs, the Spanish and the English ones cell for cell the
 same code, each ending with exercises and their hidden answers, each plot titled and labelled, each
 listed in both READMEs. (Running them is tests/notebooks.py, outside the default run.)"""
+
 import io
 import json
 import re
@@ -31,9 +32,11 @@ WORDS = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
 def code_without_words(code):
     """The code's tokens, comments dropped and the text of every string emptied: what must not
     change from one language to the other."""
-    return [(token.type, "" if token.type in WORDS else token.string)
-            for token in tokenize.generate_tokens(io.StringIO(code).readline)
-            if token.type not in (tokenize.COMMENT, tokenize.NL)]
+    return [
+        (token.type, "" if token.type in WORDS else token.string)
+        for token in tokenize.generate_tokens(io.StringIO(code).readline)
+        if token.type not in (tokenize.COMMENT, tokenize.NL)
+    ]
 
 
 def test_five_notebooks_in_each_language_numbered_alike():

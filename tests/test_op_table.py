@@ -1,6 +1,7 @@
 """The op table in README.md says what the code does: every call in it runs and has the gradient
 the table states, and every public Tensor method, tg. function and F. function is in it. Every
 function that takes `axis=` also takes PyTorch's `dim=`."""
+
 import __future__
 
 import inspect
@@ -17,18 +18,50 @@ from tinygrad_es import functional as F
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Names of tg. that are the engine and its tools (described elsewhere in the README), not ops
-NOT_OPS = {"Function", "Tensor", "OpError", "GradcheckError", "AnomalyError", "CaptureError", "no_grad",
-           "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
-           "explain", "compile", "save", "load", "manual_seed", "default_generator", "unbroadcast", "np", "float16",
-           "float32", "float64", "half", "float", "double",
-           "int8", "int16", "int32", "int64", "uint8", "int", "long", "bool"}
+NOT_OPS = {
+    "Function",
+    "Tensor",
+    "OpError",
+    "GradcheckError",
+    "AnomalyError",
+    "CaptureError",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "gradcheck",
+    "gradgradcheck",
+    "explain",
+    "compile",
+    "save",
+    "load",
+    "manual_seed",
+    "default_generator",
+    "unbroadcast",
+    "np",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "float",
+    "double",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "int",
+    "long",
+    "bool",
+}
 
 
 def table_rows():
     """(calls, PyTorch's names, gradient) for each row of the op table."""
     text = README.read_text(encoding="utf-8")
-    table = text[text.index("| tinygrad_es | PyTorch | gradient |"):]
-    table = table[:table.index("\n\n")]
+    table = text[text.index("| tinygrad_es | PyTorch | gradient |") :]
+    table = table[: table.index("\n\n")]
     rows = []
     for line in table.splitlines()[2:]:
         ours, _, gradient = (cell.strip() for cell in line.strip("|").split("|"))
@@ -47,10 +80,23 @@ def namespace():
     def leaf(*shape):
         return tg.Tensor(rng.uniform(0.1, 0.9, shape), requires_grad=True)
 
-    return {"tg": tg, "F": F, "np": np, "math": math, "x": leaf(2, 3), "y": leaf(2, 3), "m": leaf(3, 3),
-            "v": leaf(3), "w": leaf(3), "b": leaf(2, 3, 3), "i": tg.tensor([[0, 2, 1], [1, 0, 0]]),
-            "k": tg.tensor([0, 2]), "mask": tg.tensor([[True, False, True], [False, False, True]]),
-            "z": tg.zeros(2, 3), "hook": lambda grad: None}
+    return {
+        "tg": tg,
+        "F": F,
+        "np": np,
+        "math": math,
+        "x": leaf(2, 3),
+        "y": leaf(2, 3),
+        "m": leaf(3, 3),
+        "v": leaf(3),
+        "w": leaf(3),
+        "b": leaf(2, 3, 3),
+        "i": tg.tensor([[0, 2, 1], [1, 0, 0]]),
+        "k": tg.tensor([0, 2]),
+        "mask": tg.tensor([[True, False, True], [False, False, True]]),
+        "z": tg.zeros(2, 3),
+        "hook": lambda grad: None,
+    }
 
 
 @pytest.mark.parametrize("call, gradient", [c for c in CALLS if c[1] != "-"], ids=[c for c, g in CALLS if g != "-"])
@@ -84,9 +130,13 @@ def _listed(prefix):
 
 def _public(holder):
     # a module's names, without its imports (modules, classes, `from __future__ import annotations`)
-    return {name for name, value in vars(holder).items() if not name.startswith("_")
-            and not isinstance(value, (types.ModuleType, type, type(__future__.annotations)))
-            and name not in NOT_OPS}
+    return {
+        name
+        for name, value in vars(holder).items()
+        if not name.startswith("_")
+        and not isinstance(value, (types.ModuleType, type, type(__future__.annotations)))
+        and name not in NOT_OPS
+    }
 
 
 def test_every_public_tensor_method_and_function_is_in_the_table():
@@ -111,8 +161,12 @@ def _takes_axis(fn):
 
 
 def test_every_function_taking_axis_takes_dim_too():
-    functions = [getattr(holder, name) for holder in (tg, F, tg.Tensor) for name in dir(holder)
-                 if not name.startswith("_") and callable(getattr(holder, name))]
+    functions = [
+        getattr(holder, name)
+        for holder in (tg, F, tg.Tensor)
+        for name in dir(holder)
+        if not name.startswith("_") and callable(getattr(holder, name))
+    ]
     with_axis = [fn for fn in functions if _takes_axis(fn)]
     assert len(with_axis) > 40
     assert [fn.__name__ for fn in with_axis if not hasattr(fn, "__wrapped__")] == []

@@ -1,4 +1,5 @@
 """Every primitive op: forward against NumPy, backward against finite differences (float64)."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -104,8 +105,18 @@ def test_python_scalar_keeps_float32():
 
 @pytest.mark.parametrize(
     "a_shape, b_shape",
-    [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
-     ((3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 2)), ((4,), (2, 4, 3)), ((2, 3, 4), (4,))],
+    [
+        ((3, 4), (4, 2)),
+        ((4,), (4, 2)),
+        ((3, 4), (4,)),
+        ((4,), (4,)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((1, 3, 4), (2, 4, 2)),
+        ((4,), (2, 4, 3)),
+        ((2, 3, 4), (4,)),
+    ],
 )
 def test_matmul_matches_numpy_and_gradcheck(a_shape, b_shape, rng):
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
@@ -152,8 +163,13 @@ axes = st.sampled_from([None, 0, -1, (0, 1), 1])
 @given(order=st.permutations(range(12)), axis=axes, keepdims=st.booleans())
 def test_reductions(name, order, axis, keepdims):
     a = np.reshape(order, (3, 4)) * 0.37 - 2  # distinct values: max and min have no ties to break
-    reference = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min,
-                 "var": lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1)}[name]
+    reference = {
+        "sum": np.sum,
+        "mean": np.mean,
+        "amax": np.max,
+        "amin": np.min,
+        "var": lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1),
+    }[name]
     out = getattr(leaf(a), name)(axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(out.data, reference(a, axis=axis, keepdims=keepdims))
     assert gradcheck(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims), leaf(a))
@@ -195,8 +211,20 @@ def test_var_correction_and_std(rng):
         lambda x: x[None].expand(2, 3, 2, 2),
         lambda x: x.broadcast_to((4, 3, 2, 2)),
     ],
-    ids=["reshape", "reshape-1", "transpose", "swap", "permute", "T", "flatten", "flatten1", "unsqueeze", "squeeze",
-         "expand", "broadcast_to"],
+    ids=[
+        "reshape",
+        "reshape-1",
+        "transpose",
+        "swap",
+        "permute",
+        "T",
+        "flatten",
+        "flatten1",
+        "unsqueeze",
+        "squeeze",
+        "expand",
+        "broadcast_to",
+    ],
 )
 def test_shape_ops(op, rng):
     a = rng.standard_normal((3, 2, 2))
@@ -217,7 +245,7 @@ def test_flatten_merges_the_axes_from_start_to_end_included(shape, data):
     start = data.draw(st.integers(-len(shape), len(shape) - 1))
     end = data.draw(st.integers(start % len(shape), len(shape) - 1))
     s, e = start % len(shape), end
-    expected = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    expected = shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :]
     assert leaf(np.zeros(shape)).flatten(start, end).shape == expected
 
 
@@ -227,7 +255,8 @@ def test_squeeze_of_given_axes_drops_only_those_of_length_1(shape, data):
     expected = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
     assert leaf(np.zeros(shape)).squeeze(axes).shape == expected
     assert leaf(np.zeros(shape)).squeeze(axes[0]).shape == tuple(
-        n for i, n in enumerate(shape) if not (i == axes[0] and n == 1))
+        n for i, n in enumerate(shape) if not (i == axes[0] and n == 1)
+    )
 
 
 def test_bad_axes_for_shape_ops_are_errors_naming_the_op():
@@ -329,8 +358,14 @@ def test_where_gives_no_gradient_to_the_condition(rng):
 
 def test_comparisons_return_boolean_tensors_without_graph():
     t = Tensor([1.0, 2.0, 3.0], requires_grad=True)
-    for result, expected in [(t > 2, [0, 0, 1]), (t >= 2, [0, 1, 1]), (t < 2, [1, 0, 0]), (t <= 2, [1, 1, 0]),
-                             (t == 2, [0, 1, 0]), (t != 2, [1, 0, 1])]:
+    for result, expected in [
+        (t > 2, [0, 0, 1]),
+        (t >= 2, [0, 1, 1]),
+        (t < 2, [1, 0, 0]),
+        (t <= 2, [1, 1, 0]),
+        (t == 2, [0, 1, 0]),
+        (t != 2, [1, 0, 1]),
+    ]:
         assert result.dtype == bool and not result.requires_grad and result.grad_fn is None
         np.testing.assert_array_equal(result.data, np.array(expected, bool))
 
@@ -372,8 +407,9 @@ def test_exp_log_sqrt_give_ieee_values_at_their_limits_without_warnings():
 @pytest.mark.filterwarnings("error")
 def test_std_of_equal_values_has_a_zero_gradient():
     np.testing.assert_array_equal(grads_of(lambda x: x.std(), [2.0, 2.0, 2.0])[0], [0, 0, 0])
-    np.testing.assert_array_equal(grads_of(lambda x: x.std(axis=1), [[1.0, 1.0], [0.0, 2.0]])[0],
-                                  [[0, 0], [-1 / np.sqrt(2), 1 / np.sqrt(2)]])  # fmt: skip
+    np.testing.assert_array_equal(
+        grads_of(lambda x: x.std(axis=1), [[1.0, 1.0], [0.0, 2.0]])[0], [[0, 0], [-1 / np.sqrt(2), 1 / np.sqrt(2)]]
+    )
     assert gradcheck(lambda x: x.std(axis=0, keepdims=True), leaf(np.arange(6.0).reshape(3, 2) ** 2))
 
 

@@ -1,4 +1,5 @@
 """Creation functions: zeros, ones, randn, rand take a shape as PyTorch does."""
+
 import numpy as np
 import pytest
 

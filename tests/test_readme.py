@@ -1,5 +1,6 @@
 """Every Python block of README.md and README.es.md runs as written, on its own (a fresh namespace,
 in an empty directory), and does what the text around it says."""
+
 import contextlib
 import functools
 import io
@@ -34,8 +35,11 @@ def run_block(code):
 
 
 def readme_blocks():
-    return [pytest.param(path, index, code, id=f"{path.name}-{index}")
-            for path in READMES for index, code in enumerate(blocks(path, "python"))]
+    return [
+        pytest.param(path, index, code, id=f"{path.name}-{index}")
+        for path in READMES
+        for index, code in enumerate(blocks(path, "python"))
+    ]
 
 
 @pytest.mark.parametrize("readme, index, code", readme_blocks())
@@ -147,7 +151,9 @@ def test_the_pytorch_block_prints_the_same_with_pytorch(readme):
     (stated,) = re.findall(r"# ([\d.]+ \[[\d, ]+\])", code)
     assert printed.strip() == stated
     pytest.importorskip("torch")
-    with_torch = code.replace("import tinygrad_es as torch\nfrom tinygrad_es import functional as F",
-                              "import torch\nfrom torch.nn import functional as F")
+    with_torch = code.replace(
+        "import tinygrad_es as torch\nfrom tinygrad_es import functional as F",
+        "import torch\nfrom torch.nn import functional as F",
+    )
     _, printed_by_torch = run_block(with_torch)
     assert printed_by_torch == printed

@@ -1,6 +1,7 @@
 """Reductions, running products and sums, and order statistics as PyTorch's: values, indices,
 dtypes and gradients over shapes from 0-d, negative axes, keepdims, empty tensors, ties, zeros and
 nan; gradients and second derivatives against finite differences."""
+
 import math
 
 import numpy as np
@@ -57,8 +58,13 @@ def test_prod_of_integers_is_int64_and_of_nothing_is_one():
 def test_running_sums_and_products_match_torch(name, data):
     a, axis = data.draw(array_and_axis(elements=with_zeros))
     same_as_torch(lambda x: getattr(x, name)(dim=axis), lambda x: getattr(x, name)(dim=axis), a)
-    same_as_torch(lambda x: getattr(tg, name)(x, axis), lambda x: getattr(torch, name)(x, axis), a.astype(np.float32),
-                  rtol=1e-5, atol=1e-6)
+    same_as_torch(
+        lambda x: getattr(tg, name)(x, axis),
+        lambda x: getattr(torch, name)(x, axis),
+        a.astype(np.float32),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("name", ["cumsum", "cumprod"])
@@ -77,8 +83,13 @@ def test_running_sums_of_integers_and_booleans_are_int64():
 @given(data=st.data(), keepdim=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]))
 def test_logsumexp_matches_torch(data, keepdim, dtype):
     a, axis = data.draw(array_and_axis(elements=st.floats(-50, 50, width=64), dtype=dtype))
-    same_as_torch(lambda x: x.logsumexp(axis, keepdim=keepdim), lambda x: x.logsumexp(axis, keepdim=keepdim), a,
-                  rtol=1e-5 if dtype == np.float32 else 1e-9, atol=1e-6)
+    same_as_torch(
+        lambda x: x.logsumexp(axis, keepdim=keepdim),
+        lambda x: x.logsumexp(axis, keepdim=keepdim),
+        a,
+        rtol=1e-5 if dtype == np.float32 else 1e-9,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.filterwarnings("error")
@@ -112,8 +123,12 @@ def test_norm_matches_torch_with_zeros_and_ties(p, data, keepdim):
 @settings(max_examples=10)
 @given(data=st.data())
 def test_norm_gradients_and_second_derivatives_away_from_zero(p, data):
-    a, axis = data.draw(array_and_axis(elements=st.floats(0.3, 2, width=64).flatmap(lambda v: st.sampled_from([v, -v])),
-                                       shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3)))
+    a, axis = data.draw(
+        array_and_axis(
+            elements=st.floats(0.3, 2, width=64).flatmap(lambda v: st.sampled_from([v, -v])),
+            shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+        )
+    )
     if p in (math.inf, -math.inf) and len(np.unique(np.abs(a))) != a.size:
         return  # ties: a kink
     check_gradients(lambda x: x.norm(p, axis), a)
@@ -133,8 +148,9 @@ def test_norm_over_several_axes_and_its_errors_as_torch():
 @given(data=st.data(), keepdim=st.booleans())
 def test_argmax_and_argmin_give_the_first_of_ties_as_int64(name, data, keepdim):
     a, axis = data.draw(array_and_axis(elements=with_ties, shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)))
-    (out,) = same_as_torch(lambda x: getattr(x, name)(dim=axis, keepdim=keepdim),
-                           lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), a)
+    (out,) = same_as_torch(
+        lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), a
+    )
     assert out.dtype == np.int64 and not out.requires_grad
     same_as_torch(lambda x: getattr(tg, name)(x), lambda x: getattr(torch, name)(x), a)
 
@@ -143,8 +159,9 @@ def test_argmax_and_argmin_give_the_first_of_ties_as_int64(name, data, keepdim):
 @given(data=st.data(), keepdim=st.booleans())
 def test_max_and_min_along_an_axis_return_values_and_the_first_index_of_ties(name, data, keepdim):
     a, axis = data.draw(array_and_axis(elements=with_ties, shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)))
-    values_, indices = same_as_torch(lambda x: getattr(x, name)(axis, keepdim=keepdim),
-                                     lambda x: getattr(x, name)(axis, keepdim=keepdim), a)
+    values_, indices = same_as_torch(
+        lambda x: getattr(x, name)(axis, keepdim=keepdim), lambda x: getattr(x, name)(axis, keepdim=keepdim), a
+    )
     result = getattr(tg.tensor(a), name)(dim=axis)
     assert type(result).__name__ == name and result.values.shape == result.indices.shape
     assert indices.dtype == np.int64
@@ -181,8 +198,9 @@ def test_empty_reductions_without_an_axis_or_along_an_empty_axis_as_torch(name):
 @given(data=st.data(), keepdim=st.booleans())
 def test_all_and_any_are_boolean(name, data, keepdim):
     a, axis = data.draw(array_and_axis(elements=st.sampled_from([0.0, 1.0, -2.0])))
-    same_as_torch(lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), lambda x: getattr(x, name)(dim=axis,
-                                                                                                   keepdim=keepdim), a)
+    same_as_torch(
+        lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), lambda x: getattr(x, name)(dim=axis, keepdim=keepdim), a
+    )
     same_as_torch(lambda x: getattr(tg, name)(x), lambda x: getattr(torch, name)(x), a)
 
 
@@ -190,10 +208,16 @@ def test_all_and_any_are_boolean(name, data, keepdim):
 @given(data=st.data(), descending=st.booleans())
 def test_sort_is_stable_puts_nan_last_and_its_values_carry_the_gradient(data, descending):
     a, axis = data.draw(array_and_axis(elements=st.sampled_from([2.0, 1.0, np.nan, -1.0, 2.0, 0.5])))
-    same_as_torch(lambda x: x.sort(dim=axis, descending=descending),
-                  lambda x: x.sort(dim=axis, descending=descending, stable=True), a)
-    same_as_torch(lambda x: tg.argsort(x, axis, descending=descending),
-                  lambda x: torch.argsort(x, dim=axis, descending=descending, stable=True), a)
+    same_as_torch(
+        lambda x: x.sort(dim=axis, descending=descending),
+        lambda x: x.sort(dim=axis, descending=descending, stable=True),
+        a,
+    )
+    same_as_torch(
+        lambda x: tg.argsort(x, axis, descending=descending),
+        lambda x: torch.argsort(x, dim=axis, descending=descending, stable=True),
+        a,
+    )
 
 
 @settings(max_examples=10)

@@ -35,8 +35,19 @@ def test_save_overwrites_atomically_and_leaves_no_temporary_file(tmp_path):
     assert os.listdir(tmp_path) == ["ckpt.npz"]
 
 
-AWKWARD_KEYS = ["file", "allow_pickle", "args", "kwds", "compress", "encoder.layers.0.self_attn.in_proj_weight",
-                "encoder/layers/0/weight", "w.npy", "", " spaced key ", "pesos_ñandú"]
+AWKWARD_KEYS = [
+    "file",
+    "allow_pickle",
+    "args",
+    "kwds",
+    "compress",
+    "encoder.layers.0.self_attn.in_proj_weight",
+    "encoder/layers/0/weight",
+    "w.npy",
+    "",
+    " spaced key ",
+    "pesos_ñandú",
+]
 
 
 def test_every_string_key_round_trips_even_those_np_savez_takes_as_its_own_arguments(tmp_path):
@@ -141,7 +152,8 @@ def npy_header(shape, dtype=np.float64):
     """The bytes of an .npy file's header announcing an array of `shape`, without its data."""
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape})
+        header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    )
     return header.getvalue()
 
 
@@ -155,8 +167,11 @@ def test_an_npy_header_declaring_a_huge_array_is_refused_before_allocating(tmp_p
     path = tmp_path / "bomb.npz"
     write_zip(path, {"w.npy": npy_header((2**34,))})  # 128 GiB announced in a 128-byte member
     assert path.stat().st_size < 400
-    with pytest.raises(ValueError, match=r"bomb.npz is not a readable checkpoint .*: 'w' declares a \(17179869184,\) "
-                                         r"float64 array \(137438953472 bytes\) in a 128-byte member"):
+    with pytest.raises(
+        ValueError,
+        match=r"bomb.npz is not a readable checkpoint .*: 'w' declares a \(17179869184,\) "
+        r"float64 array \(137438953472 bytes\) in a 128-byte member",
+    ):
         tg.load(path)
 
 
@@ -167,12 +182,15 @@ def test_a_zip_member_declaring_a_huge_uncompressed_size_is_refused_before_alloc
     content = bytearray(path.read_bytes())
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, central directory
         at = content.index(signature) + offset
-        content[at:at + 4] = struct.pack("<I", declared)  # the uncompressed size
+        content[at : at + 4] = struct.pack("<I", declared)  # the uncompressed size
     path.write_bytes(bytes(content))
     with zipfile.ZipFile(path) as archive:
         assert archive.getinfo("w.npy").file_size == declared
-    with pytest.raises(ValueError, match=rf"its members declare {declared} bytes, more than a {len(content)}-byte "
-                                         r"archive can hold \(a zip bomb\?\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"its members declare {declared} bytes, more than a {len(content)}-byte "
+        r"archive can hold \(a zip bomb\?\)",
+    ):
         tg.load(path, max_bytes=2**40)  # even when the caller allows that much
 
 
@@ -192,11 +210,15 @@ def test_a_compressed_checkpoint_of_zeros_is_not_mistaken_for_a_bomb(tmp_path):
     np.testing.assert_array_equal(tg.load(path)["w"], np.zeros(2**22, np.float32))
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"w.npy": npy_header((0,)), "notes.txt": b"hello"}, "'notes.txt' is not an .npy array"),
-    ({"w.npy": npy_header((2,), "<U1") + bytes(8)}, "'w' is a <U1 array, not a numeric one"),
-    ({"w.npy": b"\x93NUMPY\x09\x00" + bytes(8)}, "'w' is in .npy format \\(9, 0\\), not 1.0 or 2.0"),
-], ids=["not_npy", "strings", "npy_version"])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"w.npy": npy_header((0,)), "notes.txt": b"hello"}, "'notes.txt' is not an .npy array"),
+        ({"w.npy": npy_header((2,), "<U1") + bytes(8)}, "'w' is a <U1 array, not a numeric one"),
+        ({"w.npy": b"\x93NUMPY\x09\x00" + bytes(8)}, "'w' is in .npy format \\(9, 0\\), not 1.0 or 2.0"),
+    ],
+    ids=["not_npy", "strings", "npy_version"],
+)
 def test_archives_holding_anything_but_numeric_npy_arrays_are_refused(tmp_path, members, message):
     path = tmp_path / "foreign.npz"
     write_zip(path, members)

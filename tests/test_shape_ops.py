@@ -2,6 +2,7 @@
 stacks, meshgrid, flip, roll, repeat, tile, repeat_interleave, pad, tril/triu, diagonals): values
 and gradients as torch's, over shapes from 0-d, negative axes and empty tensors; gradients and
 second derivatives against finite differences."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -73,7 +74,7 @@ def test_narrow_with_negative_start_and_unflatten_as_torch(data):
 def test_movedim_as_torch(data):
     a = data.draw(arrays(shape=hnp.array_shapes(min_dims=1, max_dims=4, max_side=3)))
     source = data.draw(st.lists(st.integers(0, a.ndim - 1), unique=True, min_size=1))
-    destination = data.draw(st.permutations(range(-a.ndim, 0)))[:len(source)]
+    destination = data.draw(st.permutations(range(-a.ndim, 0)))[: len(source)]
     same_as_torch(lambda x: x.movedim(source, destination), lambda x: x.movedim(source, destination), a)
     same_as_torch(lambda x: tg.moveaxis(x, source[0], -1), lambda x: torch.moveaxis(x, source[0], -1), a)
 
@@ -101,16 +102,18 @@ def test_stacks_as_torch(name, shape, count):
 @given(lengths=st.lists(st.integers(0, 3), min_size=1, max_size=3), indexing=st.sampled_from(["ij", "xy"]))
 def test_meshgrid_as_torch(lengths, indexing):
     vectors = [np.arange(n) + 0.5 * i for i, n in enumerate(lengths)]
-    same_as_torch(lambda *xs: tg.meshgrid(*xs, indexing=indexing), lambda *xs: torch.meshgrid(*xs, indexing=indexing),
-                  *vectors)
+    same_as_torch(
+        lambda *xs: tg.meshgrid(*xs, indexing=indexing), lambda *xs: torch.meshgrid(*xs, indexing=indexing), *vectors
+    )
 
 
 # ---- rearrangements ---------------------------------------------------------------------------------
 @given(data=st.data())
 def test_flip_and_roll_as_torch(data):
     a = data.draw(arrays(shape=shapes))
-    axes = data.draw(st.lists(st.integers(-max(a.ndim, 1), max(a.ndim, 1) - 1), unique_by=lambda i: i % max(a.ndim, 1),
-                              min_size=1))
+    axes = data.draw(
+        st.lists(st.integers(-max(a.ndim, 1), max(a.ndim, 1) - 1), unique_by=lambda i: i % max(a.ndim, 1), min_size=1)
+    )
     same_as_torch(lambda x: x.flip(axes), lambda x: x.flip(axes), a)
     shifts = data.draw(st.lists(st.integers(-5, 5), min_size=len(axes), max_size=len(axes)))
     same_as_torch(lambda x: x.roll(shifts, axes), lambda x: x.roll(shifts, axes), a)
@@ -129,7 +132,7 @@ def test_repeat_and_tile_as_torch(data):
     a = data.draw(arrays(shape=shapes))
     reps = data.draw(st.lists(st.integers(0, 3), min_size=a.ndim, max_size=a.ndim + 2))
     same_as_torch(lambda x: x.repeat(*reps), lambda x: x.repeat(*reps), a)
-    dims = reps[:data.draw(st.integers(0, len(reps)))]
+    dims = reps[: data.draw(st.integers(0, len(reps)))]
     same_as_torch(lambda x: x.tile(dims), lambda x: x.tile(dims), a)
 
 
@@ -139,8 +142,11 @@ def test_repeat_interleave_as_torch(data):
     same_as_torch(lambda x: x.repeat_interleave(2, dim=axis), lambda x: x.repeat_interleave(2, dim=axis), a)
     same_as_torch(lambda x: x.repeat_interleave(3), lambda x: x.repeat_interleave(3), a)
     counts = np.array(data.draw(st.lists(st.integers(0, 3), min_size=a.shape[axis], max_size=a.shape[axis])), np.int64)
-    same_as_torch(lambda x: x.repeat_interleave(tg.tensor(counts), axis), lambda x: x.repeat_interleave(
-        torch.tensor(counts), axis), a)
+    same_as_torch(
+        lambda x: x.repeat_interleave(tg.tensor(counts), axis),
+        lambda x: x.repeat_interleave(torch.tensor(counts), axis),
+        a,
+    )
 
 
 def test_rearrangements_are_differentiable_twice():
@@ -166,8 +172,11 @@ def test_pad_as_torch(mode, data):
     low = -1 if mode == "constant" else 0
     widths = data.draw(st.lists(st.integers(low, limit), min_size=2 * axes, max_size=2 * axes))
     kwargs = {"value": 1.5} if mode == "constant" else {}
-    same_as_torch(lambda x: F.pad(x, widths, mode=mode, **kwargs),
-                  lambda x: torch.nn.functional.pad(x, widths, mode=mode, **kwargs), a)
+    same_as_torch(
+        lambda x: F.pad(x, widths, mode=mode, **kwargs),
+        lambda x: torch.nn.functional.pad(x, widths, mode=mode, **kwargs),
+        a,
+    )
 
 
 def test_constant_pad_of_a_0d_tensor_is_a_copy_as_torch():
@@ -195,11 +204,15 @@ def test_triangles_as_torch(name, data, k):
 @given(data=st.data(), offset=st.integers(-3, 3))
 def test_diagonals_and_trace_as_torch(data, offset):
     a = data.draw(arrays(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=0, max_side=4)))
-    dim1, dim2 = data.draw(st.lists(st.integers(-a.ndim, a.ndim - 1), min_size=2, max_size=2,
-                                    unique_by=lambda i: i % a.ndim))
+    dim1, dim2 = data.draw(
+        st.lists(st.integers(-a.ndim, a.ndim - 1), min_size=2, max_size=2, unique_by=lambda i: i % a.ndim)
+    )
     same_as_torch(lambda x: x.diagonal(offset, dim1, dim2), lambda x: x.diagonal(offset, dim1, dim2), a)
-    same_as_torch(lambda x: x.diagonal(offset=offset, dim1=dim1, dim2=dim2),
-                  lambda x: x.diagonal(offset=offset, dim1=dim1, dim2=dim2), a)
+    same_as_torch(
+        lambda x: x.diagonal(offset=offset, dim1=dim1, dim2=dim2),
+        lambda x: x.diagonal(offset=offset, dim1=dim1, dim2=dim2),
+        a,
+    )
     if 0 in a.shape[:-1]:
         return
     same_as_torch(lambda x: x[(0,) * (a.ndim - 2)].diag(offset), lambda x: x[(0,) * (a.ndim - 2)].diag(offset), a)

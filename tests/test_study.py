@@ -1,5 +1,6 @@
 """The study: the grid and its summary, the one model builder and training loop, the paper's costs,
 the measurements, stopping, figures."""
+
 import io
 import json
 import os
@@ -25,9 +26,19 @@ def test_learning_rate_is_chosen_on_the_select_split_not_the_report_split():
     measures = dict.fromkeys(("flat", "dead", "out_flat", "outside_01", "nonfinite", "top_class"), 0.0)
 
     def record(lr, select, report):
-        return {"cost": "mse", "activation": "tanh", "init": "xavier", "lr": lr, "seed": 0, "diverged": False,
-                "select_accuracy": select, "report_accuracy": report, "at_init": measures, "at_end": measures,
-                "curves": {"report": [report]}}
+        return {
+            "cost": "mse",
+            "activation": "tanh",
+            "init": "xavier",
+            "lr": lr,
+            "seed": 0,
+            "diverged": False,
+            "select_accuracy": select,
+            "report_accuracy": report,
+            "at_init": measures,
+            "at_end": measures,
+            "curves": {"report": [report]},
+        }
 
     (cell,) = grid.summarize(study, [record(1.0, 50.0, 90.0), record(0.1, 60.0, 40.0)])
     assert cell["lr"] == 0.1 and cell["accuracy"] == 40.0 and cell["paper"] == 25.28
@@ -112,16 +123,21 @@ def test_modern_model_has_a_linear_output_and_zero_biases():
     assert abs(model[0].weight.data.std() * np.sqrt(64 / 2) - 1) < 0.1  # He: N(0, 2/fan_in)
 
 
-@pytest.mark.parametrize("protocol, cost, activation", [
-    ("paper", "cross_entropy", "sigmoid"), ("paper", "mse", "rrelu"), ("modern", "cross_entropy", "tanh")])
+@pytest.mark.parametrize(
+    "protocol, cost, activation",
+    [("paper", "cross_entropy", "sigmoid"), ("paper", "mse", "rrelu"), ("modern", "cross_entropy", "tanh")],
+)
 def test_compiled_training_gives_the_eager_runs_bit_for_bit(protocol, cost, activation):
     study = grid.Study(protocol=protocol, epochs=2, inits=("xavier",), activations=(activation,))
     splits = grid.load_splits(study)
     records = []
     for compiled in (False, True):
         tg.manual_seed(0)  # RReLU draws its slopes from the default generator
-        records.append(training.train_run(grid.with_overrides(study, compiled=compiled), splits, cost, activation,
-                                          "xavier", 0.1, seed=0))  # fmt: skip
+        records.append(
+            training.train_run(
+                grid.with_overrides(study, compiled=compiled), splits, cost, activation, "xavier", 0.1, seed=0
+            )
+        )
     eager, compiled = records
     assert {k: v for k, v in eager.items() if k != "seconds"} == {k: v for k, v in compiled.items() if k != "seconds"}
 
@@ -191,9 +207,13 @@ def test_figures_of_several_seeds_say_they_show_means(seeds, label):
 def test_network_puts_the_activation_on_hidden_layers_and_the_output_activation_on_the_last():
     model = training.network((64, 8, 6, 10), "relu", "he_normal", "zeros", np.random.default_rng(0))
     assert [(layer.weight.shape, type(layer.activation).__name__) for layer in model] == [
-        ((8, 64), "ReLU"), ((6, 8), "ReLU"), ((10, 6), "NoneType")]
-    model = training.network((64, 8, 10), "tanh", "xavier_paper", "gaussian", np.random.default_rng(0),
-                             output_activation="tanh")
+        ((8, 64), "ReLU"),
+        ((6, 8), "ReLU"),
+        ((10, 6), "NoneType"),
+    ]
+    model = training.network(
+        (64, 8, 10), "tanh", "xavier_paper", "gaussian", np.random.default_rng(0), output_activation="tanh"
+    )
     assert [type(layer.activation).__name__ for layer in model] == ["Tanh", "Tanh"]
 
 

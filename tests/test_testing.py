@@ -1,5 +1,6 @@
 """tinygrad_es.testing: assert_close as torch.testing's, check_gradients and check_module in float64,
 and the hypothesis strategies (which need hypothesis only when used)."""
+
 import os
 import subprocess
 import sys
@@ -72,8 +73,12 @@ def test_assert_close_checks_shape_dtype_nan_and_its_arguments():
 
 
 @settings(max_examples=40)
-@given(dtype=st.sampled_from([np.float32, np.float64]), values=st.lists(floats(-10, 10), min_size=1, max_size=5),
-       scale=st.sampled_from([0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-3]), nan=st.booleans())
+@given(
+    dtype=st.sampled_from([np.float32, np.float64]),
+    values=st.lists(floats(-10, 10), min_size=1, max_size=5),
+    scale=st.sampled_from([0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-3]),
+    nan=st.booleans(),
+)
 def test_assert_close_decides_as_torch_testing_does(dtype, values, scale, nan):
     torch = pytest.importorskip("torch")
     expected = np.array(values, dtype)
@@ -179,8 +184,15 @@ def test_tensors_draw_every_memory_layout_with_the_same_values():
     def collect(t):
         a = t.data
         assert t.requires_grad and t.dtype == np.float32
-        layouts.add("C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous and a.base is None else
-                    "transposed" if a.flags.f_contiguous else "strided")
+        layouts.add(
+            "C"
+            if a.flags.c_contiguous
+            else "F"
+            if a.flags.f_contiguous and a.base is None
+            else "transposed"
+            if a.flags.f_contiguous
+            else "strided"
+        )
 
     collect()
     assert layouts == set(LAYOUTS)
@@ -205,10 +217,12 @@ def test_hitting_gives_the_points_themselves():
 
 
 def test_importing_the_package_and_assert_close_need_no_hypothesis():
-    code = ("import sys; sys.modules['hypothesis'] = None\n"
-            "import tinygrad_es, tinygrad_es.testing as t\n"
-            "t.assert_close(tinygrad_es.Tensor([1.0]), tinygrad_es.Tensor([1.0]))\n"
-            "try:\n    t.shapes()\nexcept ImportError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "import tinygrad_es, tinygrad_es.testing as t\n"
+        "t.assert_close(tinygrad_es.Tensor([1.0]), tinygrad_es.Tensor([1.0]))\n"
+        "try:\n    t.shapes()\nexcept ImportError as e:\n    print(e)\n"
+    )
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr

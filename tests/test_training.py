@@ -1,4 +1,5 @@
 """End to end: the student paper's 64-32-16-10 network on the digits, written as in PyTorch."""
+
 import numpy as np
 
 import tinygrad_es as tg
@@ -75,9 +76,11 @@ def test_papers_quadratic_cost_with_sigmoid_outputs_learns_the_digits():
     tg.manual_seed(0)
     X_train, y_train, X_val, y_val, _, _ = digits_splits()
     model = nn.Sequential(
-        *(nn.Dense(n_in, n_out, activation="sigmoid", init="xavier_paper", bias_init="gaussian")
-          for n_in, n_out in [(64, 32), (32, 16), (16, 10)])
-    )  # fmt: skip
+        *(
+            nn.Dense(n_in, n_out, activation="sigmoid", init="xavier_paper", bias_init="gaussian")
+            for n_in, n_out in [(64, 32), (32, 16), (16, 10)]
+        )
+    )
     optimizer = optim.SGD(model.parameters(), lr=3.0)
     targets = data.one_hot(y_train, 10)
     for _ in range(60):

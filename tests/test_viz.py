@@ -1,4 +1,5 @@
 """Graph pictures: DOT text of the graph behind a tensor, rendered by Graphviz when present."""
+
 import re
 import shutil
 

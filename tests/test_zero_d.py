@@ -14,18 +14,28 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 UNARY = {  # name: (ours, PyTorch's)
-    "neg": (lambda x: -x, lambda x: -x), "abs": (abs, abs), "exp": (tg.exp, torch.exp),
-    "log": (tg.log, torch.log), "sqrt": (tg.sqrt, torch.sqrt), "log1p": (lambda x: x.log1p(), torch.log1p),
-    "expm1": (lambda x: x.expm1(), torch.expm1), "square": (lambda x: x * x, lambda x: x * x),
-    "pow": (lambda x: x**3, lambda x: x**3), "rpow": (lambda x: 2**x, lambda x: 2**x),
-    "div": (lambda x: 1 / x, lambda x: 1 / x), "clip": (lambda x: x.clip(0.1, 0.5), lambda x: x.clamp(0.1, 0.5)),
-    "sum": (lambda x: x.sum(), lambda x: x.sum()), "sum0": (lambda x: x.sum(0), lambda x: x.sum(0)),
-    "mean-1": (lambda x: x.mean(-1), lambda x: x.mean(-1)), "amax": (lambda x: x.amax(0), lambda x: x.amax(0)),
+    "neg": (lambda x: -x, lambda x: -x),
+    "abs": (abs, abs),
+    "exp": (tg.exp, torch.exp),
+    "log": (tg.log, torch.log),
+    "sqrt": (tg.sqrt, torch.sqrt),
+    "log1p": (lambda x: x.log1p(), torch.log1p),
+    "expm1": (lambda x: x.expm1(), torch.expm1),
+    "square": (lambda x: x * x, lambda x: x * x),
+    "pow": (lambda x: x**3, lambda x: x**3),
+    "rpow": (lambda x: 2**x, lambda x: 2**x),
+    "div": (lambda x: 1 / x, lambda x: 1 / x),
+    "clip": (lambda x: x.clip(0.1, 0.5), lambda x: x.clamp(0.1, 0.5)),
+    "sum": (lambda x: x.sum(), lambda x: x.sum()),
+    "sum0": (lambda x: x.sum(0), lambda x: x.sum(0)),
+    "mean-1": (lambda x: x.mean(-1), lambda x: x.mean(-1)),
+    "amax": (lambda x: x.amax(0), lambda x: x.amax(0)),
     "reshape": (lambda x: x.reshape(1, 1), lambda x: x.reshape(1, 1)),
     "squeeze": (lambda x: x.squeeze(0), lambda x: x.squeeze(0)),
     "unsqueeze": (lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(0)),
     "flatten": (lambda x: x.flatten(), lambda x: x.flatten()),
-    "expand": (lambda x: x.expand(3), lambda x: x.expand(3)), "T": (lambda x: x.T, lambda x: x),  # T of 0-d: itself
+    "expand": (lambda x: x.expand(3), lambda x: x.expand(3)),
+    "T": (lambda x: x.T, lambda x: x),  # T of 0-d: itself
     "transpose": (lambda x: x.transpose(0, -1), lambda x: x.transpose(0, -1)),
     "stack": (lambda x: tg.stack([x, x * 2]), lambda x: torch.stack([x, x * 2])),
     "where": (lambda x: tg.where(x > 0, x, 2 * x), lambda x: torch.where(x > 0, x, 2 * x)),
@@ -33,13 +43,30 @@ UNARY = {  # name: (ours, PyTorch's)
     "getitem": (lambda x: x[None][0], lambda x: x[None][0]),
 }
 ACTIVATIONS = {
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "leaky_relu": TF.leaky_relu, "elu": TF.elu,
-    "selu": TF.selu, "celu": TF.celu, "softplus": TF.softplus, "gelu": TF.gelu, "silu": TF.silu, "mish": TF.mish,
-    "hardtanh": TF.hardtanh, "relu6": TF.relu6, "hardsigmoid": TF.hardsigmoid, "hardswish": TF.hardswish,
-    "softsign": TF.softsign, "logsigmoid": TF.logsigmoid, "tanhshrink": TF.tanhshrink, "softshrink": TF.softshrink,
-    "hardshrink": TF.hardshrink, "softmax": lambda x: TF.softmax(x, -1), "log_softmax": lambda x: TF.log_softmax(x, -1),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": TF.leaky_relu,
+    "elu": TF.elu,
+    "selu": TF.selu,
+    "celu": TF.celu,
+    "softplus": TF.softplus,
+    "gelu": TF.gelu,
+    "silu": TF.silu,
+    "mish": TF.mish,
+    "hardtanh": TF.hardtanh,
+    "relu6": TF.relu6,
+    "hardsigmoid": TF.hardsigmoid,
+    "hardswish": TF.hardswish,
+    "softsign": TF.softsign,
+    "logsigmoid": TF.logsigmoid,
+    "tanhshrink": TF.tanhshrink,
+    "softshrink": TF.softshrink,
+    "hardshrink": TF.hardshrink,
+    "softmax": lambda x: TF.softmax(x, -1),
+    "log_softmax": lambda x: TF.log_softmax(x, -1),
     "softmin": lambda x: TF.softmin(x, -1),
-}  # fmt: skip
+}
 
 
 def _compare(ours, theirs, value, seed=0.7, grad_rtol=1e-10):
@@ -81,8 +108,20 @@ def test_activations_on_the_0d_result_of_a_reduction(name):
     np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-10)
 
 
-@pytest.mark.parametrize("layer", [nn.Sigmoid(), nn.ReLU(), nn.PReLU(dtype=np.float64), nn.RReLU().eval(),
-                                   nn.ELU(), nn.Softmax(), nn.Identity(), nn.Dropout(0.5).eval()], ids=repr)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.Sigmoid(),
+        nn.ReLU(),
+        nn.PReLU(dtype=np.float64),
+        nn.RReLU().eval(),
+        nn.ELU(),
+        nn.Softmax(),
+        nn.Identity(),
+        nn.Dropout(0.5).eval(),
+    ],
+    ids=repr,
+)
 def test_layers_take_0d_tensors(layer):
     x = tg.Tensor(np.array(-0.4), requires_grad=True)
     out = layer(x)
@@ -92,14 +131,22 @@ def test_layers_take_0d_tensors(layer):
         assert x.grad.shape == ()
 
 
-@pytest.mark.parametrize("loss, torch_loss, target", [
-    (F.mse_loss, TF.mse_loss, 0.25), (F.huber_loss, TF.huber_loss, 2.5),
-    (F.binary_cross_entropy, TF.binary_cross_entropy, 1.0),
-    (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, 1.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "loss, torch_loss, target",
+    [
+        (F.mse_loss, TF.mse_loss, 0.25),
+        (F.huber_loss, TF.huber_loss, 2.5),
+        (F.binary_cross_entropy, TF.binary_cross_entropy, 1.0),
+        (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, 1.0),
+    ],
+)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_losses_on_0d_input_and_target_match_pytorch(loss, torch_loss, target, reduction):
-    _compare(lambda x: loss(x, tg.Tensor(np.array(target)), reduction=reduction),
-             lambda x: torch_loss(x, torch.tensor(target, dtype=torch.float64), reduction=reduction), 0.3)
+    _compare(
+        lambda x: loss(x, tg.Tensor(np.array(target)), reduction=reduction),
+        lambda x: torch_loss(x, torch.tensor(target, dtype=torch.float64), reduction=reduction),
+        0.3,
+    )
 
 
 def test_cross_entropy_of_a_0d_input_is_an_error_in_both():

@@ -1,6 +1,7 @@
 """What the tests of the PyTorch surface share: running one op in both frameworks and comparing
 values, dtypes and gradients; second derivatives against finite differences; arrays in every
 memory layout."""
+
 import numpy as np
 import pytest
 from hypothesis import strategies as st
@@ -36,8 +37,11 @@ def laid_out(draw, array):
 
 @st.composite
 def arrays(draw, shape=nonempty_shapes, elements=values, dtype=np.float64):
-    return draw(laid_out(draw(hnp.arrays(dtype, draw(shape) if isinstance(shape, st.SearchStrategy) else shape,
-                                         elements=elements))))
+    return draw(
+        laid_out(
+            draw(hnp.arrays(dtype, draw(shape) if isinstance(shape, st.SearchStrategy) else shape, elements=elements))
+        )
+    )
 
 
 def _flat(result):
@@ -76,8 +80,9 @@ def same_as_torch(ours, theirs, *inputs, grad=True, rtol=1e-6, atol=1e-9, seed=0
     rng = np.random.default_rng(seed)
     upstream = [rng.standard_normal(o.shape).astype(o.dtype) for o, _ in outputs]
     found = tg.autograd.grad([o for o, _ in outputs], [m for m, _ in wanted], upstream, allow_unused=True)
-    known = torch.autograd.grad([e for _, e in outputs], [y for _, y in wanted], [torch.tensor(u) for u in upstream],
-                                allow_unused=True)
+    known = torch.autograd.grad(
+        [e for _, e in outputs], [y for _, y in wanted], [torch.tensor(u) for u in upstream], allow_unused=True
+    )
     for f, k, (m, _) in zip(found, known, wanted):
         if k is None:
             assert f is None or not np.any(f.data), "torch gives no gradient here"
@@ -122,8 +127,9 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             minus = h(*probe).item()
             numeric = (plus - minus) / (2 * eps)
             got = analytic.flat[j]
-            assert abs(got - numeric) <= atol + rtol * abs(numeric), \
+            assert abs(got - numeric) <= atol + rtol * abs(numeric), (
                 f"second derivative of input {i} at {j}: {got} by backward, {numeric} numerically"
+            )
     return True
 
 

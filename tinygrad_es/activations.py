@@ -182,8 +182,10 @@ class PReLU(Function):
     @staticmethod
     def forward(ctx, x, weight):
         if weight.size != 1 and not (weight.ndim == 1 and x.ndim >= 2 and x.shape[1] == weight.shape[0]):
-            raise OpError(f"weight of shape {weight.shape} needs one slope, or one per channel of the input's "
-                          f"axis 1; got input of shape {x.shape}")
+            raise OpError(
+                f"weight of shape {weight.shape} needs one slope, or one per channel of the input's "
+                f"axis 1; got input of shape {x.shape}"
+            )
         ctx.save_for_backward(x, weight)
         return np.where(x > 0, x, _channel_slope(weight, x.ndim) * x)
 
@@ -268,13 +270,29 @@ class Softplus(Elementwise):
 # at 22 Chebyshev nodes of u, computed with mpmath: relative error below 2e-14 for z <= 6 and
 # 5e-13 beyond, where rounding e^-z^2 itself costs that much. Coefficients from the highest power.
 _ERFC_POLY = (
-    -1.2563442169521819e-07, 1.6494895727155763e-07, 8.9409014937097417e-07, -1.7273260491317614e-06,
-    -2.4410788990240151e-06, 8.9752588601622429e-06, -2.9531302649164744e-07, -3.0442888560298031e-05,
-    3.1979777147290036e-05, 7.1508791244671326e-05, -0.00017438409851328949, -9.3765708037204029e-05,
-    0.00067369624562106547, -0.0001462411996729981, -0.0023458146860594799, 0.0017589329255461358,
-    0.00882493869732443, -0.0098726893289288343, -0.046895610234684706, 0.047343306841008549,
-    0.67264322397767129, -0.67179408405668861,
-)  # fmt: skip
+    -1.2563442169521819e-07,
+    1.6494895727155763e-07,
+    8.9409014937097417e-07,
+    -1.7273260491317614e-06,
+    -2.4410788990240151e-06,
+    8.9752588601622429e-06,
+    -2.9531302649164744e-07,
+    -3.0442888560298031e-05,
+    3.1979777147290036e-05,
+    7.1508791244671326e-05,
+    -0.00017438409851328949,
+    -9.3765708037204029e-05,
+    0.00067369624562106547,
+    -0.0001462411996729981,
+    -0.0023458146860594799,
+    0.0017589329255461358,
+    0.00882493869732443,
+    -0.0098726893289288343,
+    -0.046895610234684706,
+    0.047343306841008549,
+    0.67264322397767129,
+    -0.67179408405668861,
+)
 
 
 def _normal_pdf(x):

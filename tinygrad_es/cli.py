@@ -7,6 +7,7 @@ work starts (a bad one is one line on stderr and exit code 2), and the dispatch 
     tinygrad-es diagnose --activation relu --depth 12   # inside a deep network, layer by layer
     tinygrad-es export mlp --to onnx        # mlp.npz + mlp.json (interop.save_model) -> mlp.onnx
 """
+
 import argparse
 import math
 import os
@@ -20,8 +21,7 @@ from .study import diagnose, grid
 from .study.diagnose import SELU_DEPTH
 from .study.run import paper
 
-COST_ALIASES = {"cross_entropy": "cross_entropy", "cross-entropy": "cross_entropy", "ce": "cross_entropy",
-                "mse": "mse"}
+COST_ALIASES = {"cross_entropy": "cross_entropy", "cross-entropy": "cross_entropy", "ce": "cross_entropy", "mse": "mse"}
 
 
 def _names(text):
@@ -52,34 +52,64 @@ def add_paper_command(subparsers):
             "on the other 20% (its 'Validation'). Results go to OUT/results.json, results.csv and PNG figures."
         ),
     )
-    p.add_argument("--protocol", choices=grid.PROTOCOLS, default="paper",
-                   help="paper: its activation on the output too, its CE/MSE formulas and inits; modern: linear "
-                        "output with softmax CE or MSE, init suited to the activation (default: paper)")
+    p.add_argument(
+        "--protocol",
+        choices=grid.PROTOCOLS,
+        default="paper",
+        help="paper: its activation on the output too, its CE/MSE formulas and inits; modern: linear "
+        "output with softmax CE or MSE, init suited to the activation (default: paper)",
+    )
     p.add_argument("--costs", type=_names, nargs="+", metavar="COST", help="cross_entropy (ce), mse (default: both)")
-    p.add_argument("--activations", type=_names, nargs="+", metavar="NAME",
-                   help="any registered activation name (default: sigmoid tanh relu)")
-    p.add_argument("--inits", type=_names, nargs="+", metavar="INIT",
-                   help="paper protocol: gaussian, xavier (default: both); modern: auto (suited to the activation) "
-                        "or any nn.init name (default: auto)")
-    p.add_argument("--lrs", type=_number, nargs="+", metavar="LR",
-                   help="learning rates, each > 0 (default: 1 0.1 ... 1e-5)")
-    p.add_argument("--epochs", type=int,
-                   help=f"epochs per run (default: {grid.DEFAULT_EPOCHS}; --full: {grid.FULL_EPOCHS})")
+    p.add_argument(
+        "--activations",
+        type=_names,
+        nargs="+",
+        metavar="NAME",
+        help="any registered activation name (default: sigmoid tanh relu)",
+    )
+    p.add_argument(
+        "--inits",
+        type=_names,
+        nargs="+",
+        metavar="INIT",
+        help="paper protocol: gaussian, xavier (default: both); modern: auto (suited to the activation) "
+        "or any nn.init name (default: auto)",
+    )
+    p.add_argument(
+        "--lrs", type=_number, nargs="+", metavar="LR", help="learning rates, each > 0 (default: 1 0.1 ... 1e-5)"
+    )
+    p.add_argument(
+        "--epochs", type=int, help=f"epochs per run (default: {grid.DEFAULT_EPOCHS}; --full: {grid.FULL_EPOCHS})"
+    )
     p.add_argument("--batch-size", type=int, help=f"minibatch size (default: {grid.DEFAULT_BATCH})")
-    p.add_argument("--seeds", type=int, help=f"seeds per setting, for mean and spread (default: "
-                                             f"{grid.DEFAULT_SEEDS}; --full: {grid.FULL_SEEDS})")
-    p.add_argument("--jobs", type=int, default=2,
-                   help="runs trained in parallel processes; never more processes than runs or CPU cores "
-                        f"({os.cpu_count()} here) (default: 2)")
-    p.add_argument("--out", default=os.path.join("runs", "paper"),
-                   help="directory for results and figures (default: runs/paper)")
-    p.add_argument("--full", action="store_true",
-                   help=f"longer runs, {grid.FULL_EPOCHS} epochs and {grid.FULL_SEEDS} seeds (the paper gives "
-                        "neither its epochs nor its batch size; 30 epochs of minibatches of 10 are Nielsen's book's)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        help=f"seeds per setting, for mean and spread (default: {grid.DEFAULT_SEEDS}; --full: {grid.FULL_SEEDS})",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="runs trained in parallel processes; never more processes than runs or CPU cores "
+        f"({os.cpu_count()} here) (default: 2)",
+    )
+    p.add_argument(
+        "--out", default=os.path.join("runs", "paper"), help="directory for results and figures (default: runs/paper)"
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help=f"longer runs, {grid.FULL_EPOCHS} epochs and {grid.FULL_SEEDS} seeds (the paper gives "
+        "neither its epochs nor its batch size; 30 epochs of minibatches of 10 are Nielsen's book's)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-compile", action="store_true",
-                   help="run every training step eagerly; by default each run's step is recorded once and replayed "
-                        "(tinygrad_es.compile), which gives the same numbers bit for bit in less time")
+    p.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="run every training step eagerly; by default each run's step is recorded once and replayed "
+        "(tinygrad_es.compile), which gives the same numbers bit for bit in less time",
+    )
     p.set_defaults(run=run_paper, parser=p)
     return p
 
@@ -122,8 +152,12 @@ def study_from_args(args, parser):
     full = {"epochs": grid.FULL_EPOCHS, "seeds": grid.FULL_SEEDS} if args.full else {}
     return grid.with_overrides(
         grid.Study(protocol=args.protocol, inits=tuple(dict.fromkeys(inits)), compiled=not args.no_compile, **full),
-        costs=costs, activations=activations and tuple(dict.fromkeys(activations)), lrs=lrs,
-        epochs=args.epochs, batch_size=args.batch_size, seeds=args.seeds,
+        costs=costs,
+        activations=activations and tuple(dict.fromkeys(activations)),
+        lrs=lrs,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seeds=args.seeds,
     )
 
 
@@ -187,8 +221,9 @@ def run_diagnose(args):
     if args.claims:
         print(diagnose.claims(args.depth, args.width, args.steps, args.lr, args.seed))
         return 0
-    return diagnose.diagnose(args.activation, args.init, args.bias_init, args.depth, args.width, args.steps, args.lr,
-                             args.seed, args.out)
+    return diagnose.diagnose(
+        args.activation, args.init, args.bias_init, args.depth, args.width, args.steps, args.lr, args.seed, args.out
+    )
 
 
 # ---- export --------------------------------------------------------------------------------------------
@@ -208,12 +243,19 @@ def add_export_command(subparsers):
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="the saved model, with or without .npz or .json")
     p.add_argument("--to", required=True, choices=("onnx", "torch"), help="the format to write")
     p.add_argument("--out", help="the file to write (default: CHECKPOINT.onnx or CHECKPOINT.pt)")
-    p.add_argument("--input-shape", type=_shape, metavar="N,D,...",
-                   help="ONNX: the shape of an input, batch first (the batch stays free); default 1,IN for a model "
-                        "whose first layer is a Dense layer with IN features")
-    p.add_argument("--opset", type=int, default=interop.onnx.DEFAULT_OPSET,
-                   help=f"ONNX: the opset ({interop.onnx.OLDEST_OPSET} or later; default "
-                        f"{interop.onnx.DEFAULT_OPSET})")
+    p.add_argument(
+        "--input-shape",
+        type=_shape,
+        metavar="N,D,...",
+        help="ONNX: the shape of an input, batch first (the batch stays free); default 1,IN for a model "
+        "whose first layer is a Dense layer with IN features",
+    )
+    p.add_argument(
+        "--opset",
+        type=int,
+        default=interop.onnx.DEFAULT_OPSET,
+        help=f"ONNX: the opset ({interop.onnx.OLDEST_OPSET} or later; default {interop.onnx.DEFAULT_OPSET})",
+    )
     p.set_defaults(run=run_export, parser=p)
     return p
 

@@ -5,6 +5,7 @@ dtypes follow PyTorch: `tensor(data)` infers them as torch.tensor does (Python i
 float32, as torch.Tensor; `arange` of ints is int64, of floats float32; `full` follows its fill
 value; `randint` is int64; the `*_like` functions keep the tensor's dtype unless given one; the rest
 are float32 unless given a dtype."""
+
 from __future__ import annotations
 
 import math
@@ -75,8 +76,9 @@ def empty(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad
     return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def full(size: Shape, fill_value: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None,
-         requires_grad: bool = False) -> Tensor:  # fmt: skip
+def full(
+    size: Shape, fill_value: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of `size` filled with `fill_value`, whose dtype it takes (int64, float32 or bool)
     unless given one."""
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
@@ -89,16 +91,22 @@ def eye(n: int, m: int | None = None, dtype: npt.DTypeLike | None = np.float32, 
     return Tensor(np.eye(n, m, dtype=dtype or np.float32), requires_grad=requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: npt.DTypeLike | None = None,
-           requires_grad: bool = False) -> Tensor:  # fmt: skip
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """start, start + step, ... up to end (not included): arange(5) is 0..4. int64 when start, end and
     step are ints, float32 otherwise; ceil((end - start) / step) entries."""
     start, end = (0, start) if end is None else (start, end)
     if step == 0:
         raise OpError("arange: step must be nonzero")
     if (end - start) * step < 0:
-        raise OpError(f"arange: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, "
-                      f"step {step})")
+        raise OpError(
+            f"arange: upper bound and larger bound inconsistent with step sign (start {start}, end {end}, step {step})"
+        )
     integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
     dtype = np.dtype(dtype or (np.int64 if integral else np.float32))
     count = math.ceil((end - start) / step)
@@ -107,8 +115,9 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: npt.D
     return Tensor(values.astype(dtype), requires_grad=requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: npt.DTypeLike | None = None,
-             requires_grad: bool = False) -> Tensor:  # fmt: skip
+def linspace(
+    start: float, end: float, steps: int, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """`steps` evenly spaced values from start to end, both included; float32 unless given a dtype.
     As PyTorch, the first half counts up from start and the second half down from end."""
     if steps < 0:
@@ -141,21 +150,33 @@ def empty_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, re
     return zeros_like(x, dtype, requires_grad)
 
 
-def full_like(x: Tensor | npt.ArrayLike, fill_value: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None,
-              requires_grad: bool = False) -> Tensor:  # fmt: skip
+def full_like(
+    x: Tensor | npt.ArrayLike,
+    fill_value: Tensor | npt.ArrayLike,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     shape, dtype = _like(x, dtype)
     return Tensor(np.full(shape, _data(fill_value), dtype), requires_grad=requires_grad)
 
 
-def randn(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False,
-          generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def randn(
+    *shape: Shape,
+    dtype: npt.DTypeLike | None = np.float32,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """Samples of N(0, 1)."""
     data = draw(generator, "standard_normal", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*shape: Shape, dtype: npt.DTypeLike | None = np.float32, requires_grad: bool = False,
-         generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def rand(
+    *shape: Shape,
+    dtype: npt.DTypeLike | None = np.float32,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """Samples of U[0, 1)."""
     data = draw(generator, "random", sizes(shape)).astype(dtype or np.float32)
     return Tensor(data, requires_grad=requires_grad)
@@ -168,22 +189,35 @@ def _floating_like(name, x, dtype):
     return shape, dtype
 
 
-def rand_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False,
-              generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def rand_like(
+    x: Tensor | npt.ArrayLike,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """Samples of U[0, 1) in x's shape and (floating) dtype."""
     shape, dtype = _floating_like("rand_like", x, dtype)
     return rand(shape, dtype=dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(x: Tensor | npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False,
-               generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def randn_like(
+    x: Tensor | npt.ArrayLike,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """Samples of N(0, 1) in x's shape and (floating) dtype."""
     shape, dtype = _floating_like("randn_like", x, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randint(*bounds_and_size: Any, size: Shape | None = None, dtype: npt.DTypeLike = np.int64,
-            requires_grad: bool = False, generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def randint(
+    *bounds_and_size: Any,
+    size: Shape | None = None,
+    dtype: npt.DTypeLike = np.int64,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high, size), as
     torch.randint; int64."""
     if size is None:

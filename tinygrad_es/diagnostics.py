@@ -21,6 +21,7 @@ Without an optimizer, call `diag.step()` after each `optimizer.step()` (before t
 Cost on the paper's 64-32-16-10 digits model, batch 32: about +70% per training step recording every
 step, +13% with every=10 (benchmarks/diagnostics_overhead.py).
 """
+
 import math
 
 import numpy as np
@@ -61,8 +62,11 @@ class Diagnostics:
         self.layers = {name: m for name, m in model.named_modules() if _watched(m)}
         # An activation inside a Dense is watched through the Dense, whose output is the activation's:
         # a hook on the activation itself would make the Dense run it as a graph node of its own.
-        host = {id(m.activation): m for m in model.modules()
-                if isinstance(m, Dense) and m.activation is not None and type(m).forward is Dense.forward}
+        host = {
+            id(m.activation): m
+            for m in model.modules()
+            if isinstance(m, Dense) and m.activation is not None and type(m).forward is Dense.forward
+        }
         self._hooked = {name: host.get(id(m), m) for name, m in self.layers.items()}
         self.parameters = dict(model.named_parameters())
         self.steps = []  # the step numbers recorded
@@ -208,7 +212,7 @@ class Diagnostics:
             ax.hist(np.ravel(y), bins=40, color="tab:blue")
             ax.set_title(f"{name} output, step {self.steps[-1]}", fontsize=8)
             ax.tick_params(labelsize=6)
-        for ax in axes[len(self.recorded_outputs):]:
+        for ax in axes[len(self.recorded_outputs) :]:
             ax.axis("off")
         fig.savefig(path, dpi=90, bbox_inches="tight")
         return path

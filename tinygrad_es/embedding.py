@@ -33,8 +33,16 @@ class Embedding(Function):
         return IndexAdd.on(grad * scale[0] if scale else grad, shape=ctx.shape, index=indices), None
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,  # noqa: A002
-              sparse=False, layer="embedding"):  # fmt: skip
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,  # noqa: A002
+    sparse=False,
+    layer="embedding",
+):
     """The rows of `weight` (num_embeddings, dim) at the integer `input` indices. `padding_idx`'s row
     gets no gradient. With `max_norm`, each row looked up whose `norm_type`-norm exceeds it is first
     scaled down to that norm, in place (as PyTorch)."""
@@ -46,13 +54,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if sparse:
         raise NotImplementedError(f"{layer}: sparse gradients are not supported; use sparse=False")
     if indices.size and (indices.min() < 0 or indices.max() >= len(weight)):
-        raise IndexError(f"{layer}: index out of range: indices from {indices.min()} to {indices.max()} for "
-                         f"{len(weight)} embeddings")
+        raise IndexError(
+            f"{layer}: index out of range: indices from {indices.min()} to {indices.max()} for {len(weight)} embeddings"
+        )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += len(weight)
     if max_norm is not None:
         _renormalize(weight, indices, max_norm, norm_type)
     return Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+
 
 @no_grad()
 def _renormalize(weight, indices, max_norm, norm_type):

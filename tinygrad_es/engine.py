@@ -216,8 +216,10 @@ def start_gradient(t, g, create_graph):
         raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
     if g is None:
         if t.data.size != 1:
-            raise RuntimeError(f"backward() without a gradient needs a scalar output, got shape {t.shape}; "
-                               "pass gradient= with that shape")
+            raise RuntimeError(
+                f"backward() without a gradient needs a scalar output, got shape {t.shape}; "
+                "pass gradient= with that shape"
+            )
         g = np.array(1, t.dtype, ndmin=t.ndim)  # 1, in the output's shape
     elif not (create_graph and isinstance(g, Tensor)):
         g = np.array(g.data if isinstance(g, Tensor) else g, t.dtype)
@@ -257,8 +259,10 @@ def propagate(roots, grads, retain_graph, create_graph, targets=None, wanted=Non
                     if fn is None:
                         waiting.append(x)
                     elif fn.inputs is None:
-                        raise RuntimeError("backward through a graph that was already released: call "
-                                           "backward(retain_graph=True) the first time to go through it twice")
+                        raise RuntimeError(
+                            "backward through a graph that was already released: call "
+                            "backward(retain_graph=True) the first time to go through it twice"
+                        )
                     else:
                         push(queue, (-fn.creation, x))
             if not queue:
@@ -318,8 +322,10 @@ def _backward_on_tensors(ctx, node, grad):
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     anchors = [x for x, needs in zip(ctx.inputs, ctx.needs_input_grad) if needs]
-    return tuple(g if g is None or isinstance(g, Tensor) and g.requires_grad else _Constant.apply(g, *anchors)
-                 for g in input_grads)
+    return tuple(
+        g if g is None or isinstance(g, Tensor) and g.requires_grad else _Constant.apply(g, *anchors)
+        for g in input_grads
+    )
 
 
 class _Constant(Function):
@@ -403,8 +409,10 @@ class Tensor(TensorMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
-                            "pass float data or dtype=np.float32")
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "pass float data or dtype=np.float32"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -421,14 +429,16 @@ class Tensor(TensorMethods):
             self._hooks = {}
         return RemovableHandle(self._hooks, hook)
 
-    def backward(self, gradient: npt.ArrayLike | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: npt.ArrayLike | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad. A scalar
         needs no `gradient`; any other output one of its shape. The graph is released on the way
         back unless `retain_graph` (default: `create_graph`). With `create_graph=True` the
         gradients are tensors in a graph of their own, to be differentiated again."""
         seed = start_gradient(self, gradient, create_graph)
         propagate((self,), (seed,), create_graph if retain_graph is None else retain_graph, create_graph)
+
 
 def _node_name(ctx):
     """What a graph node does: its op's name, or the `name` a fused node gives itself."""

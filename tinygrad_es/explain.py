@@ -54,19 +54,29 @@ class Explanation:
             backward = type(ctx.activation_ctx).backward
             slope, delta = backward(ctx.activation_ctx, np.ones_like(grad)), backward(ctx.activation_ctx, grad)
         weight = ctx.saved_tensors[1]
-        self.layers.append({
-            "name": engine._node_name(ctx), "shape": weight.shape, "activation": ctx.activation,
-            "after": self._passed, "grad_output": np.array(grad), "slope": np.array(slope),
-            "delta": np.array(delta), "grad_bias": _array(input_grads[2]), "grad_weight": _array(input_grads[1]),
-        })  # fmt: skip
+        self.layers.append(
+            {
+                "name": engine._node_name(ctx),
+                "shape": weight.shape,
+                "activation": ctx.activation,
+                "after": self._passed,
+                "grad_output": np.array(grad),
+                "slope": np.array(slope),
+                "delta": np.array(delta),
+                "grad_bias": _array(input_grads[2]),
+                "grad_weight": _array(input_grads[1]),
+            }
+        )
         self._passed = []
 
     def __str__(self):
         if not self.layers:
             return "explain: no Dense layer (fused.LinearActivation node) took part in this backward pass"
         count, batch = len(self.layers), self.layers[0]["delta"].reshape(-1, self.layers[0]["shape"][0]).shape[0]
-        lines = [f"backward through {count} Dense layers, a batch of {batch}, as the paper's equations 5-9 write it",
-                 f"cost: the gradient of the loss reached the last layer through {' <- '.join(self.cost) or 'nothing'}"]
+        lines = [
+            f"backward through {count} Dense layers, a batch of {batch}, as the paper's equations 5-9 write it",
+            f"cost: the gradient of the loss reached the last layer through {' <- '.join(self.cost) or 'nothing'}",
+        ]
         lines += [f"  {COST_DERIVATIVES[name]}" for name in self.cost if name in COST_DERIVATIVES]
         for position, layer in enumerate(self.layers):
             k = count - position

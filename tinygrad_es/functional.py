@@ -1,6 +1,7 @@
 """The functional API, `from tinygrad_es import functional as F`: every function in one flat namespace.
 Where a fused node exists (linear, cross_entropy), the function uses it. The few functions that are
 compositions of other ops (normalize, cosine_similarity, pairwise_distance, one_hot) are written here."""
+
 from __future__ import annotations
 
 import numpy as np

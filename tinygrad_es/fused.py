@@ -62,7 +62,6 @@ def _sigmoid_constants(dtype):
 _FAST_FORMS = {Sigmoid: DenseSigmoid}  # an activation -> how a dense layer runs it, where that is faster
 
 
-
 def plain_linear(x, weight, bias=None, activation=None, options=None):
     """activation(x @ weight.T + bias), op by op: what LinearActivation computes in one node."""
     out = x @ weight.T
@@ -121,8 +120,13 @@ class LinearActivation(Function):
         return gx, gw, gb
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: type[Function] | None = None,
-           options: dict[str, Any] | None = None) -> Tensor:  # fmt: skip
+def linear(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    activation: type[Function] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Tensor:
     """activation(x @ weight.T + bias) in one graph node; `activation` is an elementwise activation
     op (e.g. activations.Sigmoid), given its keyword `options` (a dict). RReLU, which draws new
     slopes on every call, runs as a node of its own: under create_graph this node differentiates its
@@ -191,16 +195,26 @@ def _class_indices(logits, target):
     [0, C) for logits (N, C). Trick: read as unsigned, a negative index is huge, so the range is one
     look at the largest entry, found by argmax: 1.1 us against 2.9 us for min() and max()."""
     target = target.data if isinstance(target, Tensor) else target
-    if not (isinstance(logits, Tensor) and isinstance(target, np.ndarray) and target.dtype.kind in "iu"
-            and logits.ndim == 2 and target.shape == logits.shape[:1]):
+    if not (
+        isinstance(logits, Tensor)
+        and isinstance(target, np.ndarray)
+        and target.dtype.kind in "iu"
+        and logits.ndim == 2
+        and target.shape == logits.shape[:1]
+    ):
         return None
     unsigned = target.view(_UNSIGNED[target.itemsize])
     return target if len(target) and unsigned[unsigned.argmax()] < logits.shape[1] else None
 
 
-def cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
-                  label_smoothing: float = 0.0, reduction: str = "mean",
-                  ignore_index: int = -100) -> Tensor:  # fmt: skip
+def cross_entropy(
+    input: Tensor,
+    target: Tensor | npt.ArrayLike,
+    weight: Tensor | npt.ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Tensor:
     """losses.cross_entropy, in one node where it can: class indices all in range (none ignored), no
     class weights, no smoothing. Otherwise the plain composition, which also explains bad input."""
     indices = None if weight is not None or label_smoothing else _class_indices(input, target)

@@ -1,5 +1,6 @@
 """Finite-difference checks of backward (gradcheck) and of backward's own backward (gradgradcheck):
 the tests every op passes, and yours can too."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -19,8 +20,14 @@ def _outputs(result):
     return result if isinstance(result, (tuple, list)) else (result,)
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:  # fmt: skip
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Compare backward's Jacobian of `fn(*inputs)` with central differences.
 
     `inputs` is a tensor or a tuple of them (other values pass through); the ones that require
@@ -101,9 +108,15 @@ def _numeric_jacobians(fn, k, out_size, inputs, checked, eps):
     return jacobians
 
 
-def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
-                  grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:  # fmt: skip
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """gradcheck of backward itself, as torch.autograd.gradgradcheck: the function checked maps the
     inputs and the upstream gradients `grad_outputs` to the gradients of the inputs (backward with
     create_graph=True), so its Jacobian holds the second derivatives of `fn`, and the derivatives
@@ -125,8 +138,10 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
         grad_outputs = tuple(Tensor(rng.standard_normal(out.shape), requires_grad=True) for out in outputs)
     upstream = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
     if len(upstream) != len(outputs):
-        raise ValueError(f"gradgradcheck: fn gives {len(outputs)} outputs but {len(upstream)} grad_outputs; "
-                         "pass one gradient per output")
+        raise ValueError(
+            f"gradgradcheck: fn gives {len(outputs)} outputs but {len(upstream)} grad_outputs; "
+            "pass one gradient per output"
+        )
     n = len(inputs)
 
     def gradients(*args):
@@ -135,8 +150,13 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
             pairs = [(out, g) for out, g in zip(_outputs(fn(*args[:n])), args[n:]) if out.requires_grad]
             if not pairs:  # no output depends on a checked input: no gradients to check
                 return ()
-            grads = autograd.grad([out for out, _ in pairs], [args[i] for i in checked], [g for _, g in pairs],
-                                  create_graph=True, allow_unused=True)
+            grads = autograd.grad(
+                [out for out, _ in pairs],
+                [args[i] for i in checked],
+                [g for _, g in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(gradients, inputs + upstream, eps, atol, rtol, raise_exception)

@@ -66,8 +66,16 @@ def pytorch_axis(axis, ndim):
 
 
 # PyTorch's argument names -> ours (NumPy's): `axis` is PyTorch's `dim`, `keepdims` its `keepdim`.
-PYTORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "dims": "axis", "start_dim": "start_axis",
-                 "end_dim": "end_axis", "dim0": "axis0", "dim1": "axis1", "dim2": "axis2"}
+PYTORCH_NAMES = {
+    "dim": "axis",
+    "keepdim": "keepdims",
+    "dims": "axis",
+    "start_dim": "start_axis",
+    "end_dim": "end_axis",
+    "dim0": "axis0",
+    "dim1": "axis1",
+    "dim2": "axis2",
+}
 
 
 def pytorch_names(fn):
@@ -76,8 +84,9 @@ def pytorch_names(fn):
     translated (a function whose own parameter is called `dims` keeps it); giving both names of one
     argument is a TypeError, as any argument given twice."""
     parameters = inspect.signature(fn).parameters
-    renames = [(theirs, ours) for theirs, ours in PYTORCH_NAMES.items()
-               if ours in parameters and theirs not in parameters]
+    renames = [
+        (theirs, ours) for theirs, ours in PYTORCH_NAMES.items() if ours in parameters and theirs not in parameters
+    ]
     pytorchs = frozenset(theirs for theirs, _ in renames)
 
     @functools.wraps(fn)

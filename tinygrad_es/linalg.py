@@ -22,8 +22,10 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False):  # noqa: A002
     largest column sum of |x|), -1 (the smallest), inf (the largest row sum), -inf (the smallest).
     The norms from singular values ("nuc", 2, -2) are not computed here."""
     if ord not in _MATRIX_ORDERS:
-        raise OpError(f"matrix_norm: ord must be one of 'fro', 1, -1, inf, -inf here, got {ord!r} (the norms of "
-                      "singular values are not computed)")
+        raise OpError(
+            f"matrix_norm: ord must be one of 'fro', 1, -1, inf, -inf here, got {ord!r} (the norms of "
+            "singular values are not computed)"
+        )
     ndim = np.ndim(_data(x))
     if ndim < 2:
         raise OpError(f"matrix_norm: expected a tensor of at least 2 dimensions, got shape {np.shape(_data(x))}")
@@ -53,5 +55,7 @@ def norm(x, ord=None, dim=None, keepdim=False):  # noqa: A002
         return _vector_norm(x, ord, axes, keepdim)
     if len(axes) == 2:
         return matrix_norm(x, ord, axes, keepdim)
-    raise OpError(f"linalg.norm: with ord given, the input must be 1-D or 2-D, or dim must name 1 or 2 axes; got "
-                  f"shape {np.shape(_data(x))} and dim {dim}")
+    raise OpError(
+        f"linalg.norm: with ord given, the input must be 1-D or 2-D, or dim must name 1 or 2 axes; got "
+        f"shape {np.shape(_data(x))} and dim {dim}"
+    )

@@ -47,8 +47,10 @@ def _as_tensor(x: Tensor | npt.ArrayLike) -> Tensor:
 def _check_pair(name, prediction, target, reduction):
     _check_reduction(name, reduction)
     if prediction.shape != target.shape:
-        raise OpError(f"{name}: input has shape {prediction.shape} but target has shape {target.shape}; "
-                      "they must be the same (reshape one of them, nothing is broadcast)")
+        raise OpError(
+            f"{name}: input has shape {prediction.shape} but target has shape {target.shape}; "
+            "they must be the same (reshape one of them, nothing is broadcast)"
+        )
     if prediction.dtype != target.dtype:
         raise TypeError(f"{name}: input is {prediction.dtype} but target is {target.dtype}; cast one of them")
 
@@ -236,8 +238,14 @@ def kl_div(input: Tensor, target: Tensor | npt.ArrayLike, reduction: str = "mean
     return KLDivLoss.apply(input, target, reduction, log_target)
 
 
-def poisson_nll_loss(input: Tensor, target: Tensor | npt.ArrayLike, log_input: bool = True, full: bool = False,
-                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:  # fmt: skip
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor | npt.ArrayLike,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of a Poisson distribution of rate e^input (log_input, the default) or
     input: e^input - target input, or input - target log(input + eps); `full` adds Stirling's
     approximation of log(target!), target log target - target + log(2 pi target) / 2, for target > 1."""
@@ -315,8 +323,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, reductio
     _check_pair("binary_cross_entropy", input, target, reduction)
     p = _data(input)
     if p.size and not ((p >= 0) & (p <= 1)).all():  # nan fails both comparisons
-        raise OpError("binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
-                      "outside, or nan); for raw scores use binary_cross_entropy_with_logits")
+        raise OpError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
+            "outside, or nan); for raw scores use binary_cross_entropy_with_logits"
+        )
     return BinaryCrossEntropy.apply(input, target, reduction)
 
 
@@ -347,8 +357,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | npt.ArrayLi
 
 
 # ---- multi-class classification ----------------------------------------------------------------------------
-def class_target(name: str, logits: Tensor, target: Any, weight: Any, reduction: str, ignore_index: int = -100
-                 ) -> tuple[np.ndarray, bool]:  # fmt: skip
+def class_target(
+    name: str, logits: Tensor, target: Any, weight: Any, reduction: str, ignore_index: int = -100
+) -> tuple[np.ndarray, bool]:
     """Check the (N, C) input and its target; returns the target as an array and whether it holds
     class indices (else class probabilities, for cross_entropy)."""
     _check_reduction(name, reduction)
@@ -361,12 +372,15 @@ def class_target(name: str, logits: Tensor, target: Any, weight: Any, reduction:
         raise OpError(f"{name}: weight must have shape ({c},), one per class, got {np.shape(weight)}")
     if target.shape == (n,):
         if target.dtype.kind not in "iu":
-            raise OpError(f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
-                            f"got {target.dtype}; use target.astype(np.int64)")
+            raise OpError(
+                f"{name}: a target of shape ({n},) holds class indices, which must be integers, "
+                f"got {target.dtype}; use target.astype(np.int64)"
+            )
         counted = target[target != ignore_index]
         if counted.size and (counted.min() < 0 or counted.max() >= c):
-            raise IndexError(f"{name}: class indices must be in [0, {c}), got values in "
-                             f"[{counted.min()}, {counted.max()}]")
+            raise IndexError(
+                f"{name}: class indices must be in [0, {c}), got values in [{counted.min()}, {counted.max()}]"
+            )
         return target, True
     if target.shape == shape and name == "cross_entropy":
         if target.dtype != logits.dtype:
@@ -382,8 +396,13 @@ def _as_weight(weight: Tensor | npt.ArrayLike | None, logits: Tensor) -> np.ndar
     return None if weight is None else np.asanyarray(_data(weight), logits.dtype)
 
 
-def nll_loss(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
-             reduction: str = "mean", ignore_index: int = -100) -> Tensor:  # fmt: skip
+def nll_loss(
+    input: Tensor,
+    target: Tensor | npt.ArrayLike,
+    weight: Tensor | npt.ArrayLike | None = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Tensor:
     """Negative log-likelihood of log-probabilities `input` (N, C) at integer class indices `target`
     (N,): -w[y] log_p[y] per sample. With reduction="mean" the sum is divided by the sum of the
     weights of the counted samples (samples whose target is `ignore_index` count for nothing)."""
@@ -399,9 +418,14 @@ def nll_loss(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt
     return _mean_over(total, sample_weight.sum()) if reduction == "mean" else total
 
 
-def cross_entropy(input: Tensor, target: Tensor | npt.ArrayLike, weight: Tensor | npt.ArrayLike | None = None,
-                  label_smoothing: float = 0.0, reduction: str = "mean",
-                  ignore_index: int = -100) -> Tensor:  # fmt: skip
+def cross_entropy(
+    input: Tensor,
+    target: Tensor | npt.ArrayLike,
+    weight: Tensor | npt.ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+) -> Tensor:
     """Cross-entropy of logits `input` (N, C) against `target`: class indices (N,) of an integer
     dtype, or class probabilities of the same shape as `input`: nll_loss(log_softmax(input)).
     `weight` (C,) weighs each class; with class indices the mean divides by the sum of the target
@@ -439,4 +463,3 @@ def _mean_over(total, count):
     """total / count; with nothing counted (every target ignored) nan, as PyTorch, whose gradient is 0
     (not the nan of 0 / 0)."""
     return total / count if count else total * 0 + np.nan
-

@@ -25,9 +25,11 @@ def _sum(a, axis):
         return ones(a.shape[0], a.dtype) @ a
     return (a @ ones(a.shape[1], a.dtype)).reshape(-1, 1)
 
+
 def _by(op, a, v, axis=0):
     """op(a, v) for a (M, F) and v per column ((F,), axis 0) or per row ((M, 1), axis 1)."""
     return by_column(op, a, v) if axis == 0 else op(a, v)
+
 
 def _moments(x, axis):
     """Mean and biased variance of x (M, F) over `axis`."""
@@ -35,12 +37,14 @@ def _moments(x, axis):
     centered = _by(np.subtract, x, mean, axis)
     return mean, _sum(centered * centered, axis) / x.shape[axis]
 
+
 def _as_matrix(a, matrix):
     """a as the matrix Normalize works on: for batch norm (`matrix` None) channels last,
     (N * prod(spatial), C), a view of our convolutions' results; otherwise the shape `matrix`."""
     if matrix is None:
         return (a if a.ndim == 2 else a.transpose(0, *range(2, a.ndim), 1)).reshape(-1, a.shape[1])
     return a.reshape(matrix)
+
 
 def _from_matrix(m, shape, matrix):
     if matrix is None and len(shape) > 2:
@@ -101,8 +105,14 @@ class Normalize(Function):
             sum_grad_xhat = _sum(grad * (centered * inverse_std), 0) if needs_weight else None
         gx = None
         if needs_x and axis == 0:
-            g = grad if not ctx.batch else grad - _by(  # grad - mean(grad) - xhat mean(grad xhat)
-                np.add, _by(np.multiply, centered, sum_grad_xhat * inverse_std / n), sum_grad / n)
+            g = (
+                grad
+                if not ctx.batch
+                else grad
+                - _by(  # grad - mean(grad) - xhat mean(grad xhat)
+                    np.add, _by(np.multiply, centered, sum_grad_xhat * inverse_std / n), sum_grad / n
+                )
+            )
             gx = _from_matrix(_by(np.multiply, g, inverse_std if w is None else w * inverse_std), shape, matrix)
         elif needs_x:
             g, xhat = grad if w is None else _by(np.multiply, grad, w), centered * inverse_std
@@ -117,11 +127,22 @@ class Normalize(Function):
 def _check_parameters(layer, x, shape, **parameters):
     for name, t in parameters.items():
         if t is not None and np.shape(_data(t)) != shape:
-            raise OpError(f"{layer}: {name} should have shape {shape} for an input of shape {x.shape}, got "
-                          f"{np.shape(_data(t))}")
+            raise OpError(
+                f"{layer}: {name} should have shape {shape} for an input of shape {x.shape}, got {np.shape(_data(t))}"
+            )
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,  # noqa: A002
-               eps=1e-5, layer="batch_norm"):  # fmt: skip
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,  # noqa: A002
+    eps=1e-5,
+    layer="batch_norm",
+):
     """Each channel (axis 1) standardized over the batch and the spatial axes. In training, by the
     batch's mean and biased variance, while running_mean and running_var (when given) move toward the
     batch's mean and UNBIASED variance (n - 1), in place: running = (1 - momentum) running +
@@ -150,26 +171,32 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, var = _data(running_mean), _data(running_var)
     return Normalize.apply(x, weight, bias, matrix=None, eps=eps, mean=mean, var=var, batch=training)
 
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, layer="layer_norm"):  # noqa: A002
     """Each sample standardized over its last len(normalized_shape) axes; weight and bias have
     normalized_shape."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
-        raise OpError(f"{layer}: given normalized_shape={shape}, expected an input of shape (*, "
-                      f"{', '.join(map(str, shape))}), got {x.shape}")
+    if len(shape) > x.ndim or x.shape[x.ndim - len(shape) :] != shape:
+        raise OpError(
+            f"{layer}: given normalized_shape={shape}, expected an input of shape (*, "
+            f"{', '.join(map(str, shape))}), got {x.shape}"
+        )
     _check_parameters(layer, x, shape, weight=weight, bias=bias)
-    matrix = (math.prod(x.shape[:x.ndim - len(shape)]), math.prod(shape))
+    matrix = (math.prod(x.shape[: x.ndim - len(shape)]), math.prod(shape))
     mean, var = _moments(_as_matrix(x.data, matrix), 1)
     return Normalize.apply(x, weight, bias, matrix=matrix, eps=eps, mean=mean, var=var, batch=True)
+
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, layer="group_norm"):  # noqa: A002
     """Each sample's C channels fall into num_groups groups of C / num_groups consecutive channels,
     each standardized over its channels and the spatial axes; weight and bias are per channel."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim < 2 or x.shape[1] % num_groups:
-        raise OpError(f"{layer}: expected an input (N, C, ...) whose C is divisible by num_groups={num_groups}, got "
-                      f"shape {x.shape}")
+        raise OpError(
+            f"{layer}: expected an input (N, C, ...) whose C is divisible by num_groups={num_groups}, got "
+            f"shape {x.shape}"
+        )
     c = x.shape[1]
     _check_parameters(layer, x, (c,), weight=weight, bias=bias)
     matrix = (x.shape[0] * num_groups, math.prod(x.shape[1:]) // num_groups)

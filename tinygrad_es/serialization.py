@@ -6,6 +6,7 @@ killed one left. Loading never unpickles: a checkpoint holds plain numeric array
 a stranger is checked before anything is allocated: every array's size, as the archive declares it,
 must fit in `max_bytes` and in what the archive's own size can hold.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,6 +66,7 @@ def save(state_dict: Mapping[str, Tensor | npt.ArrayLike], path: str | os.PathLi
             os.unlink(tmp)
         raise
 
+
 def load(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, np.ndarray]:
     """Read a state dict written by `save`: {name: array}, in the saved order.
 
@@ -95,8 +97,9 @@ def _checked_members(archive, archive_size, max_bytes):
     infos = archive.infolist()
     declared = sum(info.file_size for info in infos)
     if declared > _MAX_EXPANSION * archive_size + _EXPANSION_SLACK:
-        raise ValueError(f"its members declare {declared} bytes, more than a {archive_size}-byte archive can hold "
-                         f"(a zip bomb?)")
+        raise ValueError(
+            f"its members declare {declared} bytes, more than a {archive_size}-byte archive can hold (a zip bomb?)"
+        )
     members, total = {}, 0
     for info in infos:
         name = info.filename.removesuffix(".npy")
@@ -113,11 +116,13 @@ def _checked_members(archive, archive_size, max_bytes):
             raise ValueError(f"{name!r} is a {dtype} array, not a numeric one")
         nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize  # Python ints: no overflow
         if nbytes > info.file_size:
-            raise ValueError(f"{name!r} declares a {shape} {dtype} array ({nbytes} bytes) in a {info.file_size}-byte "
-                             "member")
+            raise ValueError(
+                f"{name!r} declares a {shape} {dtype} array ({nbytes} bytes) in a {info.file_size}-byte member"
+            )
         total += nbytes
         if total > max_bytes:
-            raise ValueError(f"its arrays hold more than max_bytes={max_bytes} bytes; pass a larger max_bytes to "
-                             "load it")
+            raise ValueError(
+                f"its arrays hold more than max_bytes={max_bytes} bytes; pass a larger max_bytes to load it"
+            )
         members[name] = info
     return members

@@ -11,6 +11,7 @@ The checks compute in float64 whatever the dtype given, where central difference
 The strategies need hypothesis (a development dependency): it is imported when one is first used,
 so the rest of this module, and tinygrad_es, work without it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -36,9 +37,15 @@ _TOLERANCES = {
 LAYOUTS = ("C", "F", "transposed", "strided")  # the memory layouts `tensors` can draw
 
 
-def assert_close(actual: Tensor | npt.ArrayLike, expected: Tensor | npt.ArrayLike, rtol: float | None = None,
-                 atol: float | None = None, equal_nan: bool = False, check_dtype: bool = True,
-                 msg: str | None = None) -> None:  # fmt: skip
+def assert_close(
+    actual: Tensor | npt.ArrayLike,
+    expected: Tensor | npt.ArrayLike,
+    rtol: float | None = None,
+    atol: float | None = None,
+    equal_nan: bool = False,
+    check_dtype: bool = True,
+    msg: str | None = None,
+) -> None:
     """Raise AssertionError unless every |actual - expected| <= atol + rtol |expected|, as
     torch.testing.assert_close: the shapes must be equal (nothing is broadcast), the dtypes too
     unless `check_dtype=False`, and nan equals nan only with `equal_nan`. Without rtol and atol the
@@ -47,8 +54,9 @@ def assert_close(actual: Tensor | npt.ArrayLike, expected: Tensor | npt.ArrayLik
     lists are all accepted (a Python float is float64). The message counts the mismatches and names
     the worst element, by absolute and by relative difference."""
     if (rtol is None) != (atol is None):
-        raise ValueError("Both 'rtol' and 'atol' must be either specified or omitted, but got "
-                         f"rtol={rtol} and atol={atol}.")
+        raise ValueError(
+            f"Both 'rtol' and 'atol' must be either specified or omitted, but got rtol={rtol} and atol={atol}."
+        )
     actual, expected = (np.asarray(x.data if isinstance(x, Tensor) else x) for x in (actual, expected))
     if actual.shape != expected.shape:
         raise AssertionError(f"The values for attribute 'shape' do not match: {actual.shape} != {expected.shape}.")
@@ -71,20 +79,30 @@ def assert_close(actual: Tensor | npt.ArrayLike, expected: Tensor | npt.ArrayLik
 
 def _mismatch_message(close, difference, relative, rtol, atol, msg):
     bad = ~close
-    lines = ["Tensor-likes are not close!" if msg is None else msg, "",
-             f"Mismatched elements: {bad.sum()} / {bad.size} ({100 * bad.mean():.1f}%)"]
+    lines = [
+        "Tensor-likes are not close!" if msg is None else msg,
+        "",
+        f"Mismatched elements: {bad.sum()} / {bad.size} ({100 * bad.mean():.1f}%)",
+    ]
     for name, values, allowed in (("absolute", difference, atol), ("relative", relative, rtol)):
         worst = np.where(bad, np.nan_to_num(values, nan=np.inf), -1)  # a nan difference counts as the worst
         index = np.unravel_index(np.argmax(worst), worst.shape)
-        lines.append(f"Greatest {name} difference: {values[index]} at index {tuple(map(int, index))} "
-                     f"(up to {allowed} allowed)")
+        lines.append(
+            f"Greatest {name} difference: {values[index]} at index {tuple(map(int, index))} (up to {allowed} allowed)"
+        )
     return "\n".join(lines)
 
 
 # ---- gradient checks ------------------------------------------------------------------------------
-def check_gradients(fn: Callable[..., Any], *inputs: Any, order: int = 1,
-                    grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
-                    rtol: float = 1e-3) -> bool:  # fmt: skip
+def check_gradients(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    order: int = 1,
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
     """Check the derivatives of `fn(*inputs)` against finite differences: order=1 runs gradcheck,
     order=2 gradcheck and gradgradcheck (second derivatives). The floating inputs are copied to
     float64 whatever their dtype; those that require grad are checked, or every floating one when
@@ -120,8 +138,9 @@ def _array(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def check_module(module: Any, *inputs: Any, order: int = 1, eps: float = 1e-6, atol: float = 1e-5,
-                 rtol: float = 1e-3) -> bool:  # fmt: skip
+def check_module(
+    module: Any, *inputs: Any, order: int = 1, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """check_gradients for a layer or a model: the derivatives of `module(*inputs)` with respect to
     its floating inputs and to each parameter that requires grad, in float64 (the module's own
     parameters are left as they were). The module runs in its current mode: call `.eval()` first if
@@ -162,23 +181,26 @@ def _hypothesis():
     return st, hnp
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
-           ) -> SearchStrategy[tuple[int, ...]]:  # fmt: skip
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> SearchStrategy[tuple[int, ...]]:
     """Array shapes, from 0-d (a scalar) up; min_side=0 adds empty tensors."""
     _, hnp = _hypothesis()
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def broadcastable_shapes(shape: tuple[int, ...], min_dims: int = 0, max_dims: int | None = None, min_side: int = 1,
-                         max_side: int = 4) -> SearchStrategy[tuple[int, ...]]:  # fmt: skip
+def broadcastable_shapes(
+    shape: tuple[int, ...], min_dims: int = 0, max_dims: int | None = None, min_side: int = 1, max_side: int = 4
+) -> SearchStrategy[tuple[int, ...]]:
     """Shapes that broadcast with `shape` (fewer axes, or axes of length 1, or more leading ones)."""
     _, hnp = _hypothesis()
     max_dims = max(len(shape), 1) + 1 if max_dims is None else max_dims
     return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def floats(min_value: float = -4.0, max_value: float = 4.0, avoid: Sequence[float] = (), margin: float = 0.01,
-           width: int = 64) -> SearchStrategy[float]:  # fmt: skip
+def floats(
+    min_value: float = -4.0, max_value: float = 4.0, avoid: Sequence[float] = (), margin: float = 0.01, width: int = 64
+) -> SearchStrategy[float]:
     """Finite floats in [min_value, max_value], at least `margin` away from every point of `avoid`
     (an op's kinks, where its derivative jumps and finite differences mean nothing)."""
     st, _ = _hypothesis()
@@ -189,18 +211,25 @@ def floats(min_value: float = -4.0, max_value: float = 4.0, avoid: Sequence[floa
     return values.filter(lambda x: bool(np.all(np.abs(x - points) >= margin)))
 
 
-def hitting(points: Sequence[float], min_value: float = -4.0, max_value: float = 4.0, width: int = 64
-            ) -> SearchStrategy[float]:  # fmt: skip
+def hitting(
+    points: Sequence[float], min_value: float = -4.0, max_value: float = 4.0, width: int = 64
+) -> SearchStrategy[float]:
     """Floats in [min_value, max_value] that are often exactly one of `points` (an op's kinks, ties,
     the edges of its domain): to test what the op does there."""
     st, _ = _hypothesis()
-    return st.one_of(st.sampled_from([float(p) for p in points]),
-                     st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width))
+    return st.one_of(
+        st.sampled_from([float(p) for p in points]),
+        st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width),
+    )
 
 
-def tensors(shape: Sequence[int] | SearchStrategy[tuple[int, ...]] | None = None, dtype: npt.DTypeLike = np.float64,
-            elements: SearchStrategy[Any] | None = None, requires_grad: bool = False,
-            layouts: Sequence[str] = ("C",)) -> SearchStrategy[Tensor]:  # fmt: skip
+def tensors(
+    shape: Sequence[int] | SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: npt.DTypeLike = np.float64,
+    elements: SearchStrategy[Any] | None = None,
+    requires_grad: bool = False,
+    layouts: Sequence[str] = ("C",),
+) -> SearchStrategy[Tensor]:
     """Tensors of `shape` (a tuple, or a strategy such as `shapes()`; default shapes()) and `dtype`,
     with values from `elements` (default: floats in [-4, 4], integers, or booleans, by dtype).
     `layouts` are the memory layouts drawn from: "C", "F" (Fortran), "transposed" (the transpose of
@@ -212,7 +241,8 @@ def tensors(shape: Sequence[int] | SearchStrategy[tuple[int, ...]] | None = None
     shape = shapes() if shape is None else shape
     arrays = hnp.arrays(dtype, shape if not isinstance(shape, (tuple, list)) else tuple(shape), elements=elements)
     return st.tuples(arrays, st.sampled_from(tuple(layouts))).map(
-        lambda pair: Tensor(_in_layout(*pair), requires_grad=requires_grad))
+        lambda pair: Tensor(_in_layout(*pair), requires_grad=requires_grad)
+    )
 
 
 def _in_layout(array, layout):

@@ -8,6 +8,7 @@ tensors are ellipses with their shape and dtype.
 Leaves that require grad (the parameters) are filled blue. Draw before `backward()`, or pass
 `retain_graph=True` to it: backward releases the graph's inputs.
 """
+
 import os
 import shutil
 import subprocess
@@ -64,7 +65,10 @@ def render(tensor, path, format="svg", names=None):
             "or use to_dot() to get the DOT text"
         )
     result = subprocess.run(
-        [dot, f"-T{format}", "-o", os.fspath(path)], input=to_dot(tensor, names), text=True, capture_output=True,
+        [dot, f"-T{format}", "-o", os.fspath(path)],
+        input=to_dot(tensor, names),
+        text=True,
+        capture_output=True,
         check=False,
     )
     if result.returncode != 0:

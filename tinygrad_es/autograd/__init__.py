@@ -1,5 +1,6 @@
 """torch.autograd's entry points: `grad` returns gradients without touching `.grad`, `backward`
 accumulates them for several outputs at once; `functional` has vjp, jvp, jacobian, hessian, hvp."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,8 +10,12 @@ from .. import engine
 from ..engine import Tensor
 
 
-def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False) -> None:  # fmt: skip
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
     """Accumulate d(tensors)/d(leaf) into `.grad` of every leaf that requires grad (PyTorch's
     torch.autograd.backward): `grad_tensors` holds one gradient per tensor (None for a scalar)."""
     if isinstance(tensors, Tensor):
@@ -22,16 +27,31 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retai
 
 # For a type checker: a gradient is None only where allow_unused=True lets it be
 @overload
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: Literal[False] = False
-         ) -> tuple[Tensor, ...]: ...  # fmt: skip
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: Literal[False] = False,
+) -> tuple[Tensor, ...]: ...
 @overload
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
-         ) -> tuple[Tensor | None, ...]: ...  # fmt: skip
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False
-         ) -> tuple[Tensor | None, ...]:  # fmt: skip
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]: ...
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """The gradients of `outputs` with respect to `inputs`, as a tuple, leaving every `.grad` alone
     (PyTorch's torch.autograd.grad). An input the outputs do not depend on is an error, or None
     with `allow_unused=True`."""
@@ -45,8 +65,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     grads = _seeds(outputs, grad_outputs, create_graph)
     found = engine.propagate(outputs, grads, retain_graph, create_graph, targets, _leading_to(outputs, targets))
     if not allow_unused and any(found.get(x) is None for x in inputs):
-        raise RuntimeError("grad: one of the inputs was not used to compute the outputs; pass allow_unused=True "
-                           "to get None for it")
+        raise RuntimeError(
+            "grad: one of the inputs was not used to compute the outputs; pass allow_unused=True to get None for it"
+        )
     return tuple(found.get(x) for x in inputs)
 
 

@@ -20,6 +20,7 @@ depend on an input gives zeros, or with `strict=True` an error. `vectorize` and 
 options are accepted for PyTorch's sake and change nothing: every path here is reverse mode, one
 backward per row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,8 +35,13 @@ from . import grad as _grad
 Tensors = Tensor | tuple[Tensor, ...]  # one tensor, or a tuple of them
 
 
-def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
+def vjp(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    v: Tensors | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """(func(*inputs), v^T J): the vector-Jacobian product, one gradient per input. `v` has the
     outputs' shapes; it may be None only for a single output of one element."""
     with enable_grad():
@@ -47,8 +53,13 @@ def vjp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     return _post(outputs, is_outputs_tuple, create_graph), _post(result, is_inputs_tuple, create_graph)
 
 
-def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Any, Any]:  # fmt: skip
+def jvp(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    v: Tensors | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Any, Any]:
     """(func(*inputs), J v): the Jacobian-vector product, one per output, by the double-vjp trick.
     `v` has the inputs' shapes; it may be None only for a single input of one element."""
     with enable_grad():
@@ -60,8 +71,14 @@ def jvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, cre
     return _post(outputs, is_outputs_tuple, create_graph), _post(result, is_outputs_tuple, create_graph)
 
 
-def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:  # fmt: skip
+def jacobian(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+) -> Any:
     """d func(*inputs) / d inputs: for each output and input a tensor of shape
     output.shape + input.shape, nested as the outputs and the inputs are (tensor or tuple)."""
     if strategy not in ("reverse-mode", "forward-mode"):
@@ -75,8 +92,14 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     return tuple(rows) if is_outputs_tuple else rows[0]
 
 
-def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:  # fmt: skip
+def hessian(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+) -> Any:
     """The second derivatives of a function with one output of one element: for inputs i and j a
     tensor of shape input_i.shape + input_j.shape, nested as the inputs are (tensor or tuple)."""
     gradient = _GradientOf(func, "hessian", strict)
@@ -85,16 +108,26 @@ def hessian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fals
     return result if is_inputs_tuple else result[0]
 
 
-def hvp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
+def hvp(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    v: Tensors | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Tensor, Any]:
     """(func(*inputs), H v) for a function with one output of one element: the jvp of its gradient."""
     gradient = _GradientOf(func, "hvp", strict)
     _, result = jvp(gradient, inputs, v, create_graph, strict)  # one per gradient: a tuple
     return gradient.output(create_graph), result if isinstance(inputs, tuple) else result[0]
 
 
-def vhp(func: Callable[..., Any], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
-        strict: bool = False) -> tuple[Tensor, Any]:  # fmt: skip
+def vhp(
+    func: Callable[..., Any],
+    inputs: Tensors,
+    v: Tensors | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
+) -> tuple[Tensor, Any]:
     """(func(*inputs), v^T H) for a function with one output of one element: the vjp of its gradient."""
     gradient = _GradientOf(func, "vhp", strict)
     _, result = vjp(gradient, inputs, v, create_graph, strict)
@@ -113,8 +146,9 @@ class _GradientOf:
         if not isinstance(out, Tensor):
             raise RuntimeError(f"The function given to {self.name} should return a single Tensor")
         if out.size != 1:
-            raise RuntimeError(f"The Tensor returned by the function given to {self.name} should contain a single "
-                               "element")
+            raise RuntimeError(
+                f"The Tensor returned by the function given to {self.name} should contain a single element"
+            )
         self.out = out = out.reshape(())
         return _gradients((out,), inputs, (None,), True, self.strict, self.name)
 
@@ -129,8 +163,10 @@ def _as_tuple(x, what, name):
     items = x if is_tuple else (x,)
     for item in items:
         if not isinstance(item, Tensor):
-            raise TypeError(f"The {what} given to {name} must be either a Tensor or a tuple of Tensors but the "
-                            f"given {what} has type {type(item if is_tuple else x).__name__}.")
+            raise TypeError(
+                f"The {what} given to {name} must be either a Tensor or a tuple of Tensors but the "
+                f"given {what} has type {type(item if is_tuple else x).__name__}."
+            )
     return is_tuple, items
 
 
@@ -138,8 +174,9 @@ def _differentiable(inputs, create_graph):
     """The inputs as tensors to differentiate with respect to: under create_graph an input that
     requires grad stays in its graph (through a reshape to its own shape), so the results can be
     differentiated with respect to it; otherwise a new leaf on the same memory."""
-    return tuple(reshape(x, x.shape) if create_graph and x.requires_grad else Tensor(x.data, requires_grad=True)
-                 for x in inputs)
+    return tuple(
+        reshape(x, x.shape) if create_graph and x.requires_grad else Tensor(x.data, requires_grad=True) for x in inputs
+    )
 
 
 def _vectors(v, tensors, name, when_none):
@@ -153,8 +190,9 @@ def _vectors(v, tensors, name, when_none):
         raise RuntimeError(f"v is a tuple of invalid length: should be {len(tensors)} but got {len(v)}.")
     for i, (a, t) in enumerate(zip(v, tensors)):
         if a.shape != t.shape:
-            raise RuntimeError(f"Mismatch in shape: v[{i}] has a shape of {a.shape} and the matching tensor has a "
-                               f"shape of {t.shape}.")
+            raise RuntimeError(
+                f"Mismatch in shape: v[{i}] has a shape of {a.shape} and the matching tensor has a shape of {t.shape}."
+            )
     return v
 
 
@@ -163,8 +201,14 @@ def _gradients(outputs, inputs, grad_outputs, create_graph, strict, name):
     used = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
     found = (None,) * len(inputs)
     if used:
-        found = _grad([out for out, _ in used], inputs, [g for _, g in used], retain_graph=True,
-                      create_graph=create_graph, allow_unused=True)
+        found = _grad(
+            [out for out, _ in used],
+            inputs,
+            [g for _, g in used],
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
     return tuple(_zeros_unless(g, x, strict, i, name) for i, (g, x) in enumerate(zip(found, inputs)))
 
 
@@ -172,8 +216,10 @@ def _zeros_unless(g, x, strict, i, name):
     if g is not None:
         return g
     if strict:
-        raise RuntimeError(f"The output of the user-provided function is independent of input {i}. This is not "
-                           f"allowed in strict mode ({name}).")
+        raise RuntimeError(
+            f"The output of the user-provided function is independent of input {i}. This is not "
+            f"allowed in strict mode ({name})."
+        )
     return Tensor._make(np.zeros(x.shape, x.dtype), False, None)
 
 
@@ -183,16 +229,24 @@ def _jvp(outputs, inputs, v, create_graph, strict):
     pullback = [(g, w) for g, w in zip(_gradients(outputs, inputs, u, True, strict, "jvp"), v) if g.requires_grad]
     found = (None,) * len(outputs)
     if pullback:
-        found = _grad([g for g, _ in pullback], u, [w for _, w in pullback], retain_graph=True,
-                      create_graph=create_graph, allow_unused=True)
+        found = _grad(
+            [g for g, _ in pullback],
+            u,
+            [w for _, w in pullback],
+            retain_graph=True,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
     return tuple(_zeros_unless(g, out, False, i, "jvp") for i, (g, out) in enumerate(zip(found, outputs)))
 
 
 def _jacobian(out, inputs, create_graph, strict, k):
     """The rows of d out / d inputs, one backward per element of out, as one tensor per input."""
     if strict and not out.requires_grad:
-        raise RuntimeError(f"Output {k} of the user-provided function does not require gradients. The outputs must "
-                           "be computed in a differentiable manner from the input when running in strict mode.")
+        raise RuntimeError(
+            f"Output {k} of the user-provided function does not require gradients. The outputs must "
+            "be computed in a differentiable manner from the input when running in strict mode."
+        )
     rows = []
     for r in range(out.size):
         seed = np.zeros(out.size, out.dtype)

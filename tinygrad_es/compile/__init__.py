@@ -152,8 +152,10 @@ class Compiled:
         self.recordings += 1
         rec, ran, out = Recording(), False, None
         if engine.checks is not None:
-            rec.refusal = ("anomaly detection is on: it checks every op as it runs, and a replay runs no op; call "
-                           "the step uncompiled while debugging")
+            rec.refusal = (
+                "anomaly detection is on: it checks every op as it runs, and a replay runs no op; call "
+                "the step uncompiled while debugging"
+            )
         else:
             with rec:
                 for kind, obj in self.known:  # as they are when the call starts (a zero_grad may come first)
@@ -210,8 +212,9 @@ class Compiled:
         returned, or the function itself when it has not run yet (it then runs eagerly, once)."""
         if not self.fallback:
             raise CaptureError(reason)
-        warnings.warn(f"tinygrad_es.compile: {reason}; {self.__name__} runs eagerly from now on", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"tinygrad_es.compile: {reason}; {self.__name__} runs eagerly from now on", RuntimeWarning, stacklevel=3
+        )
         self.eager, self.programs, self.pending, self.last = True, {}, {}, None
         return out(*args, **(kwargs or {})) if out is self.fn else out
 

@@ -14,8 +14,18 @@ MISS = object()  # what a program returns when its guards do not hold: record ag
 
 # Methods whose new result a program writes into a buffer of its own, and how: out as the last
 # positional argument ("positional"), by keyword ("out"), or by np.copyto ("copy").
-_OUT_METHODS = {"dot": "positional", "take": "out", "argmax": "out", "argmin": "out", "cumsum": "out",
-                "cumprod": "out", "round": "out", "astype": "copy", "copy": "copy", "__copy__": "copy"}  # fmt: skip
+_OUT_METHODS = {
+    "dot": "positional",
+    "take": "out",
+    "argmax": "out",
+    "argmin": "out",
+    "cumsum": "out",
+    "cumprod": "out",
+    "round": "out",
+    "astype": "copy",
+    "copy": "copy",
+    "__copy__": "copy",
+}
 
 
 # ---- comparing two recordings -------------------------------------------------------------------------
@@ -48,8 +58,13 @@ class _Comparison:
             if x.obj is y.obj:
                 return True
             first_x, first_y = self.a_initial.get(id(x.obj), (0, None))[1], self.b_initial.get(id(y.obj), (0, None))[1]
-            if first_x is not None and first_y is not None and first_x.dtype == first_y.dtype and \
-                    first_x.shape == first_y.shape and first_x.tobytes() == first_y.tobytes():  # fmt: skip
+            if (
+                first_x is not None
+                and first_y is not None
+                and first_x.dtype == first_y.dtype
+                and first_x.shape == first_y.shape
+                and first_x.tobytes() == first_y.tobytes()
+            ):
                 self.temporaries.add(id(y.obj))
                 return True
             return False
@@ -70,22 +85,39 @@ def difference(a, b):
         where = b.ops[first].where if first < len(b.ops) else a.ops[first].where
         return f"the two calls made different NumPy calls ({len(a.ops)} and {len(b.ops)}; first different at {where})"
     for x, y in zip(a.values, b.values):
-        if x.kind != y.kind or x.array.shape != y.array.shape or x.array.dtype != y.array.dtype \
-                or x.array.strides != y.array.strides or x.kind in ("arg", "grad", "state") and not _same_source(x, y) \
-                or x.kind == "constant" and x.source.tobytes() != y.source.tobytes():  # fmt: skip
+        if (
+            x.kind != y.kind
+            or x.array.shape != y.array.shape
+            or x.array.dtype != y.array.dtype
+            or x.array.strides != y.array.strides
+            or x.kind in ("arg", "grad", "state")
+            and not _same_source(x, y)
+            or x.kind == "constant"
+            and x.source.tobytes() != y.source.tobytes()
+        ):
             where = y.op.where if y.op is not None else "the step's inputs"
             return f"the two calls made arrays of different kinds, shapes or layouts (at {where})"
     for x, y in zip(a.ops, b.ops):
-        agree = x.kind == y.kind and (x.fn is y.fn or x.fn == y.fn) and x.results == y.results and \
-            x.errstate == y.errstate and \
-            _same_raw(x.expected, y.expected) and same(x.args, y.args) and same(x.kwargs, y.kwargs) and \
-            same(x.out, y.out) and same(x.writes, y.writes)  # fmt: skip
+        agree = (
+            x.kind == y.kind
+            and (x.fn is y.fn or x.fn == y.fn)
+            and x.results == y.results
+            and x.errstate == y.errstate
+            and _same_raw(x.expected, y.expected)
+            and same(x.args, y.args)
+            and same(x.kwargs, y.kwargs)
+            and same(x.out, y.out)
+            and same(x.writes, y.writes)
+        )
         if not agree:
-            return (f"{y.name} at {y.where} was given different values in two calls: a Python number that changes "
-                    "from call to call, or an array computed where the recording cannot see it (NumPy on an array "
-                    "the step made with np.zeros, np.array, np.asarray and the like)")
+            return (
+                f"{y.name} at {y.where} was given different values in two calls: a Python number that changes "
+                "from call to call, or an array computed where the recording cannot see it (NumPy on an array "
+                "the step made with np.zeros, np.array, np.asarray and the like)"
+            )
     bindings_same = len(a.bindings) == len(b.bindings) and all(
-        x[0] is y[0] and x[1] == y[1] and same(x[2], y[2]) for x, y in zip(a.bindings, b.bindings))
+        x[0] is y[0] and x[1] == y[1] and same(x[2], y[2]) for x, y in zip(a.bindings, b.bindings)
+    )
     if not bindings_same:
         return "the two calls left different gradients on the parameters"
     if not same(a.returns, b.returns):
@@ -110,22 +142,34 @@ class Program:
     def __init__(self, recording, signature, objects):
         self.recording = recording
         self.names = {}  # id(object) -> its name in the generated code
-        self.namespace = {"MISS": MISS, "_make": Tensor._make, "_Tensor": Tensor, "_engine": engine,
-                          "_index": operator.index, "_copyto": np.copyto, "_mark_written": versions.mark_written,
-                          "_errstate": np.errstate}  # fmt: skip
+        self.namespace = {
+            "MISS": MISS,
+            "_make": Tensor._make,
+            "_Tensor": Tensor,
+            "_engine": engine,
+            "_index": operator.index,
+            "_copyto": np.copyto,
+            "_mark_written": versions.mark_written,
+            "_errstate": np.errstate,
+        }
         self.static, self.lines = [], []
         self._analyse()
         self._check_arguments(signature, iter(objects))
         self._generate()
         factory_source = "def _factory({}):\n{}    def run(args, kwargs):\n{}    return run\n".format(
-            ", ".join(self.namespace), "".join(f"    {line}\n" for line in self.static),
-            "".join(f"        {line}\n" for line in self.lines))
+            ", ".join(self.namespace),
+            "".join(f"    {line}\n" for line in self.static),
+            "".join(f"        {line}\n" for line in self.lines),
+        )
         self.source = factory_source
         scope = {}
         exec(compile(factory_source, "<tinygrad_es.compile program>", "exec"), scope)  # noqa: S102
         self.run = scope["_factory"](**self.namespace)
-        arrays = [self.namespace[self.value_name[i]] for i in self.buffered] + self.extra_buffers + [
-            self.namespace[name] for name, _ in self.refills]
+        arrays = (
+            [self.namespace[self.value_name[i]] for i in self.buffered]
+            + self.extra_buffers
+            + [self.namespace[name] for name, _ in self.refills]
+        )
         self.buffer_bytes = sum({id(a if a.base is None else a.base): a.nbytes for a in arrays}.values())
         # the program keeps its code and what it names (buffers, parameters, ...), not the recording or the analysis
         del self.recording, self.ops, self.prologue, self.body, self.names, self.lines, self.static
@@ -180,8 +224,11 @@ class Program:
         self.live_temporaries, self.refills = {}, []
         for op in self.ops:
             for w in op.writes:
-                if type(w) is Const and id(w.obj) in getattr(rec, "temporaries", ()) and id(w.obj) not in \
-                        self.live_temporaries:  # fmt: skip
+                if (
+                    type(w) is Const
+                    and id(w.obj) in getattr(rec, "temporaries", ())
+                    and id(w.obj) not in self.live_temporaries
+                ):
                     buffer = np.empty_like(w.obj)
                     name = self.name(buffer, "t")
                     self.live_temporaries[id(w.obj)] = name
@@ -209,8 +256,11 @@ class Program:
             if _buffer_form(op, result) is not None:
                 self.buffered.update(op.results)
                 self.static_values.update(op.results)
-            elif all(values[i].kind == "view" for i in op.results) and op.kind in ("method", "function", "ufunc") \
-                    and all(r.index in self.static_values for r in _refs(op)):  # fmt: skip
+            elif (
+                all(values[i].kind == "view" for i in op.results)
+                and op.kind in ("method", "function", "ufunc")
+                and all(r.index in self.static_values for r in _refs(op))
+            ):
                 self.static_ops.add(id(op))
                 self.static_values.update(op.results)
         self.written_outside = [i for i in written if values[i].kind in ("state", "grad", "arg")]
@@ -251,27 +301,33 @@ class Program:
         leaves = [values[p].source[0] for _, p, _, _ in run]
         arrays = [leaf.data for leaf in leaves]
         dtype = arrays[0].dtype
-        if not all(a.dtype == dtype and a.flags.c_contiguous and values[g].array.dtype == dtype
-                   for a, (_, _, g, _) in zip(arrays, run)):  # fmt: skip
+        if not all(
+            a.dtype == dtype and a.flags.c_contiguous and values[g].array.dtype == dtype
+            for a, (_, _, g, _) in zip(arrays, run)
+        ):
             return
         flat = _flat_of(arrays)
         if flat is None:  # the parameters' values move into one array, each leaf's data a view of its part
             flat, offset, self.moved = np.concatenate([a.ravel() for a in arrays]), 0, True
             for leaf, a in zip(leaves, arrays):
-                leaf.data = flat[offset:offset + a.size].reshape(a.shape)
+                leaf.data = flat[offset : offset + a.size].reshape(a.shape)
                 offset += a.size
-        self.recording.guards = [("leaf", e[1], e[1].data, e[3]) if e[0] == "leaf" and any(e[1] is t for t in leaves)
-                                 else e for e in self.recording.guards]  # fmt: skip
+        self.recording.guards = [
+            ("leaf", e[1], e[1].data, e[3]) if e[0] == "leaf" and any(e[1] is t for t in leaves) else e
+            for e in self.recording.guards
+        ]
         gradients, scaled, offset = np.empty_like(flat), np.empty_like(flat), 0
         for leaf, (_, p, g, t) in zip(leaves, run):
             self.namespace[self.value_name[p]] = leaf.data
-            self.preset[g] = gradients[offset:offset + leaf.data.size].reshape(leaf.data.shape)
+            self.preset[g] = gradients[offset : offset + leaf.data.size].reshape(leaf.data.shape)
             self.buffered.discard(t)
             offset += leaf.data.size
         lr = run[0][0]
         names = [self.name(x, "f") for x in (flat, gradients, scaled)]
-        lines = [f"{self.name(np.multiply)}({self.code(lr)}, {names[1]}, {names[2]})",
-                 f"{self.name(np.subtract)}({names[0]}, {names[2]}, {names[0]})"]
+        lines = [
+            f"{self.name(np.multiply)}({self.code(lr)}, {names[1]}, {names[2]})",
+            f"{self.name(np.subtract)}({names[0]}, {names[2]}, {names[0]})",
+        ]
         flat_op = Op("code", lines, (lr, *(Ref(g) for _, _, g, _ in run)))
         replaced = {id(op) for position in range(start, start + 2 * len(run)) for op in (body[position],)}
         self.body = body[:start] + [flat_op] + [op for op in body[start:] if id(op) not in replaced]
@@ -290,8 +346,13 @@ class Program:
             if op.results and all(values[i].kind == "view" for i in op.results):
                 used = set().union(*(sources.get(r.index, set()) for r in _refs(op)))
                 sources.update((i, used) for i in op.results)
-        own = {i for _, how, t in self.recording.bindings if how == "value" for r in _refs(t)
-               for i in sources.get(r.index, ())}  # fmt: skip
+        own = {
+            i
+            for _, how, t in self.recording.bindings
+            if how == "value"
+            for r in _refs(t)
+            for i in sources.get(r.index, ())
+        }
         ends = {i: len(order) for r in _refs(self.recording.returns) for i in sources.get(r.index, ())}
         for position, op in enumerate(order):
             for index in [r.index for r in _refs(op)] + op.results:
@@ -317,8 +378,10 @@ class Program:
         compile._signature), naming their arrays a0, a1, ... as the recording numbered them."""
         grad_mode, args, kwargs = signature
         self.arrays = 0
-        self.lines += [f"if _engine._grad_enabled is not {grad_mode}{' or kwargs' if kwargs is None else ''}:",
-                       "    return MISS"]
+        self.lines += [
+            f"if _engine._grad_enabled is not {grad_mode}{' or kwargs' if kwargs is None else ''}:",
+            "    return MISS",
+        ]
         self._check("args", args, objects)
         if kwargs is not None:
             self._check("kwargs", kwargs, objects)
@@ -331,8 +394,12 @@ class Program:
             _, array_type, shape, dtype, strides, requires_grad = signature
             name, tensor = f"a{self.arrays}", f"x{self.arrays}"
             self.arrays += 1
-            self.lines += [f"{tensor} = {expr}", f"if type({tensor}) is not _Tensor or {tensor}.requires_grad is not "
-                           f"{requires_grad}:", "    return MISS", f"{name} = {tensor}.data"]
+            self.lines += [
+                f"{tensor} = {expr}",
+                f"if type({tensor}) is not _Tensor or {tensor}.requires_grad is not {requires_grad}:",
+                "    return MISS",
+                f"{name} = {tensor}.data",
+            ]
             fail += self._array_checks(name, array_type, shape, dtype, strides)
         elif isinstance(kind, type) and issubclass(kind, np.ndarray):
             _, shape, dtype, strides = signature
@@ -357,8 +424,12 @@ class Program:
                 self._check(f"{expr}[{k!r}]", item, objects)
 
     def _array_checks(self, name, array_type, shape, dtype, strides):
-        return [f"type({name}) is not {self.name(array_type)}", f"{name}.shape != {shape!r}",
-                f"{name}.strides != {strides!r}", f"{name}.dtype != {self.name(dtype)}"]
+        return [
+            f"type({name}) is not {self.name(array_type)}",
+            f"{name}.shape != {shape!r}",
+            f"{name}.strides != {strides!r}",
+            f"{name}.dtype != {self.name(dtype)}",
+        ]
 
     def _generate(self):
         rec = self.recording
@@ -403,9 +474,16 @@ class Program:
     def _guards(self):
         """One condition, true when something the recording relied on has changed since."""
         rec, parts = self.recording, ["_engine.checks is not None"]
-        hooks = tuple(d for entry in rec.guards if entry[0] in ("module", "optimizer") for d in (
-            (entry[1]._forward_hooks, entry[1]._backward_hooks) if entry[0] == "module" else
-            (entry[1]._step_pre_hooks, entry[1]._step_post_hooks)))  # dicts made once by each object: one any()
+        hooks = tuple(
+            d
+            for entry in rec.guards
+            if entry[0] in ("module", "optimizer")
+            for d in (
+                (entry[1]._forward_hooks, entry[1]._backward_hooks)
+                if entry[0] == "module"
+                else (entry[1]._step_pre_hooks, entry[1]._step_post_hooks)
+            )
+        )  # dicts made once by each object: one any()
         parts.append(f"any({self.name(hooks)})")
         for entry in rec.guards:
             kind, obj = entry[0], self.name(entry[1])
@@ -417,18 +495,29 @@ class Program:
                 parts += [f"{obj}._modules.get({k!r}) is not {self.name(m)}" for k, m in children]
             elif kind == "leaf":
                 _, _, data, has_grad = entry
-                parts += [f"{obj}.data is not {self.name(data)}", f"{obj}.requires_grad is not True", f"{obj}._hooks",
-                          f"{obj}.grad is {'' if has_grad else 'not '}None"]
+                parts += [
+                    f"{obj}.data is not {self.name(data)}",
+                    f"{obj}.requires_grad is not True",
+                    f"{obj}._hooks",
+                    f"{obj}.grad is {'' if has_grad else 'not '}None",
+                ]
             elif kind == "optimizer":
                 _, _, groups, state, n_state = entry
-                parts += [f"{obj}.state is not {self.name(state)}", f"len({self.name(state)}) != {n_state}",
-                          f"len({obj}.param_groups) != {len(groups)}"]
+                parts += [
+                    f"{obj}.state is not {self.name(state)}",
+                    f"len({self.name(state)}) != {n_state}",
+                    f"len({obj}.param_groups) != {len(groups)}",
+                ]
                 for i, (group, params, n_params, options) in enumerate(groups):
                     g = self.name(group)
-                    parts += [f"{obj}.param_groups[{i}] is not {g}", f"{g}['params'] is not {self.name(params)}",
-                              f"len({self.name(params)}) != {n_params}"]
-                    parts += [f"{g}[{k!r}] != {self.code(v) if type(v) is not list else self.name(v)}"
-                              for k, v in options]
+                    parts += [
+                        f"{obj}.param_groups[{i}] is not {g}",
+                        f"{g}['params'] is not {self.name(params)}",
+                        f"len({self.name(params)}) != {n_params}",
+                    ]
+                    parts += [
+                        f"{g}[{k!r}] != {self.code(v) if type(v) is not list else self.name(v)}" for k, v in options
+                    ]
         return " or ".join(parts)
 
     def _op_lines(self, op):
@@ -437,12 +526,19 @@ class Program:
         if op.kind == "ufunc":
             ufunc, method = op.fn
             if method == "__call__":
-                outs = [self.code(o) for o in op.out] if op.out is not None else \
-                    results if op.results and op.results[0] in self.buffered else None  # fmt: skip
+                outs = (
+                    [self.code(o) for o in op.out]
+                    if op.out is not None
+                    else results
+                    if op.results and op.results[0] in self.buffered
+                    else None
+                )
                 f = self.name(ufunc)
                 if outs is not None:
-                    positional, keywords = [self.code(a) for a in op.args], [
-                        f"{k}={self.code(v)}" for k, v in op.kwargs.items() if not (k == "order" and op.out is None)]
+                    positional, keywords = (
+                        [self.code(a) for a in op.args],
+                        [f"{k}={self.code(v)}" for k, v in op.kwargs.items() if not (k == "order" and op.out is None)],
+                    )
                     if ufunc in (np.maximum, np.minimum):  # NumPy 2.4 deprecates their out given by position
                         keywords.append(f"out=({', '.join(outs)},)")
                     else:
@@ -494,17 +590,28 @@ class Program:
     def _read_code(self, op):
         if op.args and type(op.args[0]) is Ref and op.kind == "read" and isinstance(op.fn, str):
             array = self.code(op.args[0])
-            return {"__bool__": f"bool({array})", "__int__": f"int({array})", "__index__": f"_index({array})",
-                    "item": f"{array}.item()"}[op.fn]  # fmt: skip
+            return {
+                "__bool__": f"bool({array})",
+                "__int__": f"int({array})",
+                "__index__": f"_index({array})",
+                "item": f"{array}.item()",
+            }[op.fn]
         return f"{self.name(op.fn)}({self.call_args(op)})"
 
     def _returned(self, template):
-        if type(template) is tuple and len(template) == 2 and template[0] in ("tensor", "array") and \
-                type(template[1]) in (Ref, Const):  # fmt: skip
+        if (
+            type(template) is tuple
+            and len(template) == 2
+            and template[0] in ("tensor", "array")
+            and type(template[1]) in (Ref, Const)
+        ):
             kind, inner = template
             array = self.code(inner)
-            fresh = type(inner) is Ref and inner.index not in self.static_values and \
-                self.recording.values[inner.index].kind == "result"  # fmt: skip
+            fresh = (
+                type(inner) is Ref
+                and inner.index not in self.static_values
+                and self.recording.values[inner.index].kind == "result"
+            )
             array = array if fresh else f"{array}.copy()"
             return f"_make({array}, False, None)" if kind == "tensor" else array
         if type(template) in (tuple, list):
@@ -539,8 +646,14 @@ def _live_ops(rec):
     used.update(r.index for r in _refs(rec.returns))
     live = []
     for op in reversed(rec.ops):
-        if op.writes or op.out is not None or op.kind in ("replayed", "read") or any(i in used for i in op.results) \
-                or not op.results and op.kind == "function":  # fmt: skip
+        if (
+            op.writes
+            or op.out is not None
+            or op.kind in ("replayed", "read")
+            or any(i in used for i in op.results)
+            or not op.results
+            and op.kind == "function"
+        ):
             live.append(op)
             used.update(r.index for r in _refs(op))
     return live[::-1]
@@ -556,8 +669,12 @@ def _folded(rec, ops, written):
     def fixed(x):
         if type(x) is Const:
             obj = x.obj
-            return not isinstance(obj, np.ndarray) or id(obj) in temporaries or not obj.flags.writeable \
-                and obj.base is None  # fmt: skip
+            return (
+                not isinstance(obj, np.ndarray)
+                or id(obj) in temporaries
+                or not obj.flags.writeable
+                and obj.base is None
+            )
         if type(x) in (tuple, list):
             return all(fixed(i) for i in x)
         if type(x) is dict:
@@ -565,8 +682,14 @@ def _folded(rec, ops, written):
         return type(x) is not Ref or x.index in constant
 
     for op in ops:
-        if op.kind in ("ufunc", "function", "method") and op.results and not op.writes and op.out is None and \
-                not any(i in written for i in op.results) and fixed((op.args, op.kwargs)):  # fmt: skip
+        if (
+            op.kind in ("ufunc", "function", "method")
+            and op.results
+            and not op.writes
+            and op.out is None
+            and not any(i in written for i in op.results)
+            and fixed((op.args, op.kwargs))
+        ):
             folded.add(id(op))
             constant.update(op.results)
     return folded
@@ -575,16 +698,27 @@ def _folded(rec, ops, written):
 def _sgd_pair(multiply, subtract, values, uses, buffered):
     """(lr, p, g, t) when the two ops are `t = lr * g; p -= t` on a leaf's array p (a state value), a
     gradient g the program computes and a t used by nothing else; else None."""
-    if not (multiply.kind == subtract.kind == "ufunc" and multiply.fn == (np.multiply, "__call__") and
-            subtract.fn == (np.subtract, "__call__") and not multiply.kwargs and not subtract.kwargs and
-            multiply.out is None and len(multiply.args) == 2 and len(multiply.results) == 1):  # fmt: skip
+    if not (
+        multiply.kind == subtract.kind == "ufunc"
+        and multiply.fn == (np.multiply, "__call__")
+        and subtract.fn == (np.subtract, "__call__")
+        and not multiply.kwargs
+        and not subtract.kwargs
+        and multiply.out is None
+        and len(multiply.args) == 2
+        and len(multiply.results) == 1
+    ):
         return None
     lr, g, t = multiply.args[0], multiply.args[1], multiply.results[0]
     if type(g) is not Ref or g.index not in buffered or t not in buffered or uses.get(t) != 1:
         return None
     p = subtract.out[0] if subtract.out is not None and len(subtract.out) == 1 else None
-    if type(p) is not Ref or [type(a) for a in subtract.args] != [Ref, Ref] or subtract.args[0].index != p.index \
-            or subtract.args[1].index != t:  # fmt: skip
+    if (
+        type(p) is not Ref
+        or [type(a) for a in subtract.args] != [Ref, Ref]
+        or subtract.args[0].index != p.index
+        or subtract.args[1].index != t
+    ):
         return None
     value = values[p.index]
     if value.kind != "state" or type(value.source) is not tuple or value.source[1] != "data":
@@ -647,12 +781,16 @@ def _hoist_reads(rec, ops, static_ops):
                 seen.add(index)
                 value = rec.values[index]
                 if value.kind in ("state", "grad", "arg") and any(o.writes for o in writer_of.get(index, ())):
-                    raise CaptureError(f"the step reads a value into Python at {op.where} after it changed what that "
-                                       "value depends on: a replay checks such values before it changes anything")
+                    raise CaptureError(
+                        f"the step reads a value into Python at {op.where} after it changed what that "
+                        "value depends on: a replay checks such values before it changes anything"
+                    )
                 for producer in writer_of.get(index, ()):
                     if producer.kind == "replayed":
-                        raise CaptureError(f"the step reads a value into Python at {op.where} that depends on a random "
-                                           "draw: a replay could not check it before drawing")
+                        raise CaptureError(
+                            f"the step reads a value into Python at {op.where} that depends on a random "
+                            "draw: a replay could not check it before drawing"
+                        )
                     if id(producer) not in {id(o) for o in needed}:
                         needed.append(producer)
                         stack.extend(r.index for r in _refs(producer))

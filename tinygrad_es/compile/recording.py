@@ -90,16 +90,71 @@ class Op:
 # ---- the recording array ----------------------------------------------------------------------------
 _active = None  # the Recording being made; Traced arrays outside one behave as plain arrays
 
-_METADATA = {np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
-             np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type}  # fmt: skip
-_WRITERS = {np.copyto: "dst", np.put_along_axis: "arr", np.put: "a", np.putmask: "a", np.place: "arr",
-            np.fill_diagonal: "a"}  # functions that write into an argument (its name)
-_METHODS = ("reshape", "ravel", "view", "transpose", "swapaxes", "squeeze", "flatten", "copy", "astype", "dot",
-            "take", "argmax", "argmin", "repeat", "diagonal", "compress", "nonzero", "argsort", "searchsorted",
-            "round", "cumsum", "cumprod", "conj", "__copy__", "__getitem__")  # fmt: skip
+_METADATA = {
+    np.shape,
+    np.ndim,
+    np.size,
+    np.result_type,
+    np.may_share_memory,
+    np.shares_memory,
+    np.iscomplexobj,
+    np.isrealobj,
+    np.can_cast,
+    np.min_scalar_type,
+}
+_WRITERS = {
+    np.copyto: "dst",
+    np.put_along_axis: "arr",
+    np.put: "a",
+    np.putmask: "a",
+    np.place: "arr",
+    np.fill_diagonal: "a",
+}  # functions that write into an argument (its name)
+_METHODS = (
+    "reshape",
+    "ravel",
+    "view",
+    "transpose",
+    "swapaxes",
+    "squeeze",
+    "flatten",
+    "copy",
+    "astype",
+    "dot",
+    "take",
+    "argmax",
+    "argmin",
+    "repeat",
+    "diagonal",
+    "compress",
+    "nonzero",
+    "argsort",
+    "searchsorted",
+    "round",
+    "cumsum",
+    "cumprod",
+    "conj",
+    "__copy__",
+    "__getitem__",
+)
 _WRITING_METHODS = ("fill", "sort", "put", "partition", "__setitem__")
-_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "__complex__", "tobytes", "__repr__",
-          "__str__", "__format__", "__contains__", "__reduce__", "__reduce_ex__", "__deepcopy__")  # fmt: skip
+_READS = (
+    "item",
+    "tolist",
+    "__bool__",
+    "__float__",
+    "__int__",
+    "__index__",
+    "__complex__",
+    "tobytes",
+    "__repr__",
+    "__str__",
+    "__format__",
+    "__contains__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__deepcopy__",
+)
 
 
 def _plain(x):
@@ -209,6 +264,7 @@ def _where():
 
 def _describe(place):
     """'file:line', or 'file:line (from file:line)' when the call was made inside tinygrad_es."""
+
     def name(path, line):
         inside = path.startswith(os.getcwd()) and not path.startswith("<")
         return f"{os.path.relpath(path) if inside else path}:{line}"
@@ -266,9 +322,11 @@ class Recording:
         if index is None:
             index = self.memory.get(_memory_key(traced))
         if index is None:
-            self.refuse(f"an array made by a NumPy call that the recording did not see is used at "
-                        f"{_describe(_where())}; compute it with NumPy functions, ufuncs or ndarray methods on the "
-                        "step's arrays")
+            self.refuse(
+                f"an array made by a NumPy call that the recording did not see is used at "
+                f"{_describe(_where())}; compute it with NumPy functions, ufuncs or ndarray methods on the "
+                "step's arrays"
+            )
         return index
 
     def template(self, x):
@@ -288,8 +346,12 @@ class Recording:
             return kind(self.template(i) for i in x)
         if kind is dict:
             return {k: self.template(v) for k, v in x.items()}
-        if x is None or x is Ellipsis or kind in (bool, int, float, complex, str, slice, np.dtype) or isinstance(
-                x, np.generic):  # fmt: skip
+        if (
+            x is None
+            or x is Ellipsis
+            or kind in (bool, int, float, complex, str, slice, np.dtype)
+            or isinstance(x, np.generic)
+        ):
             return x
         return Const(x)
 
@@ -305,8 +367,16 @@ class Recording:
 
     def _op(self, kind, fn, args, kwargs, out=None, writes=()):
         errstate = np.geterr()
-        op = Op(kind, fn, self.template(args), self.template(kwargs), out, writes, _where(),
-                None if errstate == self.errstate else tuple(sorted(errstate.items())))
+        op = Op(
+            kind,
+            fn,
+            self.template(args),
+            self.template(kwargs),
+            out,
+            writes,
+            _where(),
+            None if errstate == self.errstate else tuple(sorted(errstate.items())),
+        )
         self.ops.append(op)
         return op
 
@@ -358,10 +428,15 @@ class Recording:
         else is refused, as its value could not follow the replay."""
         whole = array is None or array.dtype.kind in "biu"
         if not (isinstance(result, (bool, np.bool_)) or isinstance(result, (int, np.integer)) and whole):
-            what = "prints an array" if name in ("__repr__", "__str__", "__format__") else \
-                f"reads an array's values into Python ({name})"  # fmt: skip
-            self.refuse(f"the step {what} at {_describe(_where())}: a replay runs no Python, so nothing could follow "
-                        "its value; return it from the step and use it after the call")
+            what = (
+                "prints an array"
+                if name in ("__repr__", "__str__", "__format__")
+                else f"reads an array's values into Python ({name})"
+            )
+            self.refuse(
+                f"the step {what} at {_describe(_where())}: a replay runs no Python, so nothing could follow "
+                "its value; return it from the step and use it after the call"
+            )
             return result
         if op is None:
             op = self._op("method", name, (array, *args), {})
@@ -372,8 +447,12 @@ class Recording:
         for a in args:
             if type(a) is dict:
                 self.replayed_dicts.add(id(a))
-        op = Op("replayed", fn, tuple(Const(a) if type(a) in (dict, list) else self.template(a) for a in args),
-                place=_where())  # the dicts and lists themselves: the replay reads what they hold then
+        op = Op(
+            "replayed",
+            fn,
+            tuple(Const(a) if type(a) in (dict, list) else self.template(a) for a in args),
+            place=_where(),
+        )  # the dicts and lists themselves: the replay reads what they hold then
         self.ops.append(op)
         op.expected = isinstance(result, tuple)  # how the replay unpacks it
         if isinstance(result, tuple):
@@ -387,8 +466,10 @@ class Recording:
         """The argument as the step sees it while recorded: arrays as Traced, Tensors' data swapped."""
         if isinstance(x, Tensor):
             if x.requires_grad:
-                self.refuse("a tensor that requires grad is given to the compiled step as an argument: use it "
-                            "from inside the step (as a model's parameters are) instead")
+                self.refuse(
+                    "a tensor that requires grad is given to the compiled step as an argument: use it "
+                    "from inside the step (as a model's parameters are) instead"
+                )
             if _active is not self:
                 return x
             self.swap(x, "data", self.track(x.data, "arg", source=len(self.args)))
@@ -407,12 +488,18 @@ class Recording:
     def see_leaf(self, t):
         """A tensor that requires grad and was made outside the step (a parameter): its array is read
         by identity, its gradient at the start of the call is an input, what it ends with is set at replay."""
-        if id(t) in self.leaves or not (t.requires_grad and t.grad_fn is None) or type(t.data) is Traced \
-                or id(t) in self.created:  # fmt: skip
+        if (
+            id(t) in self.leaves
+            or not (t.requires_grad and t.grad_fn is None)
+            or type(t.data) is Traced
+            or id(t) in self.created
+        ):
             return
         if t._hooks:
-            self.refuse("a tensor used by the step has a gradient hook (register_hook): a replay would not run "
-                        "it; remove the hook, or do not compile the step")
+            self.refuse(
+                "a tensor used by the step has a gradient hook (register_hook): a replay would not run "
+                "it; remove the hook, or do not compile the step"
+            )
         self.leaves[id(t)] = t
         self.guards.append(("leaf", t, t.data, t.grad is not None))
         self.swap(t, "data", self.track(t.data, "state", source=(t, "data")))
@@ -425,8 +512,10 @@ class Recording:
             if id(m) in self.modules:
                 continue
             if m._forward_hooks or m._backward_hooks:
-                self.refuse(f"{type(m).__name__} has a forward or backward hook: a replay would not run it; remove "
-                            "the hook (Diagnostics adds some), or do not compile the step")
+                self.refuse(
+                    f"{type(m).__name__} has a forward or backward hook: a replay would not run it; remove "
+                    "the hook (Diagnostics adds some), or do not compile the step"
+                )
             if id(m) in self.created:
                 continue
             self.modules[id(m)] = m
@@ -435,8 +524,10 @@ class Recording:
     def see_optimizer(self, optimizer):
         if id(optimizer) not in self.optimizers:
             if optimizer._step_pre_hooks or optimizer._step_post_hooks:
-                self.refuse(f"{type(optimizer).__name__} has step hooks: a replay would not run them; remove them "
-                            "(Diagnostics adds one), or do not compile the step")
+                self.refuse(
+                    f"{type(optimizer).__name__} has step hooks: a replay would not run them; remove them "
+                    "(Diagnostics adds one), or do not compile the step"
+                )
             self.optimizers[id(optimizer)] = optimizer
             self.guards.append(("optimizer", optimizer, _options(optimizer), optimizer.state, len(optimizer.state)))
             self.all_options[id(optimizer)] = _options(optimizer, every=True)
@@ -460,9 +551,11 @@ class Recording:
             changed = [k for k, v in values.items() if v != before[p_id][k]]
             state = next(s for p, s in optimizer.state.items() if id(p) == p_id)
             if changed and id(state) not in self.replayed_dicts:
-                self.refuse(f"{type(optimizer).__name__}.step changes state {changed} (Python numbers) outside the "
-                            "functions a replay calls again (see tinygrad_es.optim): a replay would leave them as "
-                            "they are; compute them in such a function")
+                self.refuse(
+                    f"{type(optimizer).__name__}.step changes state {changed} (Python numbers) outside the "
+                    "functions a replay calls again (see tinygrad_es.optim): a replay would leave them as "
+                    "they are; compute them in such a function"
+                )
 
     # ---- installing and finishing ----
     def swap(self, owner, key, traced):
@@ -514,19 +607,31 @@ class Recording:
             else:
                 self.refuse("a gradient the step leaves on a parameter was not computed by the recorded calls")
         for m in self.modules.values():
-            kept = [name for name, value in vars(m).items() if type(value) is Traced or isinstance(value, Tensor)
-                    and id(value) not in self.leaves and type(value.data) is Traced]  # fmt: skip
+            kept = [
+                name
+                for name, value in vars(m).items()
+                if type(value) is Traced
+                or isinstance(value, Tensor)
+                and id(value) not in self.leaves
+                and type(value.data) is Traced
+            ]
             if kept:
-                self.refuse(f"{type(m).__name__} keeps an array the step made in .{kept[0]}: a replay would not update "
-                            "it; return the value from the step instead")
+                self.refuse(
+                    f"{type(m).__name__} keeps an array the step made in .{kept[0]}: a replay would not update "
+                    "it; return the value from the step instead"
+                )
         for entry in self.guards:
             kind, obj = entry[:2]
             if kind == "module" and obj.training != entry[2]:
-                self.refuse(f"the step switches {type(obj).__name__} between train() and eval(): a replay would not; "
-                            "switch modes outside the compiled step")
+                self.refuse(
+                    f"the step switches {type(obj).__name__} between train() and eval(): a replay would not; "
+                    "switch modes outside the compiled step"
+                )
             if kind == "optimizer" and not _same_options(_options(obj, every=True), self.all_options[id(obj)]):
-                self.refuse(f"the step changes {type(obj).__name__}'s param groups or options (a scheduler's step()?): "
-                            "a replay would not; do it outside the compiled step")
+                self.refuse(
+                    f"the step changes {type(obj).__name__}'s param groups or options (a scheduler's step()?): "
+                    "a replay would not; do it outside the compiled step"
+                )
         self.returns = self._returned(out)
         return _plain_out(out)
 
@@ -537,8 +642,10 @@ class Recording:
     def _returned(self, x):
         if isinstance(x, Tensor):
             if x.requires_grad and x.grad_fn is not None and x.grad_fn.inputs is not None:
-                self.refuse("the step returns a tensor whose graph backward has not gone through: a replay returns "
-                            "values without a graph; call backward() inside the step, or use detach()")
+                self.refuse(
+                    "the step returns a tensor whose graph backward has not gone through: a replay returns "
+                    "values without a graph; call backward() inside the step, or use detach()"
+                )
             if id(x) in self.leaves:
                 return Const(x)
             return ("tensor", self.template(x.data))
@@ -569,9 +676,15 @@ def _options(optimizer, every=False):
     """What of the param groups a replay relies on: each group, its list of parameters and that list's
     length, and its options other than those read at replay (`every`: all of them)."""
     replayed = () if every else type(optimizer).read_at_replay
-    return tuple((group, group["params"], len(group["params"]),
-                  tuple((k, v) for k, v in group.items() if k != "params" and k not in replayed))
-                 for group in optimizer.param_groups)  # fmt: skip
+    return tuple(
+        (
+            group,
+            group["params"],
+            len(group["params"]),
+            tuple((k, v) for k, v in group.items() if k != "params" and k not in replayed),
+        )
+        for group in optimizer.param_groups
+    )
 
 
 def _same_options(a, b):

@@ -1,4 +1,5 @@
 """Data: the digits that ship with the package, splits, a DataLoader for mini-batches, one_hot, accuracy."""
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,9 @@ def _class_counts(class_sizes, fractions, sizes):
         moves = []
         for j, k in steps:  # chosen before any move, so each class moves at most once per step, within bounds
             # the classes most over their share in j and under it in k
-            gain = np.where(can_give[:, j] & can_take[:, k], counts[:, j] - target[:, j] - counts[:, k] + target[:, k],
-                            -np.inf)  # fmt: skip
+            gain = np.where(
+                can_give[:, j] & can_take[:, k], counts[:, j] - target[:, j] - counts[:, k] + target[:, k], -np.inf
+            )
             moves.append((j, k, np.argsort(-gain, kind="stable")[:amount]))
         for j, k, classes in moves:
             counts[classes, j] -= 1
@@ -78,9 +80,13 @@ def _class_counts(class_sizes, fractions, sizes):
     return counts
 
 
-def train_val_test_split(X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike,
-                         fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int | None = 0,
-                         stratify: bool = False) -> tuple[np.ndarray, ...]:  # fmt: skip
+def train_val_test_split(
+    X: Tensor | npt.ArrayLike,
+    y: Tensor | npt.ArrayLike,
+    fractions: Sequence[float] = (0.6, 0.2, 0.2),
+    seed: int | None = 0,
+    stratify: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Shuffle the samples and cut them into parts of the given fractions (which must sum to 1).
 
     Returns X and y of each part in turn: with three fractions (X_train, y_train, X_val, y_val, X_test,
@@ -90,8 +96,10 @@ def train_val_test_split(X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike,
     X, y = _arrays(X, y)
     fractions = tuple(fractions)
     if len(fractions) < 2 or min(fractions) <= 0 or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9):
-        raise ValueError(f"train_val_test_split: fractions must be 2 or more positive numbers summing to 1, "
-                         f"got {fractions} (sum {sum(fractions):g})")  # fmt: skip
+        raise ValueError(
+            f"train_val_test_split: fractions must be 2 or more positive numbers summing to 1, "
+            f"got {fractions} (sum {sum(fractions):g})"
+        )
     rng = np.random.default_rng(seed)
     cuts = np.round(np.cumsum(fractions)[:-1] * len(y)).astype(int)
     sizes = np.diff(cuts, prepend=0, append=len(y))
@@ -116,8 +124,15 @@ class DataLoader:
     number of batches; `drop_last=True` leaves out a last, smaller batch. Python lists become float32 (integer
     labels stay int64) and NumPy arrays keep their dtype, as for Tensor."""
 
-    def __init__(self, X: Tensor | npt.ArrayLike, y: Tensor | npt.ArrayLike, batch_size: int = 32,
-                 shuffle: bool = False, seed: int | None = None, drop_last: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        X: Tensor | npt.ArrayLike,
+        y: Tensor | npt.ArrayLike,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.X, self.y = _arrays(X, y)
@@ -135,7 +150,7 @@ class DataLoader:
             X, y = X[order], y[order]  # one gather per epoch; the batches are then contiguous slices
         stop = len(self) * size
         for start in range(0, stop, size):
-            yield Tensor._make(X[start:start + size], False, None), Tensor._make(y[start:start + size], False, None)
+            yield Tensor._make(X[start : start + size], False, None), Tensor._make(y[start : start + size], False, None)
 
 
 def one_hot(y: Tensor | npt.ArrayLike, num_classes: int | None = None, dtype: npt.DTypeLike = np.float32) -> Tensor:

@@ -71,15 +71,20 @@ class Layer:
 
     def read(self, module):
         """The options of `module`, as JSON values."""
-        options = {name: getattr(module, name) is not None if name in self.flags else _plain(getattr(module, name))
-                   for name in self.options}
+        options = {
+            name: getattr(module, name) is not None if name in self.flags else _plain(getattr(module, name))
+            for name in self.options
+        }
         if self.dtype:
             options["dtype"] = _dtype_name(module)
         return options
 
     def torch_options(self, options):
-        return {self.renamed.get(name, name): tuple(value) if isinstance(value, list) else value
-                for name, value in options.items() if name != "dtype"}
+        return {
+            self.renamed.get(name, name): tuple(value) if isinstance(value, list) else value
+            for name, value in options.items()
+            if name != "dtype"
+        }
 
 
 # constructor arguments that are not options: the weights' dtype, how to draw them, the layers inside
@@ -89,11 +94,21 @@ _NOT_OPTIONS = {"dtype", "generator", "init", "bias_init", "_weight", "_freeze",
 def _layer(cls, torch=None, **renamed):
     """An entry whose options are its constructor's arguments."""
     parameters = inspect.signature(cls).parameters
-    options = tuple(name for name, p in parameters.items()
-                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in _NOT_OPTIONS)
+    options = tuple(
+        name
+        for name, p in parameters.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in _NOT_OPTIONS
+    )
     nested = "activation" if "activation" in parameters else "children" if cls in CONTAINERS else None
-    return Layer(cls, options, torch or cls.__name__, renamed, "dtype" in parameters,
-                 tuple(name for name in options if name == "bias"), nested)
+    return Layer(
+        cls,
+        options,
+        torch or cls.__name__,
+        renamed,
+        "dtype" in parameters,
+        tuple(name for name in options if name == "bias"),
+        nested,
+    )
 
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)  # layers made of named children
@@ -101,14 +116,59 @@ LAYERS = {
     **{cls.__name__: _layer(cls) for cls in CONTAINERS},
     "Dense": _layer(nn.Dense, "Linear"),
     "Flatten": _layer(nn.Flatten, start_axis="start_dim"),
-    **{cls.__name__: _layer(cls) for cls in (
-        nn.Dropout, nn.Dropout2d, nn.AlphaDropout, nn.Unflatten, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d,
-        nn.ConvTranspose2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.AdaptiveAvgPool1d,
-        nn.AdaptiveAvgPool2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm, nn.Embedding)},
-    **{cls.__name__: _layer(cls) for cls in (
-        act.Identity, act.Sigmoid, act.Tanh, act.ReLU, act.SELU, act.SiLU, act.Mish, act.ReLU6, act.Hardsigmoid,
-        act.Hardswish, act.Softsign, act.LogSigmoid, act.Tanhshrink, act.LeakyReLU, act.ELU, act.CELU, act.Softplus,
-        act.GELU, act.Hardtanh, act.Softshrink, act.Hardshrink, act.Threshold, act.PReLU, act.RReLU)},
+    **{
+        cls.__name__: _layer(cls)
+        for cls in (
+            nn.Dropout,
+            nn.Dropout2d,
+            nn.AlphaDropout,
+            nn.Unflatten,
+            nn.Conv1d,
+            nn.Conv2d,
+            nn.ConvTranspose1d,
+            nn.ConvTranspose2d,
+            nn.MaxPool1d,
+            nn.MaxPool2d,
+            nn.AvgPool1d,
+            nn.AvgPool2d,
+            nn.AdaptiveAvgPool1d,
+            nn.AdaptiveAvgPool2d,
+            nn.BatchNorm1d,
+            nn.BatchNorm2d,
+            nn.LayerNorm,
+            nn.GroupNorm,
+            nn.Embedding,
+        )
+    },
+    **{
+        cls.__name__: _layer(cls)
+        for cls in (
+            act.Identity,
+            act.Sigmoid,
+            act.Tanh,
+            act.ReLU,
+            act.SELU,
+            act.SiLU,
+            act.Mish,
+            act.ReLU6,
+            act.Hardsigmoid,
+            act.Hardswish,
+            act.Softsign,
+            act.LogSigmoid,
+            act.Tanhshrink,
+            act.LeakyReLU,
+            act.ELU,
+            act.CELU,
+            act.Softplus,
+            act.GELU,
+            act.Hardtanh,
+            act.Softshrink,
+            act.Hardshrink,
+            act.Threshold,
+            act.PReLU,
+            act.RReLU,
+        )
+    },
     **{cls.__name__: _layer(cls, axis="dim") for cls in (act.Softmax, act.LogSoftmax, act.Softmin, act.GLU)},
     "Step": _layer(act.Step, torch="tinygrad_es.Step"),  # PyTorch has none: interop.torch defines it
 }
@@ -119,9 +179,11 @@ def layer_of(module):
     """(type name, entry) of a module of ours, or a TypeError naming what it is."""
     name = _BY_CLASS.get(type(module))
     if name is None:
-        raise TypeError(f"{type(module).__name__} is not a layer that can be converted; the layers that can: "
-                        f"{', '.join(sorted(LAYERS))}. For a model class of your own, move its weights with "
-                        "to_torch_state_dict / from_torch_state_dict")
+        raise TypeError(
+            f"{type(module).__name__} is not a layer that can be converted; the layers that can: "
+            f"{', '.join(sorted(LAYERS))}. For a model class of your own, move its weights with "
+            "to_torch_state_dict / from_torch_state_dict"
+        )
     return name, LAYERS[name]
 
 
@@ -139,8 +201,10 @@ def _dtype_name(module):
     tensors = [*module.parameters(recurse=False), *module.buffers(recurse=False)]
     dtypes = {t.dtype for t in tensors if t.dtype.kind == "f"}
     if len(dtypes) > 1:
-        raise TypeError(f"{type(module).__name__} holds parameters of several dtypes ({', '.join(map(str, dtypes))}); "
-                        "convert them to one first")
+        raise TypeError(
+            f"{type(module).__name__} holds parameters of several dtypes ({', '.join(map(str, dtypes))}); "
+            "convert them to one first"
+        )
     name = str(dtypes.pop()) if dtypes else "float32"
     if name not in DTYPES:
         raise TypeError(f"{type(module).__name__} holds {name} parameters; only float32 and float64 can be described")
@@ -168,8 +232,9 @@ def _describe(module, path, seen):
     if layer.nested == "children":
         entry["children"] = {key: _describe(child, _join(path, key), seen) for key, child in module._modules.items()}
     elif layer.nested == "activation":
-        entry["activation"] = None if module.activation is None else _describe(
-            module.activation, _join(path, "activation"), seen)
+        entry["activation"] = (
+            None if module.activation is None else _describe(module.activation, _join(path, "activation"), seen)
+        )
     return entry
 
 
@@ -188,8 +253,9 @@ def _build(entry, where, path, built):
         raise ValueError(f"{where}: a layer is a JSON object, got {json.dumps(entry)}")
     if "same_as" in entry:
         if set(entry) != {"same_as"} or entry["same_as"] not in built:
-            raise ValueError(f"{where}: same_as must be alone and name a module described before it, got "
-                             f"{json.dumps(entry)}")
+            raise ValueError(
+                f"{where}: same_as must be alone and name a module described before it, got {json.dumps(entry)}"
+            )
         return built[entry["same_as"]]
     kind = entry.get("type")
     if kind not in LAYERS:
@@ -201,8 +267,9 @@ def _build(entry, where, path, built):
     if missing or unknown:
         problems = [f"missing {', '.join(sorted(missing))}"] if missing else []
         problems += [f"unknown {', '.join(sorted(unknown))}"] if unknown else []
-        raise ValueError(f"{where}: {kind} takes options {', '.join(sorted(expected - {'type'}))}; "
-                         + "; ".join(problems))
+        raise ValueError(
+            f"{where}: {kind} takes options {', '.join(sorted(expected - {'type'}))}; " + "; ".join(problems)
+        )
     options = {name: entry[name] for name in layer.options}
     for name, value in options.items():
         if not isinstance(value, (bool, int, float, str, list, type(None))):
@@ -249,10 +316,11 @@ def from_document(text, where):
     except json.JSONDecodeError as error:
         raise ValueError(f"{where}: the architecture is not JSON: {error}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"{where}: not a tinygrad_es architecture (no \"format\": \"{FORMAT}\")")
+        raise ValueError(f'{where}: not a tinygrad_es architecture (no "format": "{FORMAT}")')
     if doc.get("version") != VERSION:
-        raise ValueError(f"{where}: architecture version {doc.get('version')!r}; this tinygrad_es reads version "
-                         f"{VERSION}")
+        raise ValueError(
+            f"{where}: architecture version {doc.get('version')!r}; this tinygrad_es reads version {VERSION}"
+        )
     if set(doc) != {"format", "version", "model"}:
         raise ValueError(f"{where}: an architecture holds format, version and model; got {', '.join(sorted(doc))}")
     try:

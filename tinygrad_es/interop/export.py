@@ -34,8 +34,10 @@ def export(checkpoint, to, out=None, shape=None, opset=None):
     description = architecture.describe(model)
     shape = shape or input_shape(description)
     if shape is None:
-        raise ValueError("the model does not start with a Dense layer: give the input's shape (--input-shape), batch "
-                         "first, as 1,1,8,8 for images of one channel of 8 x 8")
+        raise ValueError(
+            "the model does not start with a Dense layer: give the input's shape (--input-shape), batch "
+            "first, as 1,1,8,8 for images of one channel of 8 x 8"
+        )
     dtype = np.int64 if first_layer(description).get("type") == "Embedding" else float_dtype(model)
     out = out or stem + ".onnx"
     onnx.to_onnx(model, np.zeros(shape, dtype), out, opset=opset or onnx.DEFAULT_OPSET)

@@ -87,8 +87,7 @@ class _Graph:
         """Add a node; the name of its output (a list of names for several)."""
         self.count += 1
         names = [f"{op}_{self.count}" + (f"_{i}" if outputs > 1 else "") for i in range(outputs)]
-        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), names, name=f"{op}_{self.count}",
-                                                     **attributes))
+        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), names, name=f"{op}_{self.count}", **attributes))
         return names if outputs > 1 else names[0]
 
     def constant(self, value, dtype=None):
@@ -218,8 +217,10 @@ def _spatial(layer, value):
     """The number of spatial axes; a ValueError unless the input is (N, C, *spatial), as ONNX takes it."""
     d = layer.dims
     if value.ndim != d + 2:
-        raise ValueError(f"{type(layer).__name__}: the ONNX graph needs a batched input (N, C, {d} spatial "
-                         f"axes), got shape {value.shape}")
+        raise ValueError(
+            f"{type(layer).__name__}: the ONNX graph needs a batched input (N, C, {d} spatial "
+            f"axes), got shape {value.shape}"
+        )
     return d
 
 
@@ -233,9 +234,17 @@ def _conv(g, layer, x, value, path):
     _spatial(layer, value)
     pads = conv_padding(layer.padding, layer.kernel_size, layer.stride, layer.dilation, type(layer).__name__)
     extra = {"output_padding": list(layer.output_padding)} if layer.transposed else {}
-    return g.node("ConvTranspose" if layer.transposed else "Conv", x, *_parameters(g, layer, path, "weight", "bias"),
-                  kernel_shape=list(layer.kernel_size), strides=list(layer.stride), dilations=list(layer.dilation),
-                  group=layer.groups, pads=[lo for lo, _ in pads] + [hi for _, hi in pads], **extra)
+    return g.node(
+        "ConvTranspose" if layer.transposed else "Conv",
+        x,
+        *_parameters(g, layer, path, "weight", "bias"),
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.stride),
+        dilations=list(layer.dilation),
+        group=layer.groups,
+        pads=[lo for lo, _ in pads] + [hi for _, hi in pads],
+        **extra,
+    )
 
 
 def _pool_attributes(layer, value):
@@ -247,15 +256,23 @@ def _pool_attributes(layer, value):
     kernel = _sizes(layer.kernel_size, d, "kernel_size", name)
     stride, padding = _sizes(layer.stride, d, "stride", name), _sizes(layer.padding, d, "padding", name)
     dilation = _sizes(getattr(layer, "dilation", 1), d, "dilation", name)
-    out, spans = _outputs(layer(value))[0].shape[2:], [
-        n + 2 * p - dl * (k - 1) - 1 for n, k, p, dl in zip(value.shape[2:], kernel, padding, dilation)]
+    out, spans = (
+        _outputs(layer(value))[0].shape[2:],
+        [n + 2 * p - dl * (k - 1) - 1 for n, k, p, dl in zip(value.shape[2:], kernel, padding, dilation)],
+    )
     floor, ceil = (tuple(f(span, s) + 1 for span, s in zip(spans, stride)) for f in (operator.floordiv, _ceildiv))
     if out != floor and out != ceil:
-        raise ValueError(f"{name}(ceil_mode=True) on an input of shape {value.shape}: PyTorch's ceil mode adds a last "
-                         "window on one axis and leaves out one that would start in the padding on another, which "
-                         "ONNX's ceil_mode cannot say both; pad the input, or use other sizes")
-    attributes = {"kernel_shape": list(kernel), "strides": list(stride), "pads": list(padding) * 2,
-                  "ceil_mode": int(out != floor)}
+        raise ValueError(
+            f"{name}(ceil_mode=True) on an input of shape {value.shape}: PyTorch's ceil mode adds a last "
+            "window on one axis and leaves out one that would start in the padding on another, which "
+            "ONNX's ceil_mode cannot say both; pad the input, or use other sizes"
+        )
+    attributes = {
+        "kernel_shape": list(kernel),
+        "strides": list(stride),
+        "pads": list(padding) * 2,
+        "ceil_mode": int(out != floor),
+    }
     return attributes, dilation, out
 
 
@@ -269,8 +286,10 @@ def _outputs(out):
 
 def _max_pool(g, layer, x, value, path):
     if layer.return_indices:
-        raise ValueError(f"{type(layer).__name__}(return_indices=True) has no ONNX form here: ONNX's MaxPool counts "
-                         "its indices over the whole tensor, PyTorch's within each channel")
+        raise ValueError(
+            f"{type(layer).__name__}(return_indices=True) has no ONNX form here: ONNX's MaxPool counts "
+            "its indices over the whole tensor, PyTorch's within each channel"
+        )
     attributes, dilation, _ = _pool_attributes(layer, value)
     return g.node("MaxPool", x, dilations=list(dilation), **attributes)
 
@@ -280,8 +299,9 @@ def _avg_pool(g, layer, x, value, path):
     padding in, cut at the end of the padding) times that count over the divisor."""
     attributes, _, out = _pool_attributes(layer, value)
     divisor = getattr(layer, "divisor_override", None)
-    pooled = g.node("AveragePool", x, count_include_pad=int(layer.count_include_pad or divisor is not None),
-                    **attributes)
+    pooled = g.node(
+        "AveragePool", x, count_include_pad=int(layer.count_include_pad or divisor is not None), **attributes
+    )
     if divisor is None:
         return pooled
     pads = [(p, p) for p in attributes["pads"][: len(out)]]
@@ -317,18 +337,31 @@ def _ones_if_none(g, layer, path, name, shape, fill):
 def _batch_norm(g, layer, x, value, path):
     """BatchNormalization with the running statistics: the inference graph."""
     if not layer.track_running_stats:
-        raise ValueError(f"{type(layer).__name__}(track_running_stats=False) normalizes by each batch's statistics "
-                         "in eval mode too; the ONNX graph holds running statistics")
+        raise ValueError(
+            f"{type(layer).__name__}(track_running_stats=False) normalizes by each batch's statistics "
+            "in eval mode too; the ONNX graph holds running statistics"
+        )
     c = layer.num_features
-    return g.node("BatchNormalization", x, _ones_if_none(g, layer, path, "weight", c, 1),
-                  _ones_if_none(g, layer, path, "bias", c, 0), *_parameters(g, layer, path, "running_mean",
-                                                                             "running_var"), epsilon=float(layer.eps))
+    return g.node(
+        "BatchNormalization",
+        x,
+        _ones_if_none(g, layer, path, "weight", c, 1),
+        _ones_if_none(g, layer, path, "bias", c, 0),
+        *_parameters(g, layer, path, "running_mean", "running_var"),
+        epsilon=float(layer.eps),
+    )
 
 
 def _layer_norm(g, layer, x, value, path):
     shape = layer.normalized_shape
-    return g.node("LayerNormalization", x, _ones_if_none(g, layer, path, "weight", shape, 1),
-                  *_parameters(g, layer, path, "bias"), axis=-len(shape), epsilon=float(layer.eps))
+    return g.node(
+        "LayerNormalization",
+        x,
+        _ones_if_none(g, layer, path, "weight", shape, 1),
+        *_parameters(g, layer, path, "bias"),
+        axis=-len(shape),
+        epsilon=float(layer.eps),
+    )
 
 
 def _group_norm(g, layer, x, value, path):
@@ -336,11 +369,18 @@ def _group_norm(g, layer, x, value, path):
     InstanceNormalization of the groups, (N, G, -1), then the per-channel weight and bias."""
     c, groups, eps = layer.num_channels, layer.num_groups, float(layer.eps)
     if g.opset >= 21:
-        return g.node("GroupNormalization", x, _ones_if_none(g, layer, path, "weight", c, 1),
-                      _ones_if_none(g, layer, path, "bias", c, 0), num_groups=groups, epsilon=eps)
+        return g.node(
+            "GroupNormalization",
+            x,
+            _ones_if_none(g, layer, path, "weight", c, 1),
+            _ones_if_none(g, layer, path, "bias", c, 0),
+            num_groups=groups,
+            epsilon=eps,
+        )
     grouped = g.node("Reshape", x, g.constant([0, groups, -1], np.int64))
-    normalized = g.node("InstanceNormalization", grouped, g.constant(np.ones(groups)), g.constant(np.zeros(groups)),
-                        epsilon=eps)
+    normalized = g.node(
+        "InstanceNormalization", grouped, g.constant(np.ones(groups)), g.constant(np.zeros(groups)), epsilon=eps
+    )
     out = g.node("Reshape", normalized, g.constant([0, *value.shape[1:]], np.int64))
     per_channel = g.constant((c,) + (1,) * (value.ndim - 2), np.int64)
     for op, name in (("Mul", "weight"), ("Add", "bias")):
@@ -352,8 +392,9 @@ def _group_norm(g, layer, x, value, path):
 def _embedding(g, layer, x, value, path):
     """Gather of the rows the integer input names."""
     if layer.max_norm is not None:
-        raise ValueError(f"Embedding(max_norm={layer.max_norm}) rescales the rows it looks up, in place; it has no "
-                         "ONNX form")
+        raise ValueError(
+            f"Embedding(max_norm={layer.max_norm}) rescales the rows it looks up, in place; it has no ONNX form"
+        )
     return g.node("Gather", *_parameters(g, layer, path, "weight"), x)
 
 
@@ -423,16 +464,21 @@ def _emit(g, module, x, value, path):
     """The nodes of `module` on input x (whose value is `value`): (output name, output value)."""
     kind, layer = layer_of(module)
     if kind not in _EMIT:
-        raise TypeError(f"{kind} has no forward (the forward of a model of your own calls the modules it holds), so "
-                        "it has no ONNX graph: put the modules in a Sequential to export them")
+        raise TypeError(
+            f"{kind} has no forward (the forward of a model of your own calls the modules it holds), so "
+            "it has no ONNX graph: put the modules in a Sequential to export them"
+        )
     if value.dtype.kind != "f" and kind not in ("Embedding", "Sequential"):
-        raise ValueError(f"{kind} takes a floating-point input, got {value.dtype} (integer inputs are the indices of a "
-                         "first Embedding layer)")
+        raise ValueError(
+            f"{kind} takes a floating-point input, got {value.dtype} (integer inputs are the indices of a "
+            "first Embedding layer)"
+        )
     if kind == "Dense":
         x = _dense(g, module, x, value, path)
         value = plain_linear(value, module.weight, module.bias)
-        return (x, value) if module.activation is None else _emit(g, module.activation, x, value,
-                                                                 _key(path, "activation"))
+        return (
+            (x, value) if module.activation is None else _emit(g, module.activation, x, value, _key(path, "activation"))
+        )
     return _EMIT[kind](g, module, x, value, path), module(value)
 
 
@@ -447,8 +493,10 @@ def to_onnx(model, example_input, path=None, opset=DEFAULT_OPSET):
         raise ValueError(f"to_onnx: opset must be an int from {OLDEST_OPSET} to {newest}, got {opset!r}")
     example = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
     if example.dtype not in (np.float32, np.float64, np.int32, np.int64) or example.ndim == 0:
-        raise ValueError(f"to_onnx: example_input must be a float32 or float64 array (int64 or int32 indices for an "
-                         f"Embedding) with a batch axis first, got a {example.dtype} array of shape {example.shape}")
+        raise ValueError(
+            f"to_onnx: example_input must be a float32 or float64 array (int64 or int32 indices for an "
+            f"Embedding) with a batch axis first, got a {example.dtype} array of shape {example.shape}"
+        )
     architecture = document(model)  # refuses what is outside the table, before any work
     g = _Graph(onnx, opset, example.dtype if example.dtype.kind == "f" else float_dtype(model))
     modes = [(m, m.training) for m in model.modules()]
@@ -463,8 +511,13 @@ def to_onnx(model, example_input, path=None, opset=DEFAULT_OPSET):
         output = g.node("Identity", output)
     g.nodes[-1].output[0] = "output"
     outside = {name: t.data.tolist() for name, t in model._state() if id(t) not in g.named}  # num_batches_tracked
-    proto = _model_proto(onnx, g, example, value, {METADATA_KEY: json.dumps(architecture),
-                                                   **({STATE_KEY: json.dumps(outside)} if outside else {})})
+    proto = _model_proto(
+        onnx,
+        g,
+        example,
+        value,
+        {METADATA_KEY: json.dumps(architecture), **({STATE_KEY: json.dumps(outside)} if outside else {})},
+    )
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         onnx.save(proto, path)
@@ -474,12 +527,20 @@ def to_onnx(model, example_input, path=None, opset=DEFAULT_OPSET):
 def _model_proto(onnx, g, example, out, metadata):
     helper = onnx.helper
     graph = helper.make_graph(
-        g.nodes, "tinygrad_es",
-        [helper.make_tensor_value_info("input", helper.np_dtype_to_tensor_dtype(example.dtype),
-                                       ["batch", *example.shape[1:]])],
-        [helper.make_tensor_value_info("output", helper.np_dtype_to_tensor_dtype(out.dtype),
-                                       ["batch", *out.shape[1:]] if out.ndim else [])],
-        initializer=g.initializers)
+        g.nodes,
+        "tinygrad_es",
+        [
+            helper.make_tensor_value_info(
+                "input", helper.np_dtype_to_tensor_dtype(example.dtype), ["batch", *example.shape[1:]]
+            )
+        ],
+        [
+            helper.make_tensor_value_info(
+                "output", helper.np_dtype_to_tensor_dtype(out.dtype), ["batch", *out.shape[1:]] if out.ndim else []
+            )
+        ],
+        initializer=g.initializers,
+    )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", g.opset)], producer_name="tinygrad_es")
     helper.set_model_props(proto, metadata)
     return proto
@@ -493,8 +554,10 @@ def from_onnx(path):
     proto = path if isinstance(path, onnx.ModelProto) else onnx.load(path)
     props = {p.key: p.value for p in proto.metadata_props}
     if METADATA_KEY not in props:
-        raise ValueError(f"from_onnx: {_name(path)} has no {METADATA_KEY!r} metadata: it was not written by "
-                         "tinygrad_es.interop.to_onnx, the only graphs from_onnx reads")
+        raise ValueError(
+            f"from_onnx: {_name(path)} has no {METADATA_KEY!r} metadata: it was not written by "
+            "tinygrad_es.interop.to_onnx, the only graphs from_onnx reads"
+        )
     model = from_document(props[METADATA_KEY], f"from_onnx: {_name(path)}")
     arrays = {i.name: onnx.numpy_helper.to_array(i) for i in proto.graph.initializer}
     arrays.update({name: np.asarray(value) for name, value in json.loads(props.get(STATE_KEY, "{}")).items()})
@@ -516,10 +579,11 @@ def _check_same_graph(onnx, proto, model, path):
         raise ValueError(f"from_onnx: {_name(path)}: its graph is not one to_onnx writes ({error})") from None
     for part in ("node", "initializer", "input", "output"):
         if list(getattr(again.graph, part)) != list(getattr(proto.graph, part)):
-            raise ValueError(f"from_onnx: {_name(path)}: its graph's {part}s differ from what to_onnx writes for "
-                             "the architecture it describes; it was changed after export")
+            raise ValueError(
+                f"from_onnx: {_name(path)}: its graph's {part}s differ from what to_onnx writes for "
+                "the architecture it describes; it was changed after export"
+            )
 
 
 def _name(path):
     return "the model" if hasattr(path, "graph") else str(path)
-

@@ -54,6 +54,7 @@ def __getattr__(name):
 def _step_class(torch):
     if "Step" in globals():
         return globals()["Step"]
+
     class StepFunction(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -93,8 +94,9 @@ def _to_torch(module, torch, seen, tensors):
     if layer.nested == "children":
         children = {key: _to_torch(child, torch, seen, tensors) for key, child in module._modules.items()}
         if name == "Sequential":
-            converted = torch.nn.Sequential(*[part for key, child in module._modules.items()
-                                              for part in _parts(children[key], child)])
+            converted = torch.nn.Sequential(
+                *[part for key, child in module._modules.items() for part in _parts(children[key], child)]
+            )
         else:
             converted = getattr(torch.nn, name)(children if name == "ModuleDict" else children.values())
     else:
@@ -145,9 +147,11 @@ def _kind(torch_module, torch):
     for name, layer in LAYERS.items():
         if type(torch_module) is _torch_class(torch, layer):
             return name, layer
-    raise TypeError(f"{type(torch_module).__module__}.{type(torch_module).__name__} has no counterpart in "
-                    f"tinygrad_es; the torch.nn modules that convert: "
-                    f"{', '.join(sorted(layer.torch for layer in LAYERS.values()))}")
+    raise TypeError(
+        f"{type(torch_module).__module__}.{type(torch_module).__name__} has no counterpart in "
+        f"tinygrad_es; the torch.nn modules that convert: "
+        f"{', '.join(sorted(layer.torch for layer in LAYERS.values()))}"
+    )
 
 
 def _from_torch(torch_module, torch, seen, tensors, uses):
@@ -155,8 +159,13 @@ def _from_torch(torch_module, torch, seen, tensors, uses):
         return seen[id(torch_module)]
     name, layer = _kind(torch_module, torch)
     options = _torch_options(torch_module, name, layer)
-    module = build({"type": name, **options, **({layer.nested: {} if layer.nested == "children" else None}
-                                                 if layer.nested else {})})
+    module = build(
+        {
+            "type": name,
+            **options,
+            **({layer.nested: {} if layer.nested == "children" else None} if layer.nested else {}),
+        }
+    )
     if name == "Sequential":
         children = [_from_torch(child, torch, seen, tensors, uses) for child in torch_module]
         for i, child in enumerate(_merged(children, list(torch_module), uses)):
@@ -174,11 +183,14 @@ def _torch_options(torch_module, name, layer):
     options = {option: getattr(torch_module, layer.renamed.get(option, option)) for option in layer.options}
     options.update({flag: getattr(torch_module, flag) is not None for flag in layer.flags})
     if name == "Flatten" and torch_module.end_dim != -1:
-        raise ValueError(f"Flatten(end_dim={torch_module.end_dim}): tinygrad_es's Flatten merges the axes up to the "
-                         "last (end_dim=-1)")
+        raise ValueError(
+            f"Flatten(end_dim={torch_module.end_dim}): tinygrad_es's Flatten merges the axes up to the "
+            "last (end_dim=-1)"
+        )
     if options.get("axis", 0) is None:
-        raise ValueError(f"{layer.torch}(dim=None): PyTorch's implicit dim is deprecated and has no counterpart; "
-                         "give dim")
+        raise ValueError(
+            f"{layer.torch}(dim=None): PyTorch's implicit dim is deprecated and has no counterpart; give dim"
+        )
     if layer.dtype:
         tensors = [*torch_module.parameters(recurse=False), *torch_module.buffers(recurse=False)]
         dtypes = [str(t.dtype).removeprefix("torch.") for t in tensors if t.is_floating_point()]
@@ -194,8 +206,13 @@ def _merged(children, torch_children, uses):
     merged = []
     for i, child in enumerate(children):
         previous = merged[-1] if merged else None
-        if (isinstance(child, Activation) and isinstance(previous, Dense) and previous.activation is None
-                and uses[id(torch_children[i])] == 1 and uses[id(torch_children[i - 1])] == 1):
+        if (
+            isinstance(child, Activation)
+            and isinstance(previous, Dense)
+            and previous.activation is None
+            and uses[id(torch_children[i])] == 1
+            and uses[id(torch_children[i - 1])] == 1
+        ):
             previous.activation = child
         else:
             merged.append(child)
@@ -222,8 +239,10 @@ def to_torch_state_dict(state):
     when the two models name their layers alike."""
     torch = _torch()
     items = state.state_dict() if isinstance(state, Module) else state
-    return {key: torch.from_numpy(np.array(value.data if isinstance(value, Tensor) else value))
-            for key, value in items.items()}
+    return {
+        key: torch.from_numpy(np.array(value.data if isinstance(value, Tensor) else value))
+        for key, value in items.items()
+    }
 
 
 def from_torch_state_dict(state):

@@ -1,4 +1,5 @@
 """Layers, activations, losses and initializers for building models, PyTorch-style."""
+
 from . import init, utils
 from .activation import (
     CELU,

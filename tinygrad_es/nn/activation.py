@@ -1,5 +1,6 @@
 """Activation layers: one Module per function of `tinygrad_es.activations`, and `get_activation`,
 which turns a name such as "relu" (or None, or a Module) into a layer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -227,8 +228,9 @@ class RReLU(Activation):
     lower: float  # options, kept as attributes by Activation
     upper: float
 
-    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3,
-                 generator: np.random.Generator | None = None) -> None:
+    def __init__(
+        self, lower: float = 1 / 8, upper: float = 1 / 3, generator: np.random.Generator | None = None
+    ) -> None:
         super().__init__(lower=lower, upper=upper)
         self.generator = generator
 
@@ -239,12 +241,36 @@ class RReLU(Activation):
 # ---- by name -------------------------------------------------------------------------------------
 # The functional names, Keras' "linear" and "swish". Threshold is absent: it has no defaults.
 _REGISTRY = {
-    "identity": Identity, "linear": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-    "leaky_relu": LeakyReLU, "prelu": PReLU, "rrelu": RReLU, "elu": ELU, "selu": SELU, "celu": CELU,
-    "softmax": Softmax, "log_softmax": LogSoftmax, "softmin": Softmin, "step": Step, "softplus": Softplus,
-    "gelu": GELU, "silu": SiLU, "swish": SiLU, "mish": Mish, "hardtanh": Hardtanh, "relu6": ReLU6,
-    "hardsigmoid": Hardsigmoid, "hardswish": Hardswish, "softsign": Softsign, "logsigmoid": LogSigmoid,
-    "tanhshrink": Tanhshrink, "softshrink": Softshrink, "hardshrink": Hardshrink, "glu": GLU,
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "rrelu": RReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "celu": CELU,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+    "softmin": Softmin,
+    "step": Step,
+    "softplus": Softplus,
+    "gelu": GELU,
+    "silu": SiLU,
+    "swish": SiLU,
+    "mish": Mish,
+    "hardtanh": Hardtanh,
+    "relu6": ReLU6,
+    "hardsigmoid": Hardsigmoid,
+    "hardswish": Hardswish,
+    "softsign": Softsign,
+    "logsigmoid": LogSigmoid,
+    "tanhshrink": Tanhshrink,
+    "softshrink": Softshrink,
+    "hardshrink": Hardshrink,
+    "glu": GLU,
 }
 
 

@@ -1,6 +1,7 @@
 """Containers: ModuleList, ModuleDict, ParameterList, as PyTorch's. Their entries are registered
 under their positions ("0", "1", ...) or keys, so parameters(), state_dict(), train()/eval() and
 to() reach them; unlike Sequential they have no forward of their own."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView

@@ -1,5 +1,6 @@
 """Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, as PyTorch's (arguments,
 defaults, weight layout, initialization, state_dict keys), so weights move between the two."""
+
 from __future__ import annotations
 
 import math
@@ -24,16 +25,51 @@ class _Conv(Module):
 
     dims, transposed = 2, False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Sizes, stride: Sizes = 1,
-                 padding: Sizes | str = 0, dilation: Sizes = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: npt.DTypeLike = np.float32,
-                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Sizes,
+        stride: Sizes = 1,
+        padding: Sizes | str = 0,
+        dilation: Sizes = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: npt.DTypeLike = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
-        self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                    dtype, generator, 0)  # fmt: skip
+        self._setup(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+            generator,
+            0,
+        )
 
-    def _setup(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-               dtype, generator, output_padding):  # fmt: skip
+    def _setup(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        bias,
+        padding_mode,
+        dtype,
+        generator,
+        output_padding,
+    ):
         name, d = type(self).__name__, self.dims
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
@@ -63,10 +99,20 @@ class _Conv(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.transposed:
-            return transposed_convolution(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                          self.groups, self.dilation, type(self).__name__)  # fmt: skip
-        return convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                           type(self).__name__)  # fmt: skip
+            return transposed_convolution(
+                x,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                self.output_padding,
+                self.groups,
+                self.dilation,
+                type(self).__name__,
+            )
+        return convolution(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups, type(self).__name__
+        )
 
     def extra_repr(self) -> str:
         d = self.dims
@@ -99,13 +145,36 @@ class _ConvTranspose(_Conv):
 
     transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Sizes, stride: Sizes = 1,
-                 padding: Sizes = 0, output_padding: Sizes = 0, groups: int = 1, bias: bool = True,
-                 dilation: Sizes = 1, padding_mode: str = "zeros", dtype: npt.DTypeLike = np.float32,
-                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Sizes,
+        stride: Sizes = 1,
+        padding: Sizes = 0,
+        output_padding: Sizes = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Sizes = 1,
+        padding_mode: str = "zeros",
+        dtype: npt.DTypeLike = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         Module.__init__(self)
-        self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                    dtype, generator, output_padding)  # fmt: skip
+        self._setup(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+            generator,
+            output_padding,
+        )
 
 
 class ConvTranspose1d(_ConvTranspose):

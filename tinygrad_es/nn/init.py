@@ -4,6 +4,7 @@
 For a Dense weight of shape (out, in): fan_in = in, fan_out = out. Extra trailing axes (a
 convolution kernel's) multiply both.
 """
+
 from __future__ import annotations
 
 import math
@@ -109,14 +110,24 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
-def kaiming_normal(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                   generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def kaiming_normal(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """He: N(0, gain^2 / fan_in); the default gain is sqrt(2), the one for ReLU (leaky_relu with a = 0)."""
     return normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-def kaiming_uniform(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    generator: np.random.Generator | None = None) -> Tensor:  # fmt: skip
+def kaiming_uniform(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> Tensor:
     """He: U(-b, b), b = gain * sqrt(3 / fan_in); default gain sqrt(2)."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform(tensor, -bound, bound, generator)
@@ -126,13 +137,21 @@ glorot_normal, glorot_uniform = xavier_normal, xavier_uniform
 he_normal, he_uniform = kaiming_normal, kaiming_uniform
 
 _BY_NAME: dict[str, Callable[..., Tensor]] = {
-    "gaussian": gaussian, "normal": gaussian, "xavier_paper": xavier_paper, "lecun_normal": lecun_normal,
-    "xavier_normal": xavier_normal, "glorot_normal": glorot_normal,
-    "xavier_uniform": xavier_uniform, "glorot_uniform": glorot_uniform,
-    "kaiming_normal": kaiming_normal, "he_normal": he_normal,
-    "kaiming_uniform": kaiming_uniform, "he_uniform": he_uniform,
-    "zeros": zeros, "ones": ones,
-}  # fmt: skip
+    "gaussian": gaussian,
+    "normal": gaussian,
+    "xavier_paper": xavier_paper,
+    "lecun_normal": lecun_normal,
+    "xavier_normal": xavier_normal,
+    "glorot_normal": glorot_normal,
+    "xavier_uniform": xavier_uniform,
+    "glorot_uniform": glorot_uniform,
+    "kaiming_normal": kaiming_normal,
+    "he_normal": he_normal,
+    "kaiming_uniform": kaiming_uniform,
+    "he_uniform": he_uniform,
+    "zeros": zeros,
+    "ones": ones,
+}
 
 
 def get_initializer(init: str | Callable[..., Tensor]) -> Callable[..., Tensor]:

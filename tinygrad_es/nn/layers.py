@@ -1,4 +1,5 @@
 """Layers: Dense (= Linear), Sequential, Dropout and its variants, Flatten, Unflatten."""
+
 from __future__ import annotations
 
 import math
@@ -38,10 +39,17 @@ class Dense(Module):
     Parameters are float32 unless `dtype=np.float64`.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 activation: str | Module | type[Module] | None = None, init: str | Callable[..., Any] | None = None,
-                 bias_init: str | Callable[..., Any] | None = None, dtype: npt.DTypeLike = np.float32,
-                 generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        activation: str | Module | type[Module] | None = None,
+        init: str | Callable[..., Any] | None = None,
+        bias_init: str | Callable[..., Any] | None = None,
+        dtype: npt.DTypeLike = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
@@ -49,9 +57,12 @@ class Dense(Module):
         self.activation = None if activation is None else get_activation(activation)
         self.reset_parameters(init, bias_init, generator)
 
-    def reset_parameters(self, init: str | Callable[..., Any] | None = None,
-                         bias_init: str | Callable[..., Any] | None = None,
-                         generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def reset_parameters(
+        self,
+        init: str | Callable[..., Any] | None = None,
+        bias_init: str | Callable[..., Any] | None = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         """Draw the parameters again, with the same choices as the constructor."""
         if init is None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
@@ -79,8 +90,9 @@ class Dense(Module):
             return activation(fused.LinearActivation.apply(x, self.weight, self.bias))
         except OpError:
             if x.ndim and x.shape[-1] != self.in_features:
-                raise OpError(f"Dense: expected input with {self.in_features} features in its last axis, got shape "
-                              f"{x.shape}") from None
+                raise OpError(
+                    f"Dense: expected input with {self.in_features} features in its last axis, got shape {x.shape}"
+                ) from None
             raise
 
     def extra_repr(self) -> str:
@@ -199,10 +211,12 @@ class Unflatten(Module):
         sizes, n = self.unflattened_size, x.shape[axis]
         known = math.prod(s for s in sizes if s != -1)
         if sizes.count(-1) > 1 or (n != known if -1 not in sizes else not known or n % known):
-            raise OpError(f"Unflatten: sizes {sizes} don't multiply up to the size of axis {self.dim} ({n}) of the "
-                          f"input of shape {x.shape}")
+            raise OpError(
+                f"Unflatten: sizes {sizes} don't multiply up to the size of axis {self.dim} ({n}) of the "
+                f"input of shape {x.shape}"
+            )
         sizes = tuple(n // known if s == -1 else s for s in sizes)  # from the axis: NumPy can't infer it when empty
-        return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
+        return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1 :])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

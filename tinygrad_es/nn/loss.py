@@ -1,5 +1,6 @@
 """Losses as modules, as PyTorch's nn.MSELoss, nn.CrossEntropyLoss, ...: options in the constructor,
 `loss(input, target)` to call. The computation is in tinygrad_es/losses.py."""
+
 from __future__ import annotations
 
 import numpy.typing as npt
@@ -51,8 +52,13 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    def __init__(self, weight: Tensor | npt.ArrayLike | None = None, reduction: str = "mean",
-                 label_smoothing: float = 0.0, ignore_index: int = -100) -> None:  # fmt: skip
+    def __init__(
+        self,
+        weight: Tensor | npt.ArrayLike | None = None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+        ignore_index: int = -100,
+    ) -> None:
         super().__init__(reduction)
         self.weight, self.label_smoothing, self.ignore_index = weight, label_smoothing, ignore_index
 
@@ -61,8 +67,9 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    def __init__(self, weight: Tensor | npt.ArrayLike | None = None, reduction: str = "mean",
-                 ignore_index: int = -100) -> None:  # fmt: skip
+    def __init__(
+        self, weight: Tensor | npt.ArrayLike | None = None, reduction: str = "mean", ignore_index: int = -100
+    ) -> None:
         super().__init__(reduction)
         self.weight, self.ignore_index = weight, ignore_index
 

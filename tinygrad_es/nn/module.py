@@ -1,4 +1,5 @@
 """Module and Parameter: how models hold their weights, as in PyTorch."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
@@ -84,7 +85,7 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"buffer name should be a string, got {type(name).__name__}")
         if not name or "." in name:
-            raise KeyError(f"buffer name can't be empty or contain \".\", got {name!r}")
+            raise KeyError(f'buffer name can\'t be empty or contain ".", got {name!r}')
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute {name!r} already exists")
         tensor = _buffer_value(Tensor(tensor) if isinstance(tensor, np.ndarray) else tensor, name)
@@ -143,15 +144,18 @@ class Module:
                     continue
                 seen.add(id(module))
             yield name, module
-            stack.extend((f"{name}.{child_name}" if name else child_name, child)
-                         for child_name, child in reversed(module._modules.items()))
+            stack.extend(
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in reversed(module._modules.items())
+            )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs. A parameter shared by two modules comes once, under its
         first name, unless remove_duplicate=False (as in PyTorch)."""
         seen = set()
@@ -166,8 +170,9 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-                      ) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs, None buffers left out; a shared buffer comes once unless
         remove_duplicate=False."""
         seen = set()
@@ -289,8 +294,9 @@ class Module:
                 arrays[name] = array.astype(p.dtype, copy=False)
                 first = first_name.setdefault(id(p), name)
                 if first != name and not np.array_equal(arrays[first], arrays[name], equal_nan=True):
-                    problems.append(f"{first} and {name} are one shared parameter, but the checkpoint gives "
-                                    "them different values")  # fmt: skip
+                    problems.append(
+                        f"{first} and {name} are one shared parameter, but the checkpoint gives them different values"
+                    )
         if problems:
             raise RuntimeError(f"cannot load state_dict into {type(self).__name__}: " + "; ".join(problems))
         for name, array in arrays.items():  # in place, as PyTorch: graphs made before the load see the change
@@ -339,10 +345,12 @@ class _BackwardHookCall:
                         f"backward hook of {type(self.module).__name__} returned {len(replaced)} gradients, "
                         f"expected {len(grad_input)} (one per positional input)"
                     )
-                grad_input = tuple(None if g is None else g if recording and isinstance(g, Tensor) else Tensor(g)
-                                   for g in replaced)
-        return tuple(None if grad_input[i] is None else grad_input[i] if recording else grad_input[i].data
-                     for i in self.tracked)
+                grad_input = tuple(
+                    None if g is None else g if recording and isinstance(g, Tensor) else Tensor(g) for g in replaced
+                )
+        return tuple(
+            None if grad_input[i] is None else grad_input[i] if recording else grad_input[i].data for i in self.tracked
+        )
 
 
 def _as_tensor(g):

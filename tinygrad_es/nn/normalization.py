@@ -1,5 +1,6 @@
 """Normalization layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, as PyTorch's (arguments,
 defaults, buffers and state_dict keys)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,11 +13,14 @@ from ..normalization import batch_norm, group_norm, layer_norm
 from .module import Module, Parameter
 
 
-def _weight_and_bias(shape: int | tuple[int, ...], affine: bool, bias: bool, dtype: npt.DTypeLike
-                     ) -> tuple[Parameter | None, Parameter | None]:
+def _weight_and_bias(
+    shape: int | tuple[int, ...], affine: bool, bias: bool, dtype: npt.DTypeLike
+) -> tuple[Parameter | None, Parameter | None]:
     """The learnable scale (ones) and shift (zeros) of `shape`, each None where not wanted."""
-    return (Parameter(np.ones(shape, dtype)) if affine else None,
-            Parameter(np.zeros(shape, dtype)) if affine and bias else None)
+    return (
+        Parameter(np.ones(shape, dtype)) if affine else None,
+        Parameter(np.zeros(shape, dtype)) if affine and bias else None,
+    )
 
 
 class _BatchNorm(Module):
@@ -37,9 +41,17 @@ class _BatchNorm(Module):
     running_var: Tensor | None
     num_batches_tracked: Tensor | None
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: npt.DTypeLike = np.float32, *, bias: bool = True
-                 ) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: npt.DTypeLike = np.float32,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -75,12 +87,23 @@ class _BatchNorm(Module):
                 momentum = 1 / int(count)
         use_batch = self.training or self.running_mean is None
         keep = not self.training or self.track_running_stats  # the running statistics to use or to update
-        return batch_norm(x, self.running_mean if keep else None, self.running_var if keep else None, self.weight,
-                          self.bias, use_batch, 0.0 if momentum is None else momentum, self.eps, name)  # fmt: skip
+        return batch_norm(
+            x,
+            self.running_mean if keep else None,
+            self.running_var if keep else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            0.0 if momentum is None else momentum,
+            self.eps,
+            name,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")  # fmt: skip
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -98,8 +121,14 @@ class LayerNorm(Module):
     with the biased variance; then scaled by `weight` (ones) and shifted by `bias` (zeros), both of
     normalized_shape, when elementwise_affine. The same in training and eval: no running statistics."""
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: npt.DTypeLike = np.float32) -> None:  # fmt: skip
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
@@ -118,8 +147,16 @@ class GroupNorm(Module):
     (ones) and `bias` (zeros) when affine. num_groups=1 is a layer norm over (C, ...), num_groups=C
     an instance norm. Independent of the batch: the same in training and eval."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: npt.DTypeLike = np.float32, *, bias: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        dtype: npt.DTypeLike = np.float32,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")

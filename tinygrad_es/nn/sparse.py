@@ -1,4 +1,5 @@
 """Embedding: a table of learned vectors looked up by integer index, as PyTorch's nn.Embedding."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,15 +23,26 @@ class Embedding(Module):
     `norm_type`-norm exceeds it; `scale_grad_by_freq` divides each row's gradient by how often its
     index occurs in the batch. Float32 unless `dtype` says."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: npt.ArrayLike | None = None, _freeze: bool = False,
-                 dtype: npt.DTypeLike = np.float32, generator: np.random.Generator | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: npt.ArrayLike | None = None,
+        _freeze: bool = False,
+        dtype: npt.DTypeLike = np.float32,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:  # PyTorch asserts it
-                raise AssertionError(f"Embedding: padding_idx ({padding_idx}) must be within num_embeddings "
-                                     f"({num_embeddings})")  # fmt: skip
+                raise AssertionError(
+                    f"Embedding: padding_idx ({padding_idx}) must be within num_embeddings ({num_embeddings})"
+                )
             padding_idx %= num_embeddings
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported; use sparse=False")
@@ -43,8 +55,9 @@ class Embedding(Module):
         else:
             weight = np.asarray(_weight.data if isinstance(_weight, Tensor) else _weight)
             if weight.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {weight.shape}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")  # fmt: skip
+                raise ValueError(
+                    f"Embedding: _weight has shape {weight.shape}, expected ({num_embeddings}, {embedding_dim})"
+                )
             self.weight = Parameter(weight, requires_grad=not _freeze)
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
@@ -54,20 +67,44 @@ class Embedding(Module):
             mark_written(self.weight.data)
 
     @classmethod
-    def from_pretrained(cls, embeddings: npt.ArrayLike, freeze: bool = True, padding_idx: int | None = None,
-                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                        sparse: bool = False) -> Self:  # fmt: skip
+    def from_pretrained(
+        cls,
+        embeddings: npt.ArrayLike,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Self:
         """An Embedding holding `embeddings` (2-D, its memory shared); frozen (no gradient) unless freeze=False."""
         data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {data.shape}")
         num_embeddings, embedding_dim = data.shape
-        return cls(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                   _weight=data, _freeze=freeze)  # fmt: skip
+        return cls(
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=data,
+            _freeze=freeze,
+        )
 
     def forward(self, indices: Tensor | npt.ArrayLike) -> Tensor:
-        return embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                         self.scale_grad_by_freq, self.sparse, type(self).__name__)  # fmt: skip
+        return embedding(
+            indices,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+            type(self).__name__,
+        )
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"

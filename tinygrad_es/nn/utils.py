@@ -1,6 +1,7 @@
 """Utilities on a model's parameters and gradients, as torch.nn.utils: clip_grad_norm_,
 clip_grad_value_, parameters_to_vector, vector_to_parameters; and summary, a Keras-style table of
 a model's layers."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -19,8 +20,13 @@ def _gradients(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:  # fmt: skip
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     """Scale the gradients of `parameters` (a tensor or an iterable of them), in place and all by
     one factor, so that their total `norm_type`-norm (of all of them as one vector) is at most
     `max_norm`: factor = min(1, max_norm / (norm + 1e-6)), PyTorch's. Returns the norm before
@@ -33,8 +39,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     norms = np.array([np.linalg.norm(g.data.ravel(), norm_type) for g in grads], grads[0].dtype)
     total = np.linalg.norm(norms, norm_type).astype(grads[0].dtype)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}, so they cannot be "
-                           "clipped; pass error_if_nonfinite=False to clip anyway")
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the gradients is {total}, so they cannot be "
+            "clipped; pass error_if_nonfinite=False to clip anyway"
+        )
     factor = total.dtype.type(max_norm) / (total + total.dtype.type(1e-6))  # in the gradients' dtype, as PyTorch
     if factor < 1:
         for g in grads:
@@ -68,13 +76,14 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         raise OpError(f"vector_to_parameters: expected a vector of {total} elements, got shape {vec.shape}")
     start = 0
     for p in parameters:
-        np.copyto(p.data, vec.data[start:start + p.size].reshape(p.shape))
+        np.copyto(p.data, vec.data[start : start + p.size].reshape(p.shape))
         mark_written(p.data)
         start += p.size
 
 
-def summary(model: Module, input_shape: Sequence[int], dtype: npt.DTypeLike = np.float32,
-            file: TextIO | None = None) -> str:  # fmt: skip
+def summary(
+    model: Module, input_shape: Sequence[int], dtype: npt.DTypeLike = np.float32, file: TextIO | None = None
+) -> str:
     """Print (to `file`, stdout by default) and return a table of the model's modules: dotted name
     and type, output shape for an input of `input_shape` (batch axis included), and the number of
     parameters each holds itself; then the totals. The model runs once on zeros, in eval mode and
@@ -84,8 +93,11 @@ def summary(model: Module, input_shape: Sequence[int], dtype: npt.DTypeLike = np
     modes = [(module, module.training) for module in model.modules()]
     for name, module in model.named_modules():
         if name:
-            handles.append(module.register_forward_hook(
-                lambda module, inputs, out, name=name: shapes.__setitem__(name, _shape(out))))
+            handles.append(
+                module.register_forward_hook(
+                    lambda module, inputs, out, name=name: shapes.__setitem__(name, _shape(out))
+                )
+            )
     try:
         with no_grad():
             model.eval()(Tensor(np.zeros(input_shape, dtype)))
@@ -94,18 +106,31 @@ def summary(model: Module, input_shape: Sequence[int], dtype: npt.DTypeLike = np
             handle.remove()
         for module, training in modes:
             object.__setattr__(module, "training", training)
-    rows = [(f"{name} ({type(module).__name__})", shapes.get(name, "-"),
-             sum(p.size for p in module.parameters(recurse=False)))
-            for name, module in model.named_modules() if name]  # fmt: skip
+    rows = [
+        (
+            f"{name} ({type(module).__name__})",
+            shapes.get(name, "-"),
+            sum(p.size for p in module.parameters(recurse=False)),
+        )
+        for name, module in model.named_modules()
+        if name
+    ]
     total = sum(p.size for p in model.parameters())
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     widths = [max([len("Layer (type)")] + [len(r[0]) for r in rows]), max([12] + [len(str(r[1])) for r in rows])]
     line = "=" * (widths[0] + widths[1] + 16)
-    lines = [f"{type(model).__name__}: input shape {tuple(input_shape)}",
-             f"{'Layer (type)':<{widths[0]}}  {'Output shape':<{widths[1]}}  {'Param #':>12}", line]
+    lines = [
+        f"{type(model).__name__}: input shape {tuple(input_shape)}",
+        f"{'Layer (type)':<{widths[0]}}  {'Output shape':<{widths[1]}}  {'Param #':>12}",
+        line,
+    ]
     lines += [f"{layer:<{widths[0]}}  {str(shape):<{widths[1]}}  {count:>12,}" for layer, shape, count in rows]
-    lines += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}"]  # fmt: skip
+    lines += [
+        line,
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+    ]
     text = "\n".join(lines)
     print(text, file=file)
     return text
@@ -115,4 +140,3 @@ def _shape(out):
     if isinstance(out, Tensor):
         return out.shape
     return tuple(_shape(o) for o in out) if isinstance(out, (tuple, list)) else type(out).__name__
-

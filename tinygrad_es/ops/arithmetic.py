@@ -19,8 +19,10 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+
 def add(x, y):
     return Add.apply(x, y)
+
 
 class Sub(Function):
     @staticmethod
@@ -31,8 +33,10 @@ class Sub(Function):
     def backward(ctx, grad):
         return grad, -grad if ctx.needs_input_grad[1] else None
 
+
 def sub(x, y):
     return Sub.apply(x, y)
+
 
 class Mul(Function):
     fresh_gradients = True
@@ -48,8 +52,10 @@ class Mul(Function):
         needs_x, needs_y = ctx.needs_input_grad
         return grad * y if needs_x else None, grad * x if needs_y else None
 
+
 def mul(x, y):
     return Mul.apply(x, y)
+
 
 class Div(Function):
     """x / y;  d/dx = 1 / y,  d/dy = -x / y^2 = -(x / y) / y."""
@@ -70,8 +76,10 @@ class Div(Function):
         gx = grad / y
         return gx, -gx * out if ctx.needs_input_grad[1] else None
 
+
 def div(x, y):
     return Div.apply(x, y)
+
 
 class Neg(Function):
     @staticmethod
@@ -82,8 +90,10 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+
 def neg(x):
     return Neg.apply(x)
+
 
 class Pow(Function):
     """x ** p, for a tensor or a number on either side. d/dx = p x^(p-1), 0 where p = 0 (x^0 is
@@ -109,8 +119,10 @@ class Pow(Function):
         gp = grad * np.where((x == 0) & (p >= 0), 0, out * np.log(x)) if needs_p else None
         return gx, gp
 
+
 def pow(x, exponent):  # noqa: A001  (PyTorch's name)
     return Pow.apply(x, exponent)
+
 
 class Exp(Function):
     fresh_gradients = True
@@ -127,8 +139,10 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out
 
+
 def exp(x):
     return Exp.apply(x)
+
 
 class Log(Function):
     fresh_gradients = True
@@ -145,8 +159,10 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
+
 def log(x):
     return Log.apply(x)
+
 
 class Log1p(Function):
     """log(1 + x), precise for small x;  d/dx = 1 / (1 + x)."""
@@ -208,8 +224,10 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
 
+
 def sqrt(x):
     return Sqrt.apply(x)
+
 
 class Abs(Function):
     """|x|;  d/dx = sign(x), 0 at 0 (as PyTorch)."""
@@ -226,8 +244,10 @@ class Abs(Function):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
 
+
 def abs(x):  # noqa: A001
     return Abs.apply(x)
+
 
 class Sign(Function):
     """-1, 0 or 1; its gradient is 0 everywhere (as PyTorch)."""
@@ -240,8 +260,10 @@ class Sign(Function):
     def backward(ctx, grad):
         return np.zeros_like(grad)
 
+
 def sign(x):
     return Sign.apply(x)
+
 
 class Clip(Function):
     """x limited to [low, high] (either may be None, a number or a tensor, low <= high); the gradient
@@ -283,6 +305,7 @@ def _tie_share(wins, ties, dtype):
     share[ties] = 0.5
     return share
 
+
 class Maximum(Function):
     """Elementwise max; where x == y the gradient is shared half and half, as PyTorch."""
 
@@ -297,8 +320,10 @@ class Maximum(Function):
         gx = grad * x_share
         return gx, grad - gx if ctx.needs_input_grad[1] else None
 
+
 def maximum(x, y):
     return Maximum.apply(x, y)
+
 
 class Minimum(Maximum):
     @staticmethod
@@ -306,8 +331,10 @@ class Minimum(Maximum):
         ctx.save_for_backward(_tie_share(x < y, x == y, np.result_type(x, y)))
         return np.minimum(x, y)
 
+
 def minimum(x, y):
     return Minimum.apply(x, y)
+
 
 class Where(Function):
     """`condition ? x : y`; the condition gets no gradient."""
@@ -321,6 +348,7 @@ class Where(Function):
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
         return None, np.where(condition, grad, 0), np.where(condition, 0, grad)
+
 
 def where(condition, x=None, y=None):
     """`x` where `condition` holds, else `y`; differentiable in x and y. With the condition alone,
@@ -347,8 +375,11 @@ class Lerp(Function):
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors
         needs_start, needs_end, needs_weight = ctx.needs_input_grad
-        return (grad * (1 - weight) if needs_start else None, grad * weight if needs_end else None,
-                grad * (end - start) if needs_weight else None)
+        return (
+            grad * (1 - weight) if needs_start else None,
+            grad * weight if needs_end else None,
+            grad * (end - start) if needs_weight else None,
+        )
 
 
 def lerp(input, end, weight):  # noqa: A002  (PyTorch's names)
@@ -468,11 +499,13 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad.astype(ctx.input_dtype)
 
+
 def astype(x, dtype):
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc":  # integers and booleans carry no gradient, as in PyTorch
         return Tensor._make(_data(x).astype(dtype), False, None)
     return Cast.apply(x, dtype=dtype)
+
 
 def type_as(x, other):
     """x cast to other's dtype."""
@@ -500,17 +533,58 @@ isfinite, logical_not = _predicate(np.isfinite, "isfinite"), _predicate(np.logic
 logical_and, logical_or = _comparison(np.logical_and, "logical_and"), _comparison(np.logical_or, "logical_or")
 logical_xor = _comparison(np.logical_xor, "logical_xor")
 eq, ne = _comparison(np.equal, "eq"), _comparison(np.not_equal, "ne")
-lt, le, gt, ge = (_comparison(u, n) for u, n in [(np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"),
-                                                 (np.greater_equal, "ge")])
+lt, le, gt, ge = (
+    _comparison(u, n) for u, n in [(np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"), (np.greater_equal, "ge")]
+)
 
 
 def _reflected(fn):
     return lambda self, other: fn(other, self)
 
 
-for _fn in (add, sub, mul, div, neg, pow, exp, log, log1p, expm1, sqrt, abs, sign, clip, clamp_min, clamp_max,
-            maximum, minimum, astype, type_as, lerp, fmod, remainder, floor, ceil, round, trunc, nan_to_num, isnan,
-            isinf, isfinite, logical_not, logical_and, logical_or, logical_xor, eq, ne, lt, le, gt, ge):
+for _fn in (
+    add,
+    sub,
+    mul,
+    div,
+    neg,
+    pow,
+    exp,
+    log,
+    log1p,
+    expm1,
+    sqrt,
+    abs,
+    sign,
+    clip,
+    clamp_min,
+    clamp_max,
+    maximum,
+    minimum,
+    astype,
+    type_as,
+    lerp,
+    fmod,
+    remainder,
+    floor,
+    ceil,
+    round,
+    trunc,
+    nan_to_num,
+    isnan,
+    isinf,
+    isfinite,
+    logical_not,
+    logical_and,
+    logical_or,
+    logical_xor,
+    eq,
+    ne,
+    lt,
+    le,
+    gt,
+    ge,
+):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.clamp = clip
 Tensor.where = lambda self, condition, other: where(condition, self, other)
@@ -528,20 +602,53 @@ Tensor.__mul__, Tensor.__rmul__ = mul, _reflected(mul)
 Tensor.__truediv__, Tensor.__rtruediv__ = div, _reflected(div)
 Tensor.__pow__, Tensor.__rpow__ = pow, _reflected(pow)
 Tensor.__neg__, Tensor.__abs__ = neg, abs
-for _name, _ufunc in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal),
-                      ("eq", np.equal), ("ne", np.not_equal), ("and", np.logical_and), ("or", np.logical_or),
-                      ("xor", np.logical_xor)]:
+for _name, _ufunc in [
+    ("lt", np.less),
+    ("le", np.less_equal),
+    ("gt", np.greater),
+    ("ge", np.greater_equal),
+    ("eq", np.equal),
+    ("ne", np.not_equal),
+    ("and", np.logical_and),
+    ("or", np.logical_or),
+    ("xor", np.logical_xor),
+]:
     setattr(Tensor, f"__{_name}__", _comparison(_ufunc))
     Tensor._numpy_functions[_ufunc] = _comparison(_ufunc)
 for _name, _ufunc in [("and", np.logical_and), ("or", np.logical_or), ("xor", np.logical_xor)]:
     setattr(Tensor, f"__r{_name}__", _reflected(_comparison(_ufunc)))
 Tensor.__invert__ = lambda self: Tensor._make(~self.data, False, None)
-Tensor._numpy_functions.update({
-    np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg, np.power: pow,
-    np.exp: exp, np.log: log, np.log1p: log1p, np.expm1: expm1, np.sqrt: sqrt, np.absolute: abs, np.sign: sign,
-    np.maximum: maximum, np.minimum: minimum, np.where: where, np.clip: clip, np.fmod: fmod, np.remainder: remainder,
-    np.floor: floor, np.ceil: ceil, np.round: round, np.trunc: trunc, np.nan_to_num: nan_to_num, np.isnan: isnan,
-    np.isinf: isinf, np.isfinite: isfinite, np.logical_not: logical_not,
-    np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
-    np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),
-})  # fmt: skip
+Tensor._numpy_functions.update(
+    {
+        np.add: add,
+        np.subtract: sub,
+        np.multiply: mul,
+        np.true_divide: div,
+        np.negative: neg,
+        np.power: pow,
+        np.exp: exp,
+        np.log: log,
+        np.log1p: log1p,
+        np.expm1: expm1,
+        np.sqrt: sqrt,
+        np.absolute: abs,
+        np.sign: sign,
+        np.maximum: maximum,
+        np.minimum: minimum,
+        np.where: where,
+        np.clip: clip,
+        np.fmod: fmod,
+        np.remainder: remainder,
+        np.floor: floor,
+        np.ceil: ceil,
+        np.round: round,
+        np.trunc: trunc,
+        np.nan_to_num: nan_to_num,
+        np.isnan: isnan,
+        np.isinf: isinf,
+        np.isfinite: isfinite,
+        np.logical_not: logical_not,
+        np.zeros_like: lambda x, dtype=None: Tensor._make(np.zeros_like(_data(x), dtype), False, None),
+        np.ones_like: lambda x, dtype=None: Tensor._make(np.ones_like(_data(x), dtype), False, None),
+    }
+)

@@ -10,17 +10,22 @@ from ..engine import OpError, Tensor, _data, _node_name, is_grad_enabled
 def numpy(self):
     return self.data
 
+
 def item(self):
     return self.data.item()
+
 
 def numel(self):
     return self.data.size
 
+
 def dim(self):
     return self.data.ndim
 
+
 def element_size(self):
     return self.data.itemsize
+
 
 def to(self, *args, dtype=None, device=None, **flags):
     """The tensor in another dtype (to(np.float64), to(dtype=...), to(other_tensor)), as PyTorch's
@@ -35,19 +40,24 @@ def to(self, *args, dtype=None, device=None, **flags):
             dtype = arg
     return self if dtype is None or np.dtype(dtype) == self.data.dtype else self.astype(dtype)
 
+
 def cpu(self):
     return self
 
+
 def tolist(self):
     return self.data.tolist()
+
 
 def __len__(self):
     if self.data.ndim == 0:
         raise TypeError("len() of a 0-d tensor")
     return len(self.data)
 
+
 def __iter__(self):  # along the first axis, as PyTorch
     return (self[i] for i in range(len(self)))
+
 
 # Python's conversions, as PyTorch: a one-element tensor reads as its value; bool() of more
 # elements is ambiguous and raises (NumPy's error)
@@ -56,22 +66,27 @@ def __bool__(self):
         raise OpError(f"the boolean value of a tensor of {self.data.size} elements is ambiguous; use .any() or .all()")
     return bool(self.data)
 
+
 def __float__(self):
     return float(self.item())
 
+
 def __int__(self):
     return int(self.item())
+
 
 def __index__(self):  # an integer 0-d tensor as an index or a size
     if self.data.dtype.kind not in "iu" or self.data.ndim:
         raise TypeError("only integer tensors of a single element can be converted to an index")
     return int(self.data)
 
+
 def __repr__(self):
     values = np.array2string(self.data, separator=", ", prefix="Tensor(")
     if self.grad_fn is not None:
         return f"Tensor({values}, grad_fn=<{_node_name(self.grad_fn)}Backward>)"
     return f"Tensor({values}{', requires_grad=True' if self.requires_grad else ''})"
+
 
 # NumPy's protocols: np.exp(t), np.where(c, t, 0), ndarray * t ... run our ops on tensors.
 def __array_ufunc__(self, ufunc, method, *args, **kwargs):
@@ -80,9 +95,11 @@ def __array_ufunc__(self, ufunc, method, *args, **kwargs):
         return op(*args)
     return _without_gradient(ufunc if method == "__call__" else getattr(ufunc, method), args, kwargs)
 
+
 def __array_function__(self, func, types, args, kwargs):
     op = self._numpy_functions.get(func)
     return op(*args, **kwargs) if op is not None else _without_gradient(func, args, kwargs)
+
 
 def __array__(self, dtype=None, copy=None):
     array = self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -97,8 +114,10 @@ def _without_gradient(func, args, kwargs):
     result = func(*_data(args), **_data(kwargs))
     tracked = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in _flat(args, kwargs))
     if tracked and isinstance(result, np.ndarray) and result.dtype.kind in "fc":
-        raise TypeError(f"numpy.{getattr(func, '__name__', func)} has no gradient in tinygrad_es; use the Tensor "
-                        "methods and functions, or .detach() the tensor for values only")
+        raise TypeError(
+            f"numpy.{getattr(func, '__name__', func)} has no gradient in tinygrad_es; use the Tensor "
+            "methods and functions, or .detach() the tensor for values only"
+        )
     return result
 
 
@@ -107,6 +126,24 @@ def _flat(args, kwargs):
         yield from (a if isinstance(a, (tuple, list)) else (a,))
 
 
-for _method in (numpy, item, numel, dim, element_size, to, cpu, tolist, __len__, __iter__, __bool__, __float__,
-                __int__, __index__, __repr__, __array_ufunc__, __array_function__, __array__):
+for _method in (
+    numpy,
+    item,
+    numel,
+    dim,
+    element_size,
+    to,
+    cpu,
+    tolist,
+    __len__,
+    __iter__,
+    __bool__,
+    __float__,
+    __int__,
+    __index__,
+    __repr__,
+    __array_ufunc__,
+    __array_function__,
+    __array__,
+):
     setattr(Tensor, _method.__name__, _method)

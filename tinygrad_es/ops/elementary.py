@@ -142,7 +142,6 @@ def cos(x):
     return Cos.apply(x)
 
 
-
 class Tan(UnaryFromOutput):
     """tan x;  d/dx = 1 + tan^2 x = 1 + out^2."""
 
@@ -233,8 +232,21 @@ def cosh(x):
 for _fn in (square, rsqrt, reciprocal, log2, log10, exp2, sin, cos, tan, asin, acos, atan, atan2, sinh, cosh):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.arcsin, Tensor.arccos, Tensor.arctan, Tensor.arctan2 = asin, acos, atan, atan2
-Tensor._numpy_functions.update({
-    np.square: square, np.reciprocal: reciprocal, np.log2: log2, np.log10: log10, np.exp2: exp2,
-    np.sin: sin, np.cos: cos, np.tan: tan, np.arcsin: asin, np.arccos: acos, np.arctan: atan, np.arctan2: atan2,
-    np.sinh: sinh, np.cosh: cosh,
-})  # fmt: skip
+Tensor._numpy_functions.update(
+    {
+        np.square: square,
+        np.reciprocal: reciprocal,
+        np.log2: log2,
+        np.log10: log10,
+        np.exp2: exp2,
+        np.sin: sin,
+        np.cos: cos,
+        np.tan: tan,
+        np.arcsin: asin,
+        np.arccos: acos,
+        np.arctan: atan,
+        np.arctan2: atan2,
+        np.sinh: sinh,
+        np.cosh: cosh,
+    }
+)

@@ -31,6 +31,7 @@ def _pytorch_index(index):
     then = tuple(part for part, is_int in zip(parts, ints) if not is_int)
     return [tuple(first), then]
 
+
 class GetItem(Function):
     """x[index]; the gradient goes back to the elements picked (added up where an integer array
     picks one twice)."""
@@ -43,6 +44,7 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, grad):
         return IndexAdd.on(grad, shape=ctx.shape, index=ctx.index)
+
 
 class IndexAdd(Function):
     """Zeros of `shape` with x added at `index`: the gradient of indexing, and indexing its gradient."""
@@ -60,6 +62,7 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.index]
+
 
 def _is_basic(index):
     parts = index if isinstance(index, tuple) else (index,)
@@ -84,21 +87,26 @@ def _along_axis(index, axis):
     """The index tuple that picks index[i, j, k] along `axis` and i, j, k themselves along the other
     axes (np.take_along_axis's): x[_along_axis(index, 1)][i, j, k] = x[i, index[i, j, k], k]."""
     ndim = index.ndim
-    return tuple(index if a == axis else np.arange(n).reshape((1,) * a + (n,) + (1,) * (ndim - a - 1))
-                 for a, n in enumerate(index.shape))
+    return tuple(
+        index if a == axis else np.arange(n).reshape((1,) * a + (n,) + (1,) * (ndim - a - 1))
+        for a, n in enumerate(index.shape)
+    )
 
 
 def _check_along_axis(name, shape, axis, index, src_shape=None):
     """PyTorch's rules for gather and scatter: index has x's number of axes, is no longer than x on the
     other axes (nor than src on any), and its entries along `axis` are in [0, size)."""
     if index.ndim != len(shape):
-        raise OpError(f"{name}(): index must have the same number of dimensions as input, got {index.ndim} and "
-                      f"{len(shape)}")
+        raise OpError(
+            f"{name}(): index must have the same number of dimensions as input, got {index.ndim} and {len(shape)}"
+        )
     size = shape[axis] if shape else 1
     for a, n in enumerate(index.shape):
         if (a != axis and n > shape[a]) or (src_shape is not None and n > src_shape[a]):
-            raise OpError(f"{name}(): index {index.shape} must be no larger than input {shape} apart from dimension "
-                          f"{axis}" + ("" if src_shape is None else f" and no larger than src {src_shape}"))
+            raise OpError(
+                f"{name}(): index {index.shape} must be no larger than input {shape} apart from dimension "
+                f"{axis}" + ("" if src_shape is None else f" and no larger than src {src_shape}")
+            )
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index.min() if index.min() < 0 else index.max()
         raise OpError(f"{name}(): index {bad} is out of bounds for dimension {axis} with size {size}")
@@ -174,8 +182,10 @@ def index_select(x, axis, index):
         raise IndexError(f"index_select(): index is supposed to be a vector, got shape {index.shape}")
     size = shape[axis] if shape else 1
     if index.size and (index.min() < 0 or index.max() >= size):
-        raise IndexError(f"index_select(): index out of range in self (size {size} along dimension {axis}, got "
-                         f"indices in [{index.min()}, {index.max()}])")
+        raise IndexError(
+            f"index_select(): index out of range in self (size {size} along dimension {axis}, got "
+            f"indices in [{index.min()}, {index.max()}])"
+        )
     if not shape:  # a 0-d tensor: its one entry
         if index.size != 1:
             raise OpError(f"index_select(): index to a 0-d tensor can have only 1 value, got {index.size}")

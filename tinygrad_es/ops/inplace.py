@@ -21,6 +21,7 @@ def _write(x, name, write):
     mark_written(x.data)
     return x
 
+
 def _in_place(op, ufunc):
     """x += y and friends: in place where no graph is recorded through x (under no_grad, or on tensors
     that need no gradient). Where one is, a leaf that requires grad refuses (its change would go
@@ -29,17 +30,21 @@ def _in_place(op, ufunc):
     def method(self, other):
         if engine._grad_enabled and (self.requires_grad or isinstance(other, Tensor) and other.requires_grad):
             if self.requires_grad and self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation: "
-                                   "do it under no_grad() (as an optimizer's update) or write x = x + y")
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation: "
+                    "do it under no_grad() (as an optimizer's update) or write x = x + y"
+                )
             return op.apply(self, other)
         return _write(self, f"{ufunc.__name__} in place", lambda data: ufunc(data, _data(other), out=data))
 
     return method
 
+
 def _setitem(self, index, value):
     if engine._grad_enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad):
-        raise RuntimeError("assigning into a tensor that takes part in a graph is not recorded: use where(), "
-                           "or do it under no_grad()")
+        raise RuntimeError(
+            "assigning into a tensor that takes part in a graph is not recorded: use where(), or do it under no_grad()"
+        )
     steps = _pytorch_index(_data(index))
     if len(steps) == 2:  # write through the view the ints select
         return _setitem(Tensor._make(self.data[steps[0]], False, None), steps[1], value)
@@ -58,13 +63,18 @@ def _in_place_method(fn):
     name = fn.__name__
 
     def method(self, *args, **kwargs):
-        if engine._grad_enabled and (self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad
-                                                               for a in (*args, *kwargs.values()))):
+        if engine._grad_enabled and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
+        ):
             if self.requires_grad and self.grad_fn is None:
-                raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
-                                   "operation; do it under no_grad() (as an initialization or an optimizer's update)")
-            raise RuntimeError(f"{name}: the tensor takes part in a graph, where an in-place change is not recorded; "
-                               f"write x = x.{name[:-1]}(...) instead, or do it under no_grad()")
+                raise RuntimeError(
+                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation; do it under no_grad() (as an initialization or an optimizer's update)"
+                )
+            raise RuntimeError(
+                f"{name}: the tensor takes part in a graph, where an in-place change is not recorded; "
+                f"write x = x.{name[:-1]}(...) instead, or do it under no_grad()"
+            )
         return _write(self, name, lambda data: fn(data, *_data(args), **{k: _data(v) for k, v in kwargs.items()}))
 
     method.__name__ = name

@@ -16,8 +16,9 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, x, y):
         if np.ndim(x) == 0 or np.ndim(y) == 0:
-            raise OpError(f"both arguments to matmul need at least 1 dimension, got shapes {np.shape(x)} and "
-                          f"{np.shape(y)}")
+            raise OpError(
+                f"both arguments to matmul need at least 1 dimension, got shapes {np.shape(x)} and {np.shape(y)}"
+            )
         if x.dtype != y.dtype:
             raise OpError(f"expected both operands to have the same dtype, got {x.dtype} and {y.dtype}")
         ctx.save_for_backward(x, y)
@@ -36,6 +37,7 @@ class MatMul(Function):
         x_vector, y_vector = (a.ndim == 1 for a in ctx.saved_tensors)
         return (gx[..., 0, :] if x_vector and needs_x else gx), (gy[..., 0] if y_vector and needs_y else gy)
 
+
 def matmul(x, y):
     return MatMul.apply(x, y)
 
@@ -51,8 +53,10 @@ def mm(x, y):
     """The product of two matrices (x @ y, both 2-D)."""
     _ndims("mm", x, y, 2)
     if np.shape(_data(x))[1] != np.shape(_data(y))[0]:
-        raise OpError(f"mm: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, np.shape(_data(x))))} and "
-                      f"{'x'.join(map(str, np.shape(_data(y))))})")
+        raise OpError(
+            f"mm: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, np.shape(_data(x))))} and "
+            f"{'x'.join(map(str, np.shape(_data(y))))})"
+        )
     return MatMul.apply(x, y)
 
 
@@ -61,8 +65,9 @@ def bmm(x, y):
     _ndims("bmm", x, y, 3)
     (b, _, m), (b2, m2, _) = np.shape(_data(x)), np.shape(_data(y))
     if (b, m) != (b2, m2):
-        raise OpError(f"bmm: expected batch2 of shape ({b}, {m}, p) to fit batch1 {np.shape(_data(x))}, got "
-                      f"{np.shape(_data(y))}")
+        raise OpError(
+            f"bmm: expected batch2 of shape ({b}, {m}, p) to fit batch1 {np.shape(_data(x))}, got {np.shape(_data(y))}"
+        )
     return MatMul.apply(x, y)
 
 
@@ -94,12 +99,15 @@ def _explicit(subscripts, shapes):
     free = iter(c for c in string.ascii_letters[::-1] if c not in subscripts)
     widest = max((len(shape) - len(s.replace("...", "")) for s, shape in zip(inputs, shapes) if "..." in s), default=0)
     ellipsis = "".join(next(free) for _ in range(widest))
-    named = [s.replace("...", ellipsis[widest - (len(shape) - len(s) + 3):] if "..." in s else "")
-             for s, shape in zip(inputs, shapes)]
+    named = [
+        s.replace("...", ellipsis[widest - (len(shape) - len(s) + 3) :] if "..." in s else "")
+        for s, shape in zip(inputs, shapes)
+    ]
     if not arrow:
         letters = "".join(inputs)
-        output = ("..." if "..." in letters else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
-                                                                       and c != "."))
+        output = ("..." if "..." in letters else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c != ".")
+        )
     return named, output.replace("...", ellipsis)
 
 
@@ -129,10 +137,14 @@ class Einsum(Function):
                 size[c] = n if size.get(c, 1) == 1 else size[c]
         fresh = iter(c for c in string.ascii_letters if c not in "".join(letters) + ctx.output)
         # a letter an operand holds with length 1 while others have more is broadcast: a letter of its own
-        spelled = ["".join(c if a.shape[i] == size[c] else next(fresh) for i, c in enumerate(s))
-                   for s, a in zip(letters, operands)]
-        return tuple(_operand_gradient(grad, ctx.output, operands, spelled, k) if needs else None
-                     for k, needs in enumerate(ctx.needs_input_grad))
+        spelled = [
+            "".join(c if a.shape[i] == size[c] else next(fresh) for i, c in enumerate(s))
+            for s, a in zip(letters, operands)
+        ]
+        return tuple(
+            _operand_gradient(grad, ctx.output, operands, spelled, k) if needs else None
+            for k, needs in enumerate(ctx.needs_input_grad)
+        )
 
 
 def _operand_gradient(grad, output, operands, spelled, k):
@@ -141,8 +153,9 @@ def _operand_gradient(grad, output, operands, spelled, k):
     elsewhere = set(output).union(*others)
     unique = "".join(dict.fromkeys(own))  # each letter once, in order of first appearance
     found = "".join(c for c in unique if c in elsewhere)
-    g = Einsum.on(grad, *(a for j, a in enumerate(operands) if j != k),
-                  subscripts=",".join([output, *others]) + "->" + found)
+    g = Einsum.on(
+        grad, *(a for j, a in enumerate(operands) if j != k), subscripts=",".join([output, *others]) + "->" + found
+    )
     # back to k's axes: the letters summed in forward spread again, then each repeated letter's diagonal
     first = {c: own.index(c) for c in unique}
     g = g.reshape([shape[i] if c in found and first[c] == i else 1 for i, c in enumerate(own)])

@@ -97,8 +97,10 @@ def repeat(x, *sizes_):
     least x's number of axes; extra ones add leading axes."""
     reps = sizes(sizes_)
     if len(reps) < np.ndim(_data(x)):
-        raise OpError(f"repeat: number of dimensions of repeat dims ({len(reps)}) can not be smaller than the number "
-                      f"of dimensions of the tensor ({np.ndim(_data(x))})")
+        raise OpError(
+            f"repeat: number of dimensions of repeat dims ({len(reps)}) can not be smaller than the number "
+            f"of dimensions of the tensor ({np.ndim(_data(x))})"
+        )
     return Tile.apply(x, reps=tuple(reps))
 
 
@@ -117,8 +119,10 @@ def repeat_interleave(x, repeats, axis=None):
     length = np.shape(_data(x))[_axes(axis, np.ndim(_data(x)))[0]] if np.ndim(_data(x)) else 1
     repeats = np.asarray(_data(repeats))
     if repeats.ndim and repeats.shape != (length,):
-        raise OpError(f"repeat_interleave: repeats must have the same size as input along dim {axis}, got "
-                      f"{repeats.shape[0]} repeats for size {length}")
+        raise OpError(
+            f"repeat_interleave: repeats must have the same size as input along dim {axis}, got "
+            f"{repeats.shape[0]} repeats for size {length}"
+        )
     if (repeats < 0).any():
         raise OpError("repeat_interleave: repeats can not be negative")
     return index_select(x, axis, np.repeat(np.arange(length), repeats))
@@ -155,8 +159,10 @@ def pad(x, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's F.pad)
     repeats the edge, "circular" wraps around."""
     shape = np.shape(_data(x))
     if len(pad) % 2 or len(pad) // 2 > len(shape):
-        raise OpError(f"pad: padding length must be even and at most twice the number of dimensions ({len(shape)}), "
-                      f"got {len(pad)}")
+        raise OpError(
+            f"pad: padding length must be even and at most twice the number of dimensions ({len(shape)}), "
+            f"got {len(pad)}"
+        )
     widths = [(0, 0)] * (len(shape) - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
     if mode == "constant":
         crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, shape))
@@ -169,8 +175,10 @@ def pad(x, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's F.pad)
         if before or after:
             limit = {"reflect": n - 1, "circular": n, "replicate": math.inf}[mode]
             if n == 0 or min(before, after) < 0 or max(before, after) > limit:
-                raise OpError(f"pad: {mode} padding ({before}, {after}) does not fit dimension {axis} of size {n}: "
-                              "reflect needs widths < size, circular <= size, and none may be negative")
+                raise OpError(
+                    f"pad: {mode} padding ({before}, {after}) does not fit dimension {axis} of size {n}: "
+                    "reflect needs widths < size, circular <= size, and none may be negative"
+                )
             x = index_select(x, axis, _pad_positions(n, before, after, mode))
     return x
 
@@ -255,5 +263,6 @@ def trace(x):
 
 for _fn in (flip, fliplr, flipud, roll, repeat, tile, repeat_interleave, tril, triu, diagonal, diag, trace):
     setattr(Tensor, _fn.__name__, _fn)
-Tensor._numpy_functions.update({np.flip: flip, np.roll: roll, np.tile: tile, np.tril: tril, np.triu: triu,
-                                np.diagonal: diagonal})
+Tensor._numpy_functions.update(
+    {np.flip: flip, np.roll: roll, np.tile: tile, np.tril: tril, np.triu: triu, np.diagonal: diagonal}
+)

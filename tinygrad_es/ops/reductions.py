@@ -25,10 +25,12 @@ def _keep_reduced_axes(grad, axis, keepdims):
     """The gradient of a reduction with the reduced axes back as length 1, ready to broadcast."""
     return grad if keepdims or axis is None else np.expand_dims(grad, axis)
 
+
 def _count(shape, axis):
     if axis is None:
         return math.prod(shape)
     return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
 
 class Sum(Function):
     @staticmethod
@@ -40,9 +42,11 @@ class Sum(Function):
     def backward(ctx, grad):
         return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
 
+
 @pytorch_names
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     return Sum.apply(x, axis=pytorch_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
 
 class Mean(Function):
     """The mean over an empty axis is nan, as in PyTorch, without NumPy's warnings."""
@@ -58,9 +62,11 @@ class Mean(Function):
         grad = np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
         return grad / builtins.max(_count(ctx.shape, ctx.axis), 1)  # an empty axis: no entries, any divisor but 0
 
+
 @pytorch_names
 def mean(x, axis=None, keepdims=False):
     return Mean.apply(x, axis=pytorch_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
+
 
 class Amax(Function):
     """The largest element along `axis`. Where several tie, they share its gradient equally (as
@@ -82,24 +88,30 @@ class Amax(Function):
         (share,) = ctx.saved_tensors
         return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), share.shape) * share
 
+
 @pytorch_names
 def amax(x, axis=None, keepdims=False):
     return Amax.apply(x, axis=pytorch_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
 
+
 class Amin(Amax):
     reduce = staticmethod(np.min)
+
 
 @pytorch_names
 def amin(x, axis=None, keepdims=False):
     return Amin.apply(x, axis=pytorch_axis(axis, np.ndim(_data(x))), keepdims=keepdims)
 
+
 def _centered(x, axis):
     return x - x.sum(axis=axis, keepdims=True) / _count(x.shape, axis)
+
 
 def _variance(x, axis, keepdims, divisor):
     """sum((x - mean)^2) / divisor, nan where divisor <= 0 (NumPy's var would warn)."""
     centered = _centered(x, axis)
     return (centered * centered).sum(axis=axis, keepdims=keepdims) / (divisor if divisor > 0 else np.nan)
+
 
 class Var(Function):
     """sum((x - mean)^2) / (n - correction);  d/dx = 2 (x - mean) / (n - correction), nan when
@@ -118,6 +130,7 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         scale = 2 / ctx.divisor if ctx.divisor > 0 else np.nan
         return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * _centered(x, ctx.axis) * scale
+
 
 class Std(Function):
     """sqrt(var);  d/dx = (x - mean) / ((n - correction) std), taken as 0 where std is 0 (as
@@ -139,17 +152,23 @@ class Std(Function):
         slope = np.where(std == 0, 0, _centered(x, ctx.axis) / (ctx.divisor * std)) if ctx.divisor > 0 else np.nan
         return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * slope
 
+
 def _spread(op, x, axis, keepdims, correction):
     axis = pytorch_axis(axis, np.ndim(_data(x)))
     if _count(np.shape(_data(x)), axis) <= correction:  # as PyTorch, which warns too
-        warnings.warn(f"{op.__name__.lower()}: degrees of freedom <= 0 (n <= correction = {correction}): the "
-                      "result is nan", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{op.__name__.lower()}: degrees of freedom <= 0 (n <= correction = {correction}): the result is nan",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return op.apply(x, axis=axis, keepdims=keepdims, correction=correction)
+
 
 @pytorch_names
 def var(x, axis=None, keepdims=False, correction=1):
     """Variance; `correction=1` (Bessel's, PyTorch's default) divides by n - 1."""
     return _spread(Var, x, axis, keepdims, correction)
+
 
 @pytorch_names
 def std(x, axis=None, keepdims=False, correction=1):
@@ -294,8 +313,9 @@ class LogSumExp(Function):
     @silent
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * np.exp(x - _keep_reduced_axes(out, ctx.axis,
-                                                                                             ctx.keepdims))
+        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * np.exp(
+            x - _keep_reduced_axes(out, ctx.axis, ctx.keepdims)
+        )
 
 
 @pytorch_names
@@ -441,8 +461,9 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 
 def _truth(reduce, x, axis, keepdims):
     data = _data(x)
-    return Tensor._make(np.asarray(reduce(data, axis=pytorch_axis(_axes(axis), np.ndim(data)), keepdims=keepdims)),
-                        False, None)
+    return Tensor._make(
+        np.asarray(reduce(data, axis=pytorch_axis(_axes(axis), np.ndim(data)), keepdims=keepdims)), False, None
+    )
 
 
 @pytorch_names
@@ -457,10 +478,36 @@ def any(x, axis=None, keepdims=False):  # noqa: A001
     return _truth(np.any, x, axis, keepdims)
 
 
-for _fn in (sum, mean, prod, amax, amin, max, min, argmax, argmin, var, std, cumsum, cumprod, logsumexp, norm, all,
-            any):
+for _fn in (
+    sum,
+    mean,
+    prod,
+    amax,
+    amin,
+    max,
+    min,
+    argmax,
+    argmin,
+    var,
+    std,
+    cumsum,
+    cumprod,
+    logsumexp,
+    norm,
+    all,
+    any,
+):
     setattr(Tensor, _fn.__name__, _fn)
-Tensor._numpy_functions.update({
-    np.sum: sum, np.mean: mean, np.max: amax, np.min: amin, np.amax: amax, np.amin: amin, np.prod: prod,
-    np.cumsum: cumsum, np.cumprod: cumprod,
-})  # fmt: skip
+Tensor._numpy_functions.update(
+    {
+        np.sum: sum,
+        np.mean: mean,
+        np.max: amax,
+        np.min: amin,
+        np.amax: amax,
+        np.amin: amin,
+        np.prod: prod,
+        np.cumsum: cumsum,
+        np.cumprod: cumprod,
+    }
+)

@@ -15,6 +15,7 @@ def _keep(x, p, generator, shape):
     draws = draw(generator, "random", shape or x.shape, np.float32 if x.dtype == np.float32 else np.float64)
     return (draws >= p).astype(x.dtype)
 
+
 class Dropout(Function):
     """Inverted dropout: x * mask, mask = keep / (1 - p) with keep ~ Bernoulli(1 - p); the gradient
     passes through the same mask. `shape` draws one keep per channel instead (dropout2d: (N, C, 1, 1)),
@@ -34,9 +35,11 @@ class Dropout(Function):
         (mask,) = ctx.saved_tensors
         return grad * mask
 
+
 def _check_p(p, name):
     if not 0 <= p <= 1:
         raise ValueError(f"{name}: p must be in [0, 1], got {p}")
+
 
 def dropout(x, p=0.5, training=True, generator=None):
     """Zero each element with probability p and scale the rest by 1/(1-p) when training; the identity
@@ -46,13 +49,18 @@ def dropout(x, p=0.5, training=True, generator=None):
         return x
     return Dropout.apply(x, p, generator)
 
+
 def _channels(x, name, expected):
     """The mask shape of a channel-wise dropout, (N, C, 1, ...); a warning, as PyTorch's, for another rank."""
     if x.ndim not in expected:
-        warnings.warn(f"{name}: received a {x.ndim}-D input; it drops whole channels of (N, C, ...) inputs of "
-                      f"{' or '.join(map(str, expected))} dimensions, and treats this one as (N, C, ...) too",
-                      UserWarning, stacklevel=3)  # fmt: skip
+        warnings.warn(
+            f"{name}: received a {x.ndim}-D input; it drops whole channels of (N, C, ...) inputs of "
+            f"{' or '.join(map(str, expected))} dimensions, and treats this one as (N, C, ...) too",
+            UserWarning,
+            stacklevel=3,
+        )
     return x.shape[:2] + (1,) * (x.ndim - 2)
+
 
 def dropout2d(x, p=0.5, training=True, generator=None):
     """Zero whole channels of (N, C, H, W) with probability p (each channel of each sample at once),
@@ -63,8 +71,10 @@ def dropout2d(x, p=0.5, training=True, generator=None):
         return x
     return Dropout.apply(x, p, generator, shape=_channels(x, "dropout2d", (4,)))
 
+
 # SELU's negative saturation value, -scale * alpha (Klambauer et al. 2017)
 _SELU_SATURATION = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+
 
 class AlphaDropout(Function):
     """Dropout for SELU networks: a dropped element is set to SELU's negative saturation value
@@ -87,6 +97,7 @@ class AlphaDropout(Function):
     def backward(ctx, grad):
         (scale,) = ctx.saved_tensors
         return grad * scale
+
 
 def alpha_dropout(x, p=0.5, training=False, generator=None):
     """Alpha dropout (see AlphaDropout) when training; the identity otherwise. As PyTorch's functional

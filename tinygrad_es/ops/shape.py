@@ -41,8 +41,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.input_shape)
 
+
 def reshape(x, *shape):
     return Reshape.apply(x, shape=sizes(shape))
+
 
 @pytorch_names
 def flatten(x, start_axis=0, end_axis=-1):
@@ -54,7 +56,8 @@ def flatten(x, start_axis=0, end_axis=-1):
     start, end = (normalize_axis_index(a, len(shape), "flatten") for a in (start_axis, end_axis))
     if start > end:
         raise OpError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {shape}")
-    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+    return reshape(x, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
 
 @pytorch_names
 def squeeze(x, axis=None):
@@ -70,9 +73,11 @@ def squeeze(x, axis=None):
     axes = {normalize_axis_index(a, len(shape), "squeeze") for a in axes}
     return reshape(x, tuple(n for i, n in enumerate(shape) if n != 1 or i not in axes))
 
+
 @pytorch_names
 def unsqueeze(x, axis):
     return reshape(x, np.expand_dims(np.empty(np.shape(_data(x)), bool), axis).shape)
+
 
 class Permute(Function):
     """The axes in a new order (np.transpose); backward puts them back."""
@@ -86,10 +91,12 @@ class Permute(Function):
     def backward(ctx, grad):
         return np.transpose(grad, None if ctx.axes is None else tuple(np.argsort(ctx.axes)))
 
+
 def permute(x, *axes):
     """The axes in a new order, which names every axis once (as ints or one tuple); none reverses them."""
     axes = sizes(axes)
     return Permute.apply(x, axes=None if axes in ((), (None,)) else axes)
+
 
 def transpose(x, *axes):
     """`transpose(a, b)` swaps axes a and b (PyTorch), whatever the number of axes; otherwise as
@@ -104,6 +111,7 @@ def transpose(x, *axes):
     a, b = (normalize_axis_index(axis, ndim, "transpose") for axis in axes)
     order[a], order[b] = order[b], order[a]
     return permute(x, order)
+
 
 def swapaxes(x, axis0, axis1):
     return transpose(x, axis0, axis1)
@@ -132,6 +140,7 @@ def t(x):
         raise OpError(f"t() expects a tensor with <= 2 dimensions, got shape {np.shape(_data(x))}; use transpose")
     return permute(x) if np.ndim(_data(x)) == 2 else x
 
+
 class Expand(Function):
     """broadcast_to; backward is the engine's unbroadcast, so the gradient passes as is."""
 
@@ -143,6 +152,7 @@ class Expand(Function):
     def backward(ctx, grad):
         return grad
 
+
 def expand(x, *shape):
     """The tensor broadcast to `shape`; -1 keeps an existing axis's size (PyTorch)."""
     shape, own = sizes(shape), np.shape(_data(x))
@@ -150,9 +160,11 @@ def expand(x, *shape):
     shape = tuple(own[i - new] if n == -1 and i >= new else n for i, n in enumerate(shape))
     return Expand.apply(x, shape=shape)
 
+
 def _along(axis, index):
     """An index that picks `index` (an int or a slice) along `axis` and everything on the others."""
     return (slice(None),) * axis + (index,)
+
 
 class Concatenate(Function):
     @staticmethod
@@ -168,9 +180,11 @@ class Concatenate(Function):
     def backward(ctx, grad):
         return tuple(grad[_along(ctx.axis, slice(start, stop))] for start, stop in ctx.parts)
 
+
 @pytorch_names
 def concatenate(tensors, axis=0):
     return Concatenate.apply(*tensors, axis=axis)
+
 
 class Stack(Function):
     @staticmethod
@@ -182,6 +196,7 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(grad[_along(ctx.axis, i)] for i in range(ctx.count))
+
 
 @pytorch_names
 def stack(tensors, axis=0):
@@ -233,8 +248,10 @@ def meshgrid(*tensors, indexing="ij"):
     shape = [0] * len(tensors)
     for i, n in zip(where, lengths):
         shape[i] = n
-    return tuple(expand(reshape(t, [n if i == w else 1 for i in range(len(shape))]), shape)
-                 for t, n, w in zip(tensors, lengths, where))
+    return tuple(
+        expand(reshape(t, [n if i == w else 1 for i in range(len(shape))]), shape)
+        for t, n, w in zip(tensors, lengths, where)
+    )
 
 
 # ---- the pieces of a tensor -----------------------------------------------------------------------
@@ -263,8 +280,10 @@ def split(x, split_size_or_sections, axis=0):
         return tuple(_piece(x, axis, start, start + size) for start in starts)
     sections = list(split_size_or_sections)
     if sum(sections) != length or any(n < 0 for n in sections):
-        raise OpError(f"split_with_sizes expects split_sizes to sum exactly to {length} (the input's size along "
-                      f"dimension {axis}), but got split_sizes={sections}")
+        raise OpError(
+            f"split_with_sizes expects split_sizes to sum exactly to {length} (the input's size along "
+            f"dimension {axis}), but got split_sizes={sections}"
+        )
     ends = np.cumsum(sections).tolist()
     return tuple(_piece(x, axis, end - n, end) for n, end in zip(sections, ends))
 
@@ -307,7 +326,7 @@ def unflatten(x, axis, sizes):
     """Axis `axis` split into axes of the given `sizes` (one may be -1), the inverse of flatten."""
     shape = np.shape(_data(x))
     axis = _axis_of("unflatten", x, axis)
-    return reshape(x, shape[:axis] + tuple(sizes) + shape[axis + 1:])
+    return reshape(x, shape[:axis] + tuple(sizes) + shape[axis + 1 :])
 
 
 def view_as(x, other):
@@ -318,16 +337,45 @@ def expand_as(x, other):
     return expand(x, np.shape(_data(other)))
 
 
-for _fn in (reshape, flatten, unflatten, squeeze, unsqueeze, permute, transpose, swapaxes, movedim, t, expand,
-            split, chunk, unbind, narrow, view_as, expand_as, clone):
+for _fn in (
+    reshape,
+    flatten,
+    unflatten,
+    squeeze,
+    unsqueeze,
+    permute,
+    transpose,
+    swapaxes,
+    movedim,
+    t,
+    expand,
+    split,
+    chunk,
+    unbind,
+    narrow,
+    view_as,
+    expand_as,
+    clone,
+):
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.view, Tensor.reshape_as = reshape, view_as
 Tensor.broadcast_to = expand
 Tensor.moveaxis, Tensor.swapdims = movedim, swapaxes
 Tensor.contiguous = lambda self: self  # every tensor is usable as it is: reshape copies where a view cannot be
 Tensor.T = property(lambda self: Permute.apply(self, axes=None))
-Tensor._numpy_functions.update({
-    np.reshape: reshape, np.transpose: permute, np.swapaxes: swapaxes, np.broadcast_to: expand,
-    np.expand_dims: unsqueeze, np.squeeze: squeeze, np.concatenate: concatenate, np.stack: stack,
-    np.moveaxis: movedim, np.hstack: hstack, np.vstack: vstack, np.dstack: dstack,
-})  # fmt: skip
+Tensor._numpy_functions.update(
+    {
+        np.reshape: reshape,
+        np.transpose: permute,
+        np.swapaxes: swapaxes,
+        np.broadcast_to: expand,
+        np.expand_dims: unsqueeze,
+        np.squeeze: squeeze,
+        np.concatenate: concatenate,
+        np.stack: stack,
+        np.moveaxis: movedim,
+        np.hstack: hstack,
+        np.vstack: vstack,
+        np.dstack: dstack,
+    }
+)

@@ -15,6 +15,7 @@ it, the learning rate a scheduler sets) reaches the arrays only through the smal
 marked "replayed", which a replay calls again. The options named in `read_at_replay` are read only
 there; a compiled step checks that the other options keep their values.
 """
+
 from __future__ import annotations
 
 import functools
@@ -156,8 +157,9 @@ class Optimizer:
         self._written, self._write_keys = [], ()  # the arrays the last step wrote (_note_written)
         name = type(self).__name__
         if isinstance(params, Tensor):
-            raise TypeError(f"{name} takes an iterable of parameters, e.g. model.parameters() or [w], "
-                            "not a single tensor")  # fmt: skip
+            raise TypeError(
+                f"{name} takes an iterable of parameters, e.g. model.parameters() or [w], not a single tensor"
+            )
         entries: list[Any] = list(params)  # the parameters, or the groups
         if not entries:
             raise ValueError(f"{name} got an empty parameter list")
@@ -250,12 +252,24 @@ class SGD(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
-                    "weight_decay": weight_decay}  # fmt: skip
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+        }
         super().__init__(params, defaults)
 
     def step(self) -> None:
@@ -263,7 +277,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, weight_decay = None, group["momentum"], group["weight_decay"]
             for p in group["params"]:  # the loop of _with_grads written out: in a small network's
-                if p.grad is None:     # training step the generator costs about 1.5 us
+                if p.grad is None:  # training step the generator costs about 1.5 us
                     continue
                 g = p.grad.data
                 if weight_decay:
@@ -290,8 +304,14 @@ class Adam(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
     def step(self) -> None:
@@ -302,8 +322,11 @@ class Adam(Optimizer):
                     g = self._decay(p, g, group)
                 state = self.state.get(p)
                 if state is None:
-                    state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
-                                             "exp_avg_sq": np.zeros_like(p.data)}  # fmt: skip
+                    state = self.state[p] = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(p.data),
+                        "exp_avg_sq": np.zeros_like(p.data),
+                    }
                 step_size, bias_root = _adam_scalars(group, state, g.dtype)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 m *= beta1
@@ -320,8 +343,14 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr wd before the Adam step (default wd = 0.01)."""
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2) -> None:  # fmt: skip
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
     def _decay(self, p, g, group):
@@ -336,10 +365,24 @@ class RMSprop(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:  # fmt: skip
-        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
-                    "centered": centered}  # fmt: skip
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+        }
         super().__init__(params, defaults)
 
     def step(self) -> None:
@@ -382,10 +425,22 @@ class Adagrad(Optimizer):
 
     read_at_replay = ("lr",)
 
-    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:  # fmt: skip
-        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-                        "initial_accumulator_value": initial_accumulator_value, "eps": eps}  # fmt: skip
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+        }
         super().__init__(params, defaults)
 
     def step(self) -> None:
@@ -404,4 +459,3 @@ class Adagrad(Optimizer):
                 denom += group["eps"]
                 p.data -= lr * g / denom
                 mark_written(p.data)
-

@@ -1,5 +1,6 @@
 """Learning-rate schedules (PyTorch's formulas): call `scheduler.step()` once per epoch, after
 `optimizer.step()`. Each sets every group's lr from its initial lr and the epoch count."""
+
 from __future__ import annotations
 
 import math

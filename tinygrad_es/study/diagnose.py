@@ -1,5 +1,6 @@
 """The `diagnose` command's work: train a deep network on the digits and show, layer by layer,
 what happens inside it; or check, with numbers, three claims of the course notes."""
+
 import numpy as np
 
 from ..data import load_digits
@@ -27,8 +28,10 @@ def diagnose(activation, init, bias_init, depth, width, steps, lr, seed, out=Non
     optimizer = SGD(model.parameters(), lr=lr)
     with Diagnostics(model, optimizer) as diag:
         train_steps(model, optimizer, cross_entropy, random_batches(X, y, steps, generator))
-    print(f"{depth} hidden layers of {width} {activation}, init {init} (bias {bias_init}), "
-          f"{steps} SGD steps at lr {lr}, batch 32")
+    print(
+        f"{depth} hidden layers of {width} {activation}, init {init} (bias {bias_init}), "
+        f"{steps} SGD steps at lr {lr}, batch 32"
+    )
     print(diag.report())
     first, last = (diag.gradients[f"{i}.weight"]["grad_norm"][-1] for i in (0, depth - 1))
     print(f"weight gradient norm, first hidden layer / last hidden layer: {first / last:.3g}")
@@ -104,8 +107,9 @@ def claims(depth, width, steps, lr, seed):
     # 3. SELU + LeCun normal init on standardized input: mean and std stay near the fixed point (0, 1).
     spread = X.std(axis=0)
     standardized = ((X - X.mean(axis=0)) / np.where(spread > 0, spread, 1)).astype(np.float32)
-    lines.append(f"claim 3: SELU with LeCun init keeps mean 0 and std 1 ({SELU_DEPTH} layers of {width}, "
-                 f"standardized digits)")  # fmt: skip
+    lines.append(
+        f"claim 3: SELU with LeCun init keeps mean 0 and std 1 ({SELU_DEPTH} layers of {width}, standardized digits)"
+    )
     shown = [i for i in range(SELU_DEPTH) if i in (0, 4, 9, 14, SELU_DEPTH - 1)]
     stats = {}
     for activation in ("selu", "tanh", "relu"):
@@ -123,4 +127,3 @@ def claims(depth, width, steps, lr, seed):
         f"with the same init tanh ends at std {stats['tanh'][-1][1]:.2f}, relu at {stats['relu'][-1][1]:.2g}",
     )
     return "\n".join(lines)
-

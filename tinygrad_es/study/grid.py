@@ -1,5 +1,6 @@
 """What to run: the grid cost x activation x init x learning rate x seed, the paper's published
 numbers, and the summary of the finished runs, one entry per cell."""
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -9,12 +10,18 @@ from .training import weight_init_name
 
 # Tables 2 and 3 of the paper: validation accuracy in %.
 PAPER_ACCURACY = {
-    ("cross_entropy", "xavier", "sigmoid"): 96.39, ("cross_entropy", "xavier", "tanh"): 67.22,
-    ("cross_entropy", "xavier", "relu"): 19.44, ("cross_entropy", "gaussian", "sigmoid"): 85.83,
-    ("cross_entropy", "gaussian", "tanh"): 8.89, ("cross_entropy", "gaussian", "relu"): 10.56,
-    ("mse", "xavier", "sigmoid"): 91.67, ("mse", "xavier", "tanh"): 25.28,
-    ("mse", "xavier", "relu"): 19.17, ("mse", "gaussian", "sigmoid"): 82.50,
-    ("mse", "gaussian", "tanh"): 9.17, ("mse", "gaussian", "relu"): 22.50,
+    ("cross_entropy", "xavier", "sigmoid"): 96.39,
+    ("cross_entropy", "xavier", "tanh"): 67.22,
+    ("cross_entropy", "xavier", "relu"): 19.44,
+    ("cross_entropy", "gaussian", "sigmoid"): 85.83,
+    ("cross_entropy", "gaussian", "tanh"): 8.89,
+    ("cross_entropy", "gaussian", "relu"): 10.56,
+    ("mse", "xavier", "sigmoid"): 91.67,
+    ("mse", "xavier", "tanh"): 25.28,
+    ("mse", "xavier", "relu"): 19.17,
+    ("mse", "gaussian", "sigmoid"): 82.50,
+    ("mse", "gaussian", "tanh"): 9.17,
+    ("mse", "gaussian", "relu"): 22.50,
 }
 COSTS = ("cross_entropy", "mse")
 PROTOCOLS = ("paper", "modern")
@@ -81,17 +88,26 @@ def summarize(study, records):
         chosen = [r for r in runs if r["lr"] == best_lr]
         report = [r["report_accuracy"] for r in chosen]
         cost, activation, init = key
-        cells.append({
-            "cost": cost, "activation": activation, "init": init,
-            "weight_init": weight_init_name(study, activation, init), "lr": best_lr,
-            "accuracy": round(float(np.mean(report)), 2), "std": round(float(np.std(report)), 2),
-            "select_accuracy": round(float(np.mean([r["select_accuracy"] for r in chosen])), 2),
-            "paper": PAPER_ACCURACY.get((cost, init, activation)) if study.protocol == "paper" else None,
-            "diverged_lrs": sorted({r["lr"] for r in runs if r["diverged"]}),
-            **{f"{k}_{when}": _mean([r[f"at_{when}"][k] for r in chosen])
-               for when in ("init", "end") for k in chosen[0]["at_init"]},
-            "curve": np.mean([r["curves"]["report"] for r in chosen], axis=0).round(2).tolist(),
-        })
+        cells.append(
+            {
+                "cost": cost,
+                "activation": activation,
+                "init": init,
+                "weight_init": weight_init_name(study, activation, init),
+                "lr": best_lr,
+                "accuracy": round(float(np.mean(report)), 2),
+                "std": round(float(np.std(report)), 2),
+                "select_accuracy": round(float(np.mean([r["select_accuracy"] for r in chosen])), 2),
+                "paper": PAPER_ACCURACY.get((cost, init, activation)) if study.protocol == "paper" else None,
+                "diverged_lrs": sorted({r["lr"] for r in runs if r["diverged"]}),
+                **{
+                    f"{k}_{when}": _mean([r[f"at_{when}"][k] for r in chosen])
+                    for when in ("init", "end")
+                    for k in chosen[0]["at_init"]
+                },
+                "curve": np.mean([r["curves"]["report"] for r in chosen], axis=0).round(2).tolist(),
+            }
+        )
     return cells
 
 

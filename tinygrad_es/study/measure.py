@@ -1,5 +1,6 @@
 """Why a network does not learn, in numbers: flat and dead hidden units, outputs the paper's cost
 cannot reach, and predictions collapsed onto one class."""
+
 import numpy as np
 
 from ..engine import Tensor
@@ -33,8 +34,13 @@ def measure(model, split, paper_cost=None):
             dead.append(is_flat.all(axis=0).mean())
             a = out.detach()
     counts = np.bincount(out.data.argmax(axis=1), minlength=10)
-    result = {"flat": _pct(np.mean(flat)), "dead": _pct(np.mean(dead)), "top_class": _pct(counts.max() / len(X)),
-              "outside_01": None, "stuck": None}
+    result = {
+        "flat": _pct(np.mean(flat)),
+        "dead": _pct(np.mean(dead)),
+        "top_class": _pct(counts.max() / len(X)),
+        "outside_01": None,
+        "stuck": None,
+    }
     if paper_cost is not None:
         paper_cost(out, onehot).backward()
         push = np.abs(z.grad.data) * len(X)

@@ -1,4 +1,5 @@
 """The runs of a study in worker processes, their records and epoch ticks streamed back."""
+
 import multiprocessing as mp
 import os
 import queue

@@ -1,5 +1,6 @@
 """What a study shows: the paper's tables with our numbers, the measurements per cell, the results
 files (results.json, results.csv) and the figures."""
+
 import csv
 import io
 import json
@@ -79,10 +80,16 @@ def write_results(out_dir, study, records, elapsed, interrupted):
     Written after every finished run, so an interrupted study keeps what it has."""
     cells = summarize(study, records)
     payload = {
-        "study": asdict(study), "elapsed_seconds": round(elapsed, 2), "interrupted": interrupted,
-        "split_names": {"train": "paper's 'Test' (60%, trained on)", "select": "paper's 'Train' (20%, picks lr)",
-                        "report": "paper's 'Validation' (20%, reported)"},
-        "cells": cells, "runs": records,
+        "study": asdict(study),
+        "elapsed_seconds": round(elapsed, 2),
+        "interrupted": interrupted,
+        "split_names": {
+            "train": "paper's 'Test' (60%, trained on)",
+            "select": "paper's 'Train' (20%, picks lr)",
+            "report": "paper's 'Validation' (20%, reported)",
+        },
+        "cells": cells,
+        "runs": records,
     }
     _atomic_write(os.path.join(out_dir, "results.json"), json.dumps(payload, indent=1))
     columns = [k for k in (cells[0] if cells else {}) if k != "curve"]
@@ -139,7 +146,7 @@ def accuracy_figure(study, cells, cost):
             ax.plot(range(1, len(c["curve"]) + 1), c["curve"], label=f"{c['init']} (lr {c['lr']:g})")
         ax.set(title=activation, xlabel="epoch", ylim=(0, 100))
         ax.legend(fontsize=8)
-    for ax in axes.flat[len(study.activations):]:
+    for ax in axes.flat[len(study.activations) :]:
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("accuracy on report split (%)" + _averaged(study).replace(", ", "\n"))

@@ -1,5 +1,6 @@
 """The `paper` command's work: the grid run with a progress bar, results written as runs finish,
 Ctrl-C and SIGTERM stopping it with every finished run kept."""
+
 import contextlib
 import os
 import signal
@@ -17,13 +18,19 @@ def paper(study, out_dir, jobs, plots=True):
     """Run `study`, print its tables and measurements; returns the exit code (0, or 128 + the
     signal that stopped it)."""
     workers = worker_count(jobs, len(study.runs()))
-    print(f"{study.protocol} protocol: {len(study.cells())} cells x {len(study.lrs)} lrs x {study.seeds} seed(s) = "
-          f"{len(study.runs())} runs of {study.epochs} epochs (batch {study.batch_size}), {workers} process(es)")
-    print("splits: train on 60% (the paper's 'Test'), pick lr on 20% (its 'Train'), report the other 20% "
-          "(its 'Validation')")
+    print(
+        f"{study.protocol} protocol: {len(study.cells())} cells x {len(study.lrs)} lrs x {study.seeds} seed(s) = "
+        f"{len(study.runs())} runs of {study.epochs} epochs (batch {study.batch_size}), {workers} process(es)"
+    )
+    print(
+        "splits: train on 60% (the paper's 'Test'), pick lr on 20% (its 'Train'), report the other 20% "
+        "(its 'Validation')"
+    )
     if study.protocol == "paper" and "cross_entropy" in study.costs:
-        print(f"paper CE: yhat is clipped into [{CLIP_EPS:g}, 1 - {CLIP_EPS:g}] before the log, "
-              "so outputs outside (0, 1) (tanh, ReLU) get no gradient from it")
+        print(
+            f"paper CE: yhat is clipped into [{CLIP_EPS:g}, 1 - {CLIP_EPS:g}] before the log, "
+            "so outputs outside (0, 1) (tanh, ReLU) get no gradient from it"
+        )
     start = time.perf_counter()
     cells, stopped_by = run_study(study, out_dir, jobs=jobs, plots=plots)
     elapsed = time.perf_counter() - start
@@ -93,7 +100,12 @@ class Progress:
 
     def __init__(self, study, stream):
         self.total, self.cells, self.done, self.count, self.stream = (
-            len(study.runs()) * study.epochs, len(study.cells()), 0, 0, stream)
+            len(study.runs()) * study.epochs,
+            len(study.cells()),
+            0,
+            0,
+            stream,
+        )
         self.start, self.shown = time.perf_counter(), 0.0
         try:
             from tqdm import tqdm
@@ -115,8 +127,9 @@ class Progress:
     def _show_line(self):
         self.shown = time.perf_counter()
         percent = 100 * self.count / max(self.total, 1)
-        self.stream.write(f"\r{self._label()} | epochs {self.count}/{self.total} ({percent:.0f}%)"
-                          f" | {self.shown - self.start:.1f} s")
+        self.stream.write(
+            f"\r{self._label()} | epochs {self.count}/{self.total} ({percent:.0f}%) | {self.shown - self.start:.1f} s"
+        )
         self.stream.flush()
 
     def cell_done(self, done):

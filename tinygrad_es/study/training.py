@@ -1,5 +1,6 @@
 """The one model builder and the one training loop, shared by `paper` and `diagnose`; the paper's
 costs; one run of the grid."""
+
 import itertools
 import math
 import time
@@ -22,11 +23,19 @@ def network(sizes, activation, init, bias_init, generator, output_activation=Non
     """Dense layers through `sizes` (inputs, hidden..., outputs): `activation` on the hidden
     layers, `output_activation` on the last; weights and biases drawn from `generator`."""
     last = len(sizes) - 2
-    return nn.Sequential(*(
-        nn.Dense(fan_in, fan_out, activation=output_activation if k == last else activation, init=init,
-                 bias_init=bias_init, generator=generator)
-        for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))
-    ))
+    return nn.Sequential(
+        *(
+            nn.Dense(
+                fan_in,
+                fan_out,
+                activation=output_activation if k == last else activation,
+                init=init,
+                bias_init=bias_init,
+                generator=generator,
+            )
+            for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes))
+        )
+    )
 
 
 def modern_init(activation):
@@ -34,8 +43,18 @@ def modern_init(activation):
     sigmoid/tanh-like ones, He for the rest (the ReLU family and its smooth relatives)."""
     if activation == "selu":
         return "lecun_normal"
-    if activation in ("sigmoid", "tanh", "softsign", "hardtanh", "hardsigmoid", "logsigmoid", "tanhshrink",
-                      "identity", "linear", "step"):
+    if activation in (
+        "sigmoid",
+        "tanh",
+        "softsign",
+        "hardtanh",
+        "hardsigmoid",
+        "logsigmoid",
+        "tanhshrink",
+        "identity",
+        "linear",
+        "step",
+    ):
         return "xavier_normal"
     return "he_normal"
 
@@ -51,8 +70,14 @@ def build_model(study, activation, init, generator):
     """64 -> hidden... -> 10, initialized as the protocol says; the paper puts its activation on
     the output too, the modern protocol leaves the output linear."""
     paper = study.protocol == "paper"
-    return network((64, *study.hidden, 10), activation, weight_init_name(study, activation, init),
-                   "gaussian" if paper else "zeros", generator, output_activation=activation if paper else None)
+    return network(
+        (64, *study.hidden, 10),
+        activation,
+        weight_init_name(study, activation, init),
+        "gaussian" if paper else "zeros",
+        generator,
+        output_activation=activation if paper else None,
+    )
 
 
 # ---- the costs -------------------------------------------------------------------------------------
@@ -147,8 +172,16 @@ def train_run(study, splits, cost, activation, init, lr, seed, on_epoch=None):
                 on_epoch(1)
         at_end = measure(model, splits["report"], paper_cost)
     return {
-        "cost": cost, "activation": activation, "init": init, "lr": lr, "seed": seed,
-        "select_accuracy": curves["select"][-1], "report_accuracy": curves["report"][-1],
-        "diverged": diverged, "curves": curves, "at_init": at_init, "at_end": at_end,
+        "cost": cost,
+        "activation": activation,
+        "init": init,
+        "lr": lr,
+        "seed": seed,
+        "select_accuracy": curves["select"][-1],
+        "report_accuracy": curves["report"][-1],
+        "diverged": diverged,
+        "curves": curves,
+        "at_init": at_init,
+        "at_end": at_end,
         "seconds": round(time.perf_counter() - start, 3),
     }
