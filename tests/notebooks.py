@@ -1,5 +1,6 @@
 """Every notebook of notebooks/ runs top to bottom in a fresh kernel, without an error and without a
-warning. Not part of the default run (that suite stays under 3 minutes); the command is
+warning. Not part of the default run (that suite stays under 3 minutes) but of the full check that
+CI runs (README, "The two commands"); on its own the command is
 
     pip install -e ".[dev,notebooks]" && python -m pytest tests/notebooks.py --durations=0
 
