@@ -316,6 +316,24 @@ def test_sigmoid_derivative_in_the_tails_equals_pytorchs_in_float64():
     np.testing.assert_allclose(derivative(F.sigmoid, x), t.grad.numpy(), rtol=1e-12, atol=1.2e-16)
 
 
+@pytest.mark.parametrize("dense", [False, True], ids=["op", "dense layer"])
+@pytest.mark.parametrize("dtype, x", [(np.float32, [-85.0, -95.0, -100.0, -1e4]), (np.float64, [-705.0, -740.0, -1e4])])
+def test_sigmoid_far_below_zero_is_e_to_the_x_down_to_the_subnormals(dtype, x, dense):
+    # e^x itself, not clamped to e^-limit: 3.8e-44 at -100 in float32, as PyTorch gives; 0 past the
+    # subnormals, without an underflow warning
+    x = np.array(x, dtype)
+    if dense:
+        layer = nn.Dense(1, 1, activation="sigmoid").to(dtype)
+        layer.load_state_dict({"weight": np.ones((1, 1), dtype), "bias": np.zeros(1, dtype)})
+        out = layer(Tensor(x[:, None])).data[:, 0]
+    else:
+        out = F.sigmoid(Tensor(x)).data
+    with np.errstate(under="ignore"):
+        expected = np.exp(x.astype(np.float64)).astype(dtype)  # 1 + e^x is 1 there
+    np.testing.assert_allclose(out, expected, rtol=0.02, atol=0)
+    assert out[0] > 0 and out[-1] == 0
+
+
 def test_softplus_at_the_threshold_is_still_soft():
     x = Tensor([20.0], dtype=np.float64, requires_grad=True)
     out = F.softplus(x)

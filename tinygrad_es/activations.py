@@ -25,10 +25,9 @@ def _exp_limit(x):
 
 
 def _sigmoid(x):
-    """1 / (1 + e^-x), as e^x / (1 + e^x) with x clamped: never overflows, and keeps its relative
-    precision for x << 0."""
-    limit = _exp_limit(x)
-    e = np.exp(x.clip(-limit, limit))
+    """1 / (1 + e^-x), as e^x / (1 + e^x) with x clamped from above: never overflows, and keeps its
+    relative precision for x << 0, down to the subnormal numbers (as PyTorch's)."""
+    e = np.exp(np.minimum(x, _exp_limit(x)))
     return e / (1 + e)
 
 
