@@ -4,6 +4,8 @@ Time per training epoch of tinygrad_es written as a user writes it (nn.Sequentia
 nn.CrossEntropyLoss, optim.SGD, backward, step, zero_grad) against the same network by hand in
 NumPy (the floor) and in PyTorch when it is installed. The 60% training split of the digits,
 same initial weights, same batch order, float32; all must end with the same loss and accuracy.
+Two floors: NumPy with in-place updates where they fit (`z += b`, `grad *= slope`: the harder one),
+and every expression written out of place, as most people first write it (mlp_runs.PlainNumpyRun).
 """
 
 import harness  # first: pins BLAS threads before NumPy loads
@@ -23,7 +25,7 @@ def main(argv=None):
     x_train, y_train, _, _, x_test, y_test = data.train_val_test_split(*data.load_digits(), fractions=(0.6, 0.2, 0.2))
     if args.quick:
         x_train, y_train = x_train[:128], y_train[:128]
-    runs = mlp_runs.make_runs(SIZES, "sigmoid", x_train, y_train, BATCH, LR)
+    runs = mlp_runs.make_runs(SIZES, "sigmoid", x_train, y_train, BATCH, LR, plain=True)
     seconds, _, accuracies = mlp_runs.time_and_check(runs, repeats, x_test, y_test)
 
     rows = [
@@ -33,6 +35,14 @@ def main(argv=None):
     rows.append(
         harness.ratio_row(
             "mlp_digits", "tinygrad_es / numpy", seconds["tinygrad_es"] / seconds["numpy"], MAX_RATIO_TO_NUMPY
+        )
+    )
+    rows.append(
+        harness.ratio_row(
+            "mlp_digits",
+            "tinygrad_es / numpy (plain: every expression out of place)",
+            seconds["tinygrad_es"] / seconds["numpy (plain)"],
+            MAX_RATIO_TO_NUMPY,
         )
     )
     steps = len(runs["numpy"].parts)

@@ -122,6 +122,37 @@ class NumpyRun:
         return self.forward(x)[1].argmax(axis=1)
 
 
+class PlainNumpyRun(NumpyRun):
+    """The floor as it is first written: every expression out of place (`z = x @ w.T + b`, the one-hot
+    target built, `grad = (softmax - onehot) / n`). NumpyRun's in-place updates spare it a few
+    allocations, which makes NumpyRun the harder floor; the benchmarks report against both."""
+
+    def forward(self, x):
+        outputs = [x]
+        weights, biases = self.params[0::2], self.params[1::2]
+        for w, b in zip(weights[:-1], biases[:-1]):
+            outputs.append(self.f(outputs[-1] @ w.T + b))
+        return outputs, outputs[-1] @ weights[-1].T + biases[-1]
+
+    def step(self, x, y):
+        outputs, logits = self.forward(x)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        onehot = np.eye(logits.shape[1], dtype=logits.dtype)[y]
+        loss = np.mean(np.log(total[:, 0]) - (shifted * onehot).sum(axis=1))
+        delta = (e / total - onehot) / len(y)
+        grads = []
+        for layer in range(len(outputs) - 1, -1, -1):
+            w = self.params[2 * layer]
+            grads += [delta.sum(axis=0), delta.T @ outputs[layer]]
+            if layer:
+                delta = (delta @ w) * self.slope(outputs[layer])
+        for p, g in zip(self.params, reversed(grads)):
+            p -= self.lr * g
+        return loss
+
+
 class TorchRun:
     def __init__(self, torch, sizes, activation, weights, x, y, batch_size, lr):
         self.torch = torch
@@ -151,14 +182,16 @@ class TorchRun:
             return self.model(self.torch.from_numpy(x)).argmax(dim=1).numpy()
 
 
-def make_runs(sizes, activation, x, y, batch_size, lr, seed=0, torch=True, compiled=False):
-    """{"tinygrad_es": ..., "numpy": ..., "torch": ... (when installed and wanted), "compiled": ... (when
-    wanted)}, all from the same weights."""
+def make_runs(sizes, activation, x, y, batch_size, lr, seed=0, torch=True, compiled=False, plain=False):
+    """{"tinygrad_es": ..., "numpy": ..., "numpy (plain)": ... (when wanted), "torch": ... (when installed
+    and wanted), "compiled": ... (when wanted)}, all from the same weights."""
     weights = initial_weights(sizes, np.random.default_rng(seed))
     runs = {
         "tinygrad_es": TinygradRun(sizes, activation, weights, x, y, batch_size, lr),
         "numpy": NumpyRun(sizes, activation, weights, x, y, batch_size, lr),
     }
+    if plain:
+        runs["numpy (plain)"] = PlainNumpyRun(sizes, activation, weights, x, y, batch_size, lr)
     if compiled:
         runs["compiled"] = TinygradRun(sizes, activation, weights, x, y, batch_size, lr, compiled=True)
     torch = harness.import_torch() if torch else None
