@@ -55,6 +55,18 @@ CASES = {
         RuntimeError,
         r"MatMul: .*\(input shapes \(2, 3\), \(2, 3\)\)",
     ),
+    "matmul of a tensor and a list": (
+        lambda: tg.Tensor(A) @ [1.0, 2.0, 3.0],
+        lambda t: t.tensor(A) @ [1.0, 2.0, 3.0],
+        TypeError,
+        r"unsupported operand type\(s\) for @: 'Tensor' and 'list'",
+    ),
+    "matmul of a tensor and a number": (
+        lambda: 2.0 @ tg.Tensor(A),
+        lambda t: 2.0 @ t.tensor(A),
+        TypeError,
+        r"unsupported operand type\(s\) for @: 'float' and 'Tensor'",
+    ),
     "add of shapes that do not broadcast": (
         lambda: tg.Tensor(A) + tg.Tensor(B),
         lambda t: t.tensor(A) + t.tensor(B),

@@ -15,10 +15,11 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        if np.ndim(x) == 0 or np.ndim(y) == 0:
-            raise OpError(
-                f"both arguments to matmul need at least 1 dimension, got shapes {np.shape(x)} and {np.shape(y)}"
-            )
+        if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):  # a number or a list, as PyTorch
+            x_type, y_type = ("Tensor" if isinstance(a, np.ndarray) else type(a).__name__ for a in (x, y))
+            raise TypeError(f"unsupported operand type(s) for @: '{x_type}' and '{y_type}'")
+        if x.ndim == 0 or y.ndim == 0:
+            raise OpError(f"both arguments to matmul need at least 1 dimension, got shapes {x.shape} and {y.shape}")
         if x.dtype != y.dtype:
             raise OpError(f"expected both operands to have the same dtype, got {x.dtype} and {y.dtype}")
         ctx.save_for_backward(x, y)
@@ -27,14 +28,14 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        if y.ndim == 1:  # a column vector whose column axis was dropped from the output
+        x_vector, y_vector = x.ndim == 1, y.ndim == 1
+        if y_vector:  # a column vector whose column axis was dropped from the output
             y, grad = y[:, None], grad[..., None]
-        if x.ndim == 1:  # a row vector whose row axis was dropped
+        if x_vector:  # a row vector whose row axis was dropped
             x, grad = x[None, :], np.expand_dims(grad, -2)
         needs_x, needs_y = ctx.needs_input_grad
-        gx = grad @ np.swapaxes(y, -1, -2) if needs_x else None
-        gy = np.swapaxes(x, -1, -2) @ grad if needs_y else None
-        x_vector, y_vector = (a.ndim == 1 for a in ctx.saved_tensors)
+        gx = grad @ y.swapaxes(-1, -2) if needs_x else None
+        gy = x.swapaxes(-1, -2) @ grad if needs_y else None
         return (gx[..., 0, :] if x_vector and needs_x else gx), (gy[..., 0] if y_vector and needs_y else gy)
 
 
