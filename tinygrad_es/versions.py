@@ -30,12 +30,17 @@ def _owner(array):
 def mark_written(*arrays):
     """Note that the arrays' memory was just written in place: nodes made before now that saved one
     of them (or a view of the same memory) can no longer give a right gradient."""
-    keys = tuple(id(a if a.base is None else _owner(a)) for a in arrays)
-    rewritten(keys)
-    if not _forget.keys() >= set(keys):  # memory written for the first time: forget it when it is freed,
-        for key, array in zip(keys, arrays):  # as a new array may then take the same id
-            _forget.setdefault(key, weakref.ref(_owner(array), lambda _, key=key: _forget_memory(key)))
-    return keys
+    global last_write
+    last_write = now = next(clock)
+    keys = []
+    for array in arrays:
+        owner = array if array.base is None else _owner(array)
+        key = id(owner)
+        _writes[key] = now
+        if key not in _forget:  # memory written for the first time: forget it when it is freed, as a new
+            _forget[key] = weakref.ref(owner, lambda _, key=key: _forget_memory(key))  # array may take its id
+        keys.append(key)
+    return tuple(keys)
 
 
 def rewritten(keys):
