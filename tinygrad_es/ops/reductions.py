@@ -22,8 +22,21 @@ from .indexing import gather
 
 
 def _keep_reduced_axes(grad, axis, keepdims):
-    """The gradient of a reduction with the reduced axes back as length 1, ready to broadcast."""
-    return grad if keepdims or axis is None else np.expand_dims(grad, axis)
+    """The gradient of a reduction with the reduced axes back as length 1, ready to broadcast: a
+    reshape (np.expand_dims's Python wrapper alone costs 2.5 us on small arrays)."""
+    if keepdims or axis is None:
+        return grad
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    kept = list(grad.shape)
+    for a in sorted(a % (grad.ndim + len(axes)) for a in axes):
+        kept.insert(a, 1)
+    return grad.reshape(tuple(kept))
+
+
+def _broadcast_back(grad, shape, axis, keepdims):
+    """The gradient of a reduction copied back over the reduced axes: a product with ones, a new
+    array (1.5 us; np.broadcast_to's Python wrapper takes 3.5 us and gives a view to copy)."""
+    return _keep_reduced_axes(grad, axis, keepdims) * np.ones(shape, grad.dtype)
 
 
 def _count(shape, axis):
@@ -33,6 +46,8 @@ def _count(shape, axis):
 
 
 class Sum(Function):
+    fresh_gradients = True
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
@@ -40,7 +55,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
+        return _broadcast_back(grad, ctx.shape, ctx.axis, ctx.keepdims)
 
 
 @pytorch_names
@@ -51,6 +66,8 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
 class Mean(Function):
     """The mean over an empty axis is nan, as in PyTorch, without NumPy's warnings."""
 
+    fresh_gradients = True
+
     @staticmethod
     @silent
     def forward(ctx, x, axis, keepdims):
@@ -59,8 +76,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad = np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), ctx.shape)
-        return grad / builtins.max(_count(ctx.shape, ctx.axis), 1)  # an empty axis: no entries, any divisor but 0
+        grad = grad / builtins.max(_count(ctx.shape, ctx.axis), 1)  # an empty axis: no entries, any divisor but 0
+        return _broadcast_back(grad, ctx.shape, ctx.axis, ctx.keepdims)
 
 
 @pytorch_names
@@ -86,7 +103,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, grad):
         (share,) = ctx.saved_tensors
-        return np.broadcast_to(_keep_reduced_axes(grad, ctx.axis, ctx.keepdims), share.shape) * share
+        return _keep_reduced_axes(grad, ctx.axis, ctx.keepdims) * share
 
 
 @pytorch_names
