@@ -45,10 +45,11 @@ def mark_written(*arrays):
 
 def rewritten(keys):
     """mark_written again for the same arrays, by the keys it returned: an optimizer writes the same
-    parameters at every step (in a digits training step, 7 us less than mark_written)."""
+    parameters at every step (0.4 us for the digits network's six, mark_written 1.3 us)."""
     global last_write
     last_write = now = next(clock)
-    _writes.update(dict.fromkeys(keys, now))
+    for key in keys:
+        _writes[key] = now
 
 
 def _forget_memory(key):
