@@ -124,6 +124,17 @@ def test_gradients_accumulate_until_zeroed():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_scalar_leaf_backward_from_itself_keeps_a_gradient_of_its_own(create_graph):
+    # the seed 1 of a 0-d output is shared and read-only: a leaf must copy it
+    x, y = Tensor(2.0, requires_grad=True), Tensor(5.0, requires_grad=True)
+    x.backward(create_graph=create_graph)
+    x.backward()
+    y.backward()
+    assert x.grad.item() == 2.0 and y.grad.item() == 1.0
+    assert x.grad.data.flags.writeable and not np.shares_memory(x.grad.data, y.grad.data)
+
+
 def test_grad_has_the_leaf_shape_and_dtype_and_is_its_own_array():
     a = Tensor(np.ones((2, 1), np.float32), requires_grad=True)
     b = Tensor(np.ones(3, np.float32), requires_grad=True)
