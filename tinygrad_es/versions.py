@@ -9,6 +9,7 @@ than the latest write, which a training loop never makes it be. Writing to `.dat
 """
 
 import itertools
+import operator
 import weakref
 
 import numpy as np
@@ -43,13 +44,18 @@ def mark_written(*arrays):
     return tuple(keys)
 
 
-def rewritten(keys):
-    """mark_written again for the same arrays, by the keys it returned: an optimizer writes the same
-    parameters at every step (0.4 us for the digits network's six, mark_written 1.3 us)."""
+def mark_written_again(arrays, previous):
+    """mark_written for a writer that writes the same arrays at every call (an optimizer's step):
+    `previous` is what the last call returned, (arrays, keys); while the arrays are the very same
+    objects their keys are reused (0.6 us for the digits network's six, mark_written 1.3 us).
+    Returns what the next call takes."""
     global last_write
+    if len(arrays) != len(previous[0]) or not all(map(operator.is_, arrays, previous[0])):
+        return arrays, mark_written(*arrays)
     last_write = now = next(clock)
-    for key in keys:
+    for key in previous[1]:
         _writes[key] = now
+    return previous
 
 
 def _forget_memory(key):

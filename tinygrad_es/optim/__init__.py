@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from ..engine import Tensor
 from ..helpers import RemovableHandle, constant, replayed
-from ..versions import mark_written, rewritten
+from ..versions import mark_written, mark_written_again
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR  # noqa: F401  (optim.StepLR, ...)
 
 # What an optimizer takes: the parameters, or parameter groups (dicts with "params" and options of their own)
@@ -141,7 +140,7 @@ class Optimizer:
     read_at_replay: tuple[str, ...] = ()  # options step() reads only through the replayed functions above ("lr")
     _step_pre_hooks: dict[int, Callable[..., Any]]
     _step_post_hooks: dict[int, Callable[..., Any]]
-    _written: list[np.ndarray]
+    _last_writes: tuple[list[np.ndarray], tuple[int, ...]]
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's own `step` gets the step hooks around it: no subclass calls them itself."""
@@ -154,7 +153,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}  # parameter -> its buffers (momentum, moments, step count)
         self.param_groups: list[dict[str, Any]] = []
         self._step_pre_hooks, self._step_post_hooks, self._in_hooked_step = {}, {}, False
-        self._written, self._write_keys = [], ()  # the arrays the last step wrote (_note_written)
+        self._last_writes = [], ()  # the arrays the last step wrote, and their keys (mark_written_again)
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
@@ -228,14 +227,6 @@ class Optimizer:
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = {params[int(i)]: _copy(s) for i, s in state_dict["state"].items()}
 
-    def _note_written(self, arrays):
-        """versions.mark_written for the arrays a step wrote; when they are the very arrays of the
-        previous step (the usual case), by the keys it gave then (versions.rewritten)."""
-        if len(arrays) == len(self._written) and all(map(operator.is_, arrays, self._written)):
-            rewritten(self._write_keys)
-        else:
-            self._write_keys, self._written = mark_written(*arrays), arrays
-
     def _with_grads(self, group):
         for p in group["params"]:
             if p.grad is not None:
@@ -295,7 +286,7 @@ class SGD(Optimizer):
                     lr = learning_rate(group, g.dtype)
                 p.data -= lr * g
                 written.append(p.data)
-        self._note_written(written)
+        self._last_writes = mark_written_again(written, self._last_writes)
 
 
 class Adam(Optimizer):
